@@ -1,0 +1,1 @@
+"""Pydantic models and value types of contribnet; no I/O."""

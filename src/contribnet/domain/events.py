@@ -1,0 +1,270 @@
+"""The event stream: everything that happens along a customer's journey, as append-only events.
+
+Every event has a ``type`` and an ``id`` chosen by the sender. Entity events (brand, store, staff,
+customer) use the entity's id; activity events (touch, referral, handover, joint_event, deal, void)
+use their own id. The *event key* identifies an event for idempotency: the id, except for staff
+events, where each event is one employment spell and the key is ``"{id}@{from}"`` — so a staff
+member who moves stores sends a second staff event with a later ``from``.
+
+Money is integer minor units (fen). Timestamps are timezone-aware ISO 8601 (a naive timestamp is
+read as UTC) and normalised to UTC, so the same instant written two ways is the same event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
+
+__all__ = [
+    "DEFAULT_STAGES",
+    "MAX_BATCH",
+    "Brand",
+    "Customer",
+    "Deal",
+    "Event",
+    "EventBatch",
+    "Handover",
+    "JointEvent",
+    "Referral",
+    "Staff",
+    "Store",
+    "Touch",
+    "Void",
+    "EVENT_TYPES",
+    "VOIDABLE_TYPES",
+    "event_adapter",
+    "event_hash",
+    "event_key",
+    "event_payload",
+]
+
+#: The default stage vocabulary; a deployment may configure its own (``CONTRIBNET_STAGES``).
+DEFAULT_STAGES: tuple[str, ...] = (
+    "lead",
+    "reception",
+    "consultation",
+    "test_drive",
+    "referral",
+    "handover",
+    "event",
+    "quote",
+    "order",
+    "delivery",
+    "follow_up",
+)
+
+#: The most events one ``POST /v1/events`` call may carry.
+MAX_BATCH = 10_000
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s@]+$")]
+Fen = Annotated[int, Field(ge=0, le=10**15)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: Id
+
+
+class Brand(_Event):
+    type: Literal["brand"] = "brand"
+    name: str = Field(min_length=1)
+
+
+class Store(_Event):
+    type: Literal["store"] = "store"
+    name: str = Field(min_length=1)
+    brand: Id
+    city: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    mall: str | None = None
+
+
+class Staff(_Event):
+    """One employment spell: staff ``id`` works at ``store`` in ``role`` from ``from`` to ``to``."""
+
+    type: Literal["staff"] = "staff"
+    name: str = Field(min_length=1)
+    store: Id
+    role: str = Field(min_length=1)
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+
+    @model_validator(mode="after")
+    def _spell_is_ordered(self) -> Staff:
+        if self.from_ is not None and self.to is not None and self.to < self.from_:
+            raise ValueError("'to' is before 'from'")
+        return self
+
+
+class Customer(_Event):
+    type: Literal["customer"] = "customer"
+    name: str | None = None
+    city: str | None = None
+
+
+class Touch(_Event):
+    """A staff member touched a customer at a store, at one stage of the journey."""
+
+    type: Literal["touch"] = "touch"
+    at: UtcDatetime
+    customer: Id
+    staff: Id
+    store: Id
+    stage: str = Field(min_length=1)
+    channel: str | None = None
+    joint_event: Id | None = None
+    evidence: dict[str, Any] | None = None
+
+
+class Referral(_Event):
+    """A customer referred to a store, by a staff member (often cross-brand) or by an owner."""
+
+    type: Literal["referral"] = "referral"
+    at: UtcDatetime
+    customer: Id
+    to_store: Id
+    referrer_staff: Id | None = None
+    referrer_customer: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_referrer(self) -> Referral:
+        if (self.referrer_staff is None) == (self.referrer_customer is None):
+            raise ValueError("give exactly one of 'referrer_staff' and 'referrer_customer'")
+        return self
+
+
+class Handover(_Event):
+    """Staff ``from_staff`` handed ``customers`` to ``to_staff`` (bulk handovers carry many)."""
+
+    type: Literal["handover"] = "handover"
+    at: UtcDatetime
+    from_staff: Id
+    to_staff: Id
+    customers: list[Id] = Field(min_length=1, max_length=100_000)
+
+
+class JointEvent(_Event):
+    """A roadshow or ad campaign organised together by several stores."""
+
+    type: Literal["joint_event"] = "joint_event"
+    at: UtcDatetime
+    name: str = Field(min_length=1)
+    organisers: list[Id] = Field(min_length=1)
+
+
+class Deal(_Event):
+    """A closed order; ``amount`` and ``reward_pool`` are integer fen."""
+
+    type: Literal["deal"] = "deal"
+    customer: Id
+    store: Id
+    staff: Id
+    closed_at: UtcDatetime
+    amount: Fen
+    reward_pool: Fen
+    points_pool: Fen | None = None
+
+
+class Void(_Event):
+    """Retracts the event whose id is ``target``; nothing is ever deleted."""
+
+    type: Literal["void"] = "void"
+    target: Id
+    reason: str = Field(min_length=1)
+
+
+Event = Annotated[
+    Brand | Store | Staff | Customer | Touch | Referral | Handover | JointEvent | Deal | Void,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: tuple[str, ...] = (
+    "brand",
+    "store",
+    "staff",
+    "customer",
+    "touch",
+    "referral",
+    "handover",
+    "joint_event",
+    "deal",
+    "void",
+)
+
+#: Activity events may be voided; entity records are corrected by sending a new version instead.
+VOIDABLE_TYPES = frozenset({"touch", "referral", "handover", "joint_event", "deal"})
+
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+class EventBatch(BaseModel):
+    """The body of ``POST /v1/events``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {"type": "brand", "id": "nio", "name": "NIO"},
+                        {
+                            "type": "store",
+                            "id": "st-sh-1",
+                            "name": "NIO House Shanghai",
+                            "brand": "nio",
+                            "city": "Shanghai",
+                            "region": "East",
+                        },
+                        {
+                            "type": "touch",
+                            "id": "t-1",
+                            "at": "2025-01-05T10:00:00Z",
+                            "customer": "c-1",
+                            "staff": "sf-1",
+                            "store": "st-sh-1",
+                            "stage": "test_drive",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
+    events: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+def event_key(event: Event) -> str:
+    """The idempotency key: the id, or ``id@from`` for a staff employment spell."""
+    if isinstance(event, Staff):
+        return f"{event.id}@{event.from_.isoformat() if event.from_ else ''}"
+    return event.id
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The canonical JSON form of an event (field names as sent, UTC times, no nulls)."""
+    return event.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def event_hash(payload: dict[str, Any]) -> str:
+    """A content hash of the canonical payload: equal for the same event however it was written."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
