@@ -13,7 +13,6 @@ read as UTC) and normalised to UTC, so the same instant written two ways is the 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,7 +22,8 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
     "event_adapter",
     "event_hash",
     "event_key",
-    "event_payload",
+    "canonical_json",
 ]
 
 #: The default stage vocabulary; a deployment may configure its own (``CONTRIBNET_STAGES``).
@@ -109,11 +109,13 @@ class Staff(_Event):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
 
-    @model_validator(mode="after")
-    def _spell_is_ordered(self) -> Staff:
-        if self.from_ is not None and self.to is not None and self.to < self.from_:
+    @field_validator("to")
+    @classmethod
+    def _spell_is_ordered(cls, to: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("from_")
+        if to is not None and start is not None and to < start:
             raise ValueError("'to' is before 'from'")
-        return self
+        return to
 
 
 class Customer(_Event):
@@ -144,13 +146,14 @@ class Referral(_Event):
     customer: Id
     to_store: Id
     referrer_staff: Id | None = None
-    referrer_customer: Id | None = None
+    referrer_customer: Id | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _one_referrer(self) -> Referral:
-        if (self.referrer_staff is None) == (self.referrer_customer is None):
+    @field_validator("referrer_customer")
+    @classmethod
+    def _one_referrer(cls, referrer: str | None, info: ValidationInfo) -> str | None:
+        if (info.data.get("referrer_staff") is None) == (referrer is None):
             raise ValueError("give exactly one of 'referrer_staff' and 'referrer_customer'")
-        return self
+        return referrer
 
 
 class Handover(_Event):
@@ -259,12 +262,14 @@ def event_key(event: Event) -> str:
     return event.id
 
 
-def event_payload(event: Event) -> dict[str, Any]:
-    """The canonical JSON form of an event (field names as sent, UTC times, no nulls)."""
-    return event.model_dump(mode="json", by_alias=True, exclude_none=True)
+def canonical_json(event: Event) -> bytes:
+    """The canonical JSON of an event: field names as sent, UTC times, no nulls.
+
+    The model fixes the field order, so equal events always serialise to equal bytes.
+    """
+    return event.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
-def event_hash(payload: dict[str, Any]) -> str:
-    """A content hash of the canonical payload: equal for the same event however it was written."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def event_hash(canonical: bytes) -> str:
+    """A content hash of the canonical JSON: equal for the same event however it was written."""
+    return hashlib.sha256(canonical).hexdigest()[:32]

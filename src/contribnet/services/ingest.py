@@ -1,0 +1,427 @@
+"""Ingest: validate events whole, then append them idempotently to a store.
+
+A batch is all-or-nothing: any invalid event rejects it with every problem listed (index, id,
+field), and an id re-used with other content rejects it with a conflict. Re-sending an event with
+identical content is a duplicate and changes nothing.
+
+Files (JSON Lines, a ``{"events": [...]}`` document, or CSV) are read twice: the first pass checks
+every line and every id against the store and against the rest of the file, the second appends in
+batches, so a failed file writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from contribnet.domain.errors import ConflictError, FieldError, InvalidEvents
+from contribnet.domain.events import (
+    DEFAULT_STAGES,
+    MAX_BATCH,
+    Event,
+    Touch,
+    canonical_json,
+    event_adapter,
+    event_hash,
+    event_key,
+)
+from contribnet.store.base import IngestResult, RecordedEvent, Store
+
+__all__ = [
+    "ingest_body",
+    "ingest_events",
+    "ingest_file",
+    "ingest_stream",
+    "read_event_file",
+    "validate_events",
+]
+
+
+class _Body(BaseModel):
+    events: list[Event] = Field(max_length=MAX_BATCH)
+
+
+_body_adapter = TypeAdapter(_Body)
+_list_adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+_LIST_FIELDS = {"customers", "organisers"}
+_JSON_FIELDS = {"evidence"}
+
+
+def _field_errors(exc: ValidationError, raw: Sequence[Any], offset: int = 0) -> list[FieldError]:
+    """One ``FieldError`` per problem pydantic found in a list of events.
+
+    pydantic locates an error as ``(index, type tag, field...)``; a bad or missing tag is an error
+    of the ``type`` field itself.
+    """
+    errors = []
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        if loc and loc[0] == "events":
+            loc = loc[1:]
+        if not loc or not isinstance(loc[0], int):
+            errors.append(FieldError(offset, None, "events", err["msg"]))
+            continue
+        index, rest = loc[0], loc[1:]
+        if rest and rest[0] == _type_of(raw, index):
+            rest = rest[1:]
+        if rest:
+            field = ".".join(str(part) for part in rest)
+        elif err["type"].startswith("union_tag"):
+            field = "type"
+        else:
+            field = "event"
+        errors.append(FieldError(offset + index, _id_of(raw, index), field, err["msg"]))
+    return errors
+
+
+def _type_of(raw: Sequence[Any], index: int) -> object:
+    item = raw[index] if index < len(raw) else None
+    return item.get("type") if isinstance(item, dict) else None
+
+
+def _id_of(raw: Sequence[Any], index: int) -> str | None:
+    item = raw[index] if index < len(raw) else None
+    value = item.get("id") if isinstance(item, dict) else None
+    return str(value) if value is not None else None
+
+
+def _check_stages(events: Sequence[Event], stages: Sequence[str], offset: int) -> list[FieldError]:
+    allowed = frozenset(stages)
+    return [
+        FieldError(offset + i, e.id, "stage", f"unknown stage {e.stage!r}; allowed: {', '.join(stages)}")
+        for i, e in enumerate(events)
+        if isinstance(e, Touch) and e.stage not in allowed
+    ]
+
+
+def _record(events: Sequence[Event]) -> tuple[list[RecordedEvent], int, list[str]]:
+    """Key and hash each event; merge exact repeats within the batch, report re-used ids."""
+    seen: dict[str, RecordedEvent] = {}
+    repeats = 0
+    conflicts: list[str] = []
+    for event in events:
+        canonical = canonical_json(event)
+        recorded = RecordedEvent(event_key(event), event, canonical, event_hash(canonical))
+        earlier = seen.get(recorded.key)
+        if earlier is None:
+            seen[recorded.key] = recorded
+        elif earlier.hash == recorded.hash:
+            repeats += 1
+        else:
+            conflicts.append(recorded.key)
+    return list(seen.values()), repeats, conflicts
+
+
+def validate_events(
+    raw: Sequence[Any], stages: Sequence[str] = DEFAULT_STAGES, offset: int = 0
+) -> list[Event]:
+    """Validate a list of event dicts; raises ``InvalidEvents`` listing every problem."""
+    try:
+        events = _list_adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise InvalidEvents(_field_errors(exc, raw, offset)) from None
+    errors = _check_stages(events, stages, offset)
+    if errors:
+        raise InvalidEvents(errors)
+    return events
+
+
+def _append(store: Store, events: Sequence[Event]) -> IngestResult:
+    recorded, repeats, conflicts = _record(events)
+    if conflicts:
+        raise ConflictError(conflicts)
+    result = store.append(recorded)
+    return IngestResult(result.accepted, result.duplicates + repeats)
+
+
+def ingest_events(
+    store: Store, raw: Sequence[Any], stages: Sequence[str] = DEFAULT_STAGES
+) -> IngestResult:
+    """Validate and append one batch of event dicts (at most ``MAX_BATCH``)."""
+    if len(raw) > MAX_BATCH:
+        raise InvalidEvents([FieldError(0, None, "events", f"at most {MAX_BATCH} events a batch")])
+    return _append(store, validate_events(raw, stages))
+
+
+def ingest_body(store: Store, body: bytes, stages: Sequence[str] = DEFAULT_STAGES) -> IngestResult:
+    """Validate and append the raw JSON body of ``POST /v1/events`` (``{"events": [...]}``).
+
+    The body is validated straight from JSON, the fast path; only a failing body is parsed again
+    into Python objects to name each bad event's id.
+    """
+    try:
+        events = _body_adapter.validate_json(body).events
+    except ValidationError as exc:
+        try:
+            document = json.loads(body)
+        except ValueError as bad_json:
+            raise InvalidEvents([FieldError(0, None, "body", f"not JSON: {bad_json}")]) from None
+        raw = document.get("events") if isinstance(document, dict) else None
+        if not isinstance(raw, list):
+            raise InvalidEvents(
+                [FieldError(0, None, "events", "the body must be {\"events\": [...]}")]
+            ) from None
+        raise InvalidEvents(_field_errors(exc, raw)) from None
+    errors = _check_stages(events, stages, 0)
+    if errors:
+        raise InvalidEvents(errors)
+    return _append(store, events)
+
+
+def ingest_stream(
+    store: Store,
+    events: Iterable[dict[str, Any]],
+    batch_size: int = MAX_BATCH,
+    progress: bool = False,
+    stages: Sequence[str] = DEFAULT_STAGES,
+    total: int | None = None,
+) -> IngestResult:
+    """Append a stream of trusted event dicts (e.g. the demo generator) in batches.
+
+    Each batch is all-or-nothing; a bad event stops the stream at its batch, with the index in
+    the stream named.
+    """
+    result = IngestResult()
+    with _progress(progress, "Loading events", total) as advance:
+        batch: list[dict[str, Any]] = []
+        offset = 0
+        for event in events:
+            batch.append(event)
+            if len(batch) >= batch_size:
+                result += _append(store, validate_events(batch, stages, offset))
+                offset += len(batch)
+                advance(len(batch))
+                batch = []
+        if batch:
+            result += _append(store, validate_events(batch, stages, offset))
+            advance(len(batch))
+    return result
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def read_event_file(path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, event_dict_or_error)`` from JSON Lines, a JSON document or CSV.
+
+    A line that is not JSON yields a ``FieldError`` in place of the dict.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from _read_csv(path)
+        return
+    with path.open("rb") as handle:
+        first = handle.read(1)
+        while first in (b" ", b"\n", b"\r", b"\t"):
+            first = handle.read(1)
+        handle.seek(0)
+        if first == b"{" and suffix == ".json":
+            yield from _read_json_document(handle.read())
+            return
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except ValueError as exc:
+                yield number, FieldError(number - 1, None, "line", f"not JSON: {exc}", line=number)
+
+
+def _read_json_document(data: bytes) -> Iterator[tuple[int, Any]]:
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        yield getattr(exc, "lineno", 1), FieldError(0, None, "body", f"not JSON: {exc}", line=getattr(exc, "lineno", 1))
+        return
+    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(events, list):
+        yield 1, FieldError(0, None, "events", 'a JSON document must be {"events": [...]}', line=1)
+        return
+    # A JSON document has no line per event; the event's position stands in for it.
+    yield from enumerate(events, start=1)
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
+    """CSV with a header of field names; lists (customers, organisers) are ``;``-separated,
+    ``evidence`` is a JSON object, an empty cell is an absent field."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            number = reader.line_num
+            event: dict[str, Any] = {}
+            try:
+                for name, value in row.items():
+                    if name is None or value is None or value == "":
+                        continue
+                    if name in _LIST_FIELDS:
+                        event[name] = [v.strip() for v in value.split(";") if v.strip()]
+                    elif name in _JSON_FIELDS:
+                        event[name] = json.loads(value)
+                    else:
+                        event[name] = value
+            except ValueError as exc:
+                yield number, FieldError(number - 1, row.get("id"), "evidence", f"not JSON: {exc}", line=number)
+                continue
+            yield number, event
+
+
+def _batches(path: Path, size: int) -> Iterator[tuple[list[int], list[Any], list[FieldError]]]:
+    lines: list[int] = []
+    raw: list[Any] = []
+    bad: list[FieldError] = []
+    for number, item in read_event_file(path):
+        if isinstance(item, FieldError):
+            bad.append(item)
+            continue
+        lines.append(number)
+        raw.append(item)
+        if len(raw) >= size:
+            yield lines, raw, bad
+            lines, raw, bad = [], [], []
+    if raw or bad:
+        yield lines, raw, bad
+
+
+def _with_lines(errors: Iterable[FieldError], lines: Sequence[int], offset: int) -> list[FieldError]:
+    return [
+        FieldError(e.index, e.id, e.field, e.message, line=lines[e.index - offset])
+        for e in errors
+    ]
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    stages: Sequence[str] = DEFAULT_STAGES,
+    batch_size: int = MAX_BATCH,
+    progress: bool = False,
+) -> IngestResult:
+    """Import a file all-or-nothing: check it whole first, then append it in batches.
+
+    Raises ``InvalidEvents`` (errors name the line) or ``ConflictError`` before anything is
+    written. Memory stays bounded: the first pass keeps 16 bytes per event (64-bit hashes of key
+    and content) to find ids re-used within the file.
+    """
+    total = _count_events(path) if progress else None
+    errors: list[FieldError] = []
+    conflicts: list[str] = []
+    key_hashes: list[np.ndarray] = []
+    content_hashes: list[np.ndarray] = []
+    with _progress(progress, f"Checking {path.name}", total) as advance:
+        for lines, raw, bad in _batches(path, batch_size):
+            errors.extend(bad)
+            try:
+                events = validate_events(raw, stages)
+            except InvalidEvents as exc:
+                errors.extend(_with_lines(exc.errors, lines, 0))
+                if len(errors) > 1000:
+                    break
+                continue
+            recorded, _, repeated = _record(events)
+            conflicts.extend(repeated)
+            stored = store.stored_hashes([r.key for r in recorded])
+            conflicts.extend(r.key for r in recorded if stored.get(r.key, r.hash) != r.hash)
+            key_hashes.append(np.array([_h64(r.key.encode()) for r in recorded], dtype=np.uint64))
+            content_hashes.append(
+                np.array([int(r.hash[:16], 16) for r in recorded], dtype=np.uint64)
+            )
+            advance(len(raw))
+    if errors:
+        raise InvalidEvents(errors)
+    if key_hashes:
+        conflicts.extend(_reused_within_file(path, key_hashes, content_hashes, stages, batch_size))
+    if conflicts:
+        raise ConflictError(sorted(set(conflicts)))
+
+    result = IngestResult()
+    with _progress(progress, f"Importing {path.name}", total) as advance:
+        for _lines, raw, _bad in _batches(path, batch_size):
+            result += _append(store, validate_events(raw, stages))
+            advance(len(raw))
+    return result
+
+
+def _count_events(path: Path) -> int | None:
+    """Lines in a JSON Lines or CSV file (less a CSV header), for the progress bar."""
+    if path.suffix.lower() == ".json":
+        return None
+    with path.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines - 1, 0) if path.suffix.lower() == ".csv" else lines
+
+
+def _h64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _reused_within_file(
+    path: Path,
+    key_hashes: list[np.ndarray],
+    content_hashes: list[np.ndarray],
+    stages: Sequence[str],
+    batch_size: int,
+) -> list[str]:
+    keys = np.concatenate(key_hashes)
+    contents = np.concatenate(content_hashes)
+    order = np.lexsort((contents, keys))
+    keys, contents = keys[order], contents[order]
+    same_key = keys[1:] == keys[:-1]
+    differs = same_key & (contents[1:] != contents[:-1])
+    if not differs.any():
+        return []
+    suspects = set(int(k) for k in keys[1:][differs])
+    # Rare path: read the file again to name the ids behind the colliding hashes.
+    named: set[str] = set()
+    for _lines, raw, _bad in _batches(path, batch_size):
+        for event in validate_events(raw, stages):
+            key = event_key(event)
+            if _h64(key.encode()) in suspects:
+                named.add(key)
+    return sorted(named)
+
+
+class _NoProgress:
+    def __enter__(self) -> Callable[[int], None]:
+        return lambda n: None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _RichProgress:
+    def __init__(self, description: str, total: int | None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self._task = self._progress.add_task(description, total=total)
+
+    def __enter__(self) -> Callable[[int], None]:
+        self._progress.start()
+        return lambda n: self._progress.advance(self._task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+
+def _progress(enabled: bool, description: str, total: int | None) -> Any:
+    return _RichProgress(description, total) if enabled else _NoProgress()

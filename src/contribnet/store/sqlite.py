@@ -1,0 +1,384 @@
+"""The embedded store: one SQLite file (stdlib ``sqlite3``, WAL), zero servers.
+
+The ``events`` table is the append-only log (key, type, content hash, canonical JSON); the other
+tables index what the reads need. References are not foreign keys: a touch may arrive before the
+staff member, store or customer it names, and reads join whatever has arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from contribnet.domain.errors import ConflictError, NotFound
+from contribnet.domain.events import (
+    Customer,
+    Deal,
+    Handover,
+    JointEvent,
+    Referral,
+    Staff,
+    Store,
+    Touch,
+    Void,
+)
+from contribnet.domain.journey import DealJourney, Journey, Page
+from contribnet.store.base import IngestResult, RecordedEvent
+
+__all__ = ["SqliteStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS brands (id TEXT PRIMARY KEY, name TEXT);
+CREATE TABLE IF NOT EXISTS stores (
+    id TEXT PRIMARY KEY, name TEXT, brand TEXT, city TEXT, region TEXT, mall TEXT
+);
+CREATE TABLE IF NOT EXISTS staff_spells (
+    key TEXT PRIMARY KEY, staff TEXT NOT NULL, name TEXT, store TEXT, role TEXT,
+    from_date TEXT, to_date TEXT
+);
+CREATE INDEX IF NOT EXISTS staff_spells_staff ON staff_spells (staff, from_date);
+CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, name TEXT, city TEXT);
+CREATE TABLE IF NOT EXISTS touches (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, customer TEXT NOT NULL, staff TEXT NOT NULL,
+    store TEXT NOT NULL, stage TEXT NOT NULL, channel TEXT, joint_event TEXT
+);
+CREATE INDEX IF NOT EXISTS touches_customer ON touches (customer, at, id);
+CREATE INDEX IF NOT EXISTS touches_staff ON touches (staff, at);
+CREATE TABLE IF NOT EXISTS referrals (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, customer TEXT NOT NULL, to_store TEXT NOT NULL,
+    referrer_staff TEXT, referrer_customer TEXT
+);
+CREATE INDEX IF NOT EXISTS referrals_customer ON referrals (customer, at);
+CREATE TABLE IF NOT EXISTS handovers (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, from_staff TEXT NOT NULL, to_staff TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handover_customers (
+    handover TEXT NOT NULL, customer TEXT NOT NULL, PRIMARY KEY (customer, handover)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS joint_events (id TEXT PRIMARY KEY, at TEXT NOT NULL, name TEXT);
+CREATE TABLE IF NOT EXISTS joint_event_organisers (
+    joint_event TEXT NOT NULL, store TEXT NOT NULL, PRIMARY KEY (joint_event, store)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deals (
+    id TEXT PRIMARY KEY, customer TEXT NOT NULL, store TEXT NOT NULL, staff TEXT NOT NULL,
+    closed_at TEXT NOT NULL, amount INTEGER NOT NULL, reward_pool INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deals_customer ON deals (customer);
+CREATE INDEX IF NOT EXISTS deals_closed_at ON deals (closed_at);
+CREATE TABLE IF NOT EXISTS voids (id TEXT PRIMARY KEY, target TEXT NOT NULL, reason TEXT);
+CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
+"""
+
+_VOIDED = "EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
+
+_LISTS = {
+    "stores": ("SELECT e.payload FROM stores s JOIN events e ON e.key = s.id", "stores"),
+    "customers": ("SELECT e.payload FROM customers c JOIN events e ON e.key = c.id", "customers"),
+    "deals": ("SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e ON e.key = d.id", "deals"),
+}
+
+
+def _sortable(at: datetime) -> str:
+    """Fixed-width UTC text, so that text order is time order."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _path_of(url: str) -> str:
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``sqlite://:memory:``."""
+    rest = url.removeprefix("sqlite://")
+    if rest in (":memory:", "/:memory:", ""):
+        return ":memory:"
+    return rest[1:] if rest.startswith("/") else rest
+
+
+class SqliteStore:
+    """The ``Store`` port on one SQLite file."""
+
+    def __init__(self, url: str = "sqlite:///./contribnet.db") -> None:
+        path = _path_of(url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # One connection behind a lock: sqlite3 objects are not shared across threads otherwise,
+        # and the API's worker threads all go through here.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA cache_size=-65536")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def stored_hashes(self, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(keys), 5000):
+                chunk = list(keys[start : start + 5000])
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(
+                        f"SELECT key, hash FROM events WHERE key IN ({marks})", chunk
+                    ).fetchall()
+                )
+        return found
+
+    def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                stored = self.stored_hashes([e.key for e in events])
+                conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
+                if conflicts:
+                    raise ConflictError(conflicts)
+                new = [e for e in events if e.key not in stored]
+                self._write(new)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
+
+    def _write(self, events: Sequence[RecordedEvent]) -> None:
+        db = self._db
+        db.executemany(
+            "INSERT INTO events (key, type, hash, payload) VALUES (?, ?, ?, ?)",
+            [(e.key, e.event.type, e.hash, e.canonical.decode()) for e in events],
+        )
+        rows: dict[str, list[tuple[Any, ...]]] = {}
+        for recorded in events:
+            for table, row in _rows(recorded):
+                rows.setdefault(table, []).append(row)
+        for table, table_rows in rows.items():
+            marks = ",".join("?" * len(table_rows[0]))
+            verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
+            db.executemany(f"{verb} INTO {table} VALUES ({marks})", table_rows)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def count_events(self) -> dict[str, int]:
+        return dict(self._query("SELECT type, count(*) FROM events GROUP BY type ORDER BY type"))
+
+    def _payload(self, key: str, type_: str) -> dict[str, Any] | None:
+        row = self._query("SELECT payload FROM events WHERE key = ? AND type = ?", (key, type_))
+        return json.loads(row[0][0]) if row else None
+
+    def _items(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        return [{**json.loads(payload), "voided": bool(voided)} for payload, voided in self._query(sql, params)]
+
+    def journey(self, customer_id: str) -> Journey:
+        c = (customer_id,)
+        touches = self._items(
+            "SELECT e.payload, " + _VOIDED.format("t") + " FROM touches t JOIN events e ON e.key = t.id"
+            " WHERE t.customer = ? ORDER BY t.at, t.id",
+            c,
+        )
+        referrals = self._items(
+            "SELECT e.payload, " + _VOIDED.format("r") + " FROM referrals r JOIN events e ON e.key = r.id"
+            " WHERE r.customer = ? ORDER BY r.at, r.id",
+            c,
+        )
+        handovers = self._items(
+            "SELECT e.payload, " + _VOIDED.format("h") + " FROM handover_customers hc"
+            " JOIN handovers h ON h.id = hc.handover JOIN events e ON e.key = h.id"
+            " WHERE hc.customer = ? ORDER BY h.at, h.id",
+            c,
+        )
+        joint_events = self._items(
+            "SELECT e.payload, " + _VOIDED.format("j") + " FROM joint_events j JOIN events e ON e.key = j.id"
+            " WHERE j.id IN (SELECT joint_event FROM touches WHERE customer = ?) ORDER BY j.at, j.id",
+            c,
+        )
+        deals = self._items(
+            "SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e ON e.key = d.id"
+            " WHERE d.customer = ? ORDER BY d.closed_at, d.id",
+            c,
+        )
+        customer = self._payload(customer_id, "customer")
+        referred = self._query("SELECT 1 FROM referrals WHERE referrer_customer = ? LIMIT 1", c)
+        if customer is None and not (touches or referrals or handovers or deals or referred):
+            raise NotFound("customer", customer_id)
+        return Journey(
+            customer=customer,
+            touches=touches,
+            referrals=referrals,
+            handovers=handovers,
+            joint_events=joint_events,
+            deals=deals,
+        )
+
+    def deal_journey(self, deal_id: str) -> DealJourney:
+        payload = self._payload(deal_id, "deal")
+        if payload is None or self._query("SELECT 1 FROM voids WHERE target = ?", (deal_id,)):
+            raise NotFound("deal", deal_id)
+        deal = Deal.model_validate(payload)
+        journey = self.journey(deal.customer)
+        live = lambda items: [i for i in items if not i["voided"]]  # noqa: E731
+        strip = lambda item: {k: v for k, v in item.items() if k != "voided"}  # noqa: E731
+        touches = tuple(Touch.model_validate(strip(t)) for t in live(journey.touches))
+        referrals = tuple(Referral.model_validate(strip(r)) for r in live(journey.referrals))
+        handovers = tuple(Handover.model_validate(strip(h)) for h in live(journey.handovers))
+        joint_events = tuple(JointEvent.model_validate(strip(j)) for j in live(journey.joint_events))
+        staff_ids = {deal.staff} | {t.staff for t in touches} | {h.from_staff for h in handovers}
+        staff_ids |= {h.to_staff for h in handovers} | {r.referrer_staff for r in referrals if r.referrer_staff}
+        staff = self._staff_spells(sorted(staff_ids))
+        store_ids = {deal.store} | {t.store for t in touches} | {r.to_store for r in referrals}
+        store_ids |= {o for j in joint_events for o in j.organisers}
+        store_ids |= {s.store for spells in staff.values() for s in spells}
+        return DealJourney(
+            deal=deal,
+            customer=Customer.model_validate(journey.customer) if journey.customer else None,
+            touches=touches,
+            referrals=referrals,
+            handovers=handovers,
+            joint_events=joint_events,
+            stores=self._stores(sorted(store_ids)),
+            staff=staff,
+        )
+
+    def _staff_spells(self, ids: Sequence[str]) -> dict[str, tuple[Staff, ...]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._query(
+            "SELECT s.staff, e.payload FROM staff_spells s JOIN events e ON e.key = s.key"
+            f" WHERE s.staff IN ({marks}) ORDER BY s.staff, s.from_date",
+            ids,
+        )
+        return {
+            staff: tuple(Staff.model_validate_json(p) for _, p in group)
+            for staff, group in groupby(rows, key=lambda r: r[0])
+        }
+
+    def _stores(self, ids: Sequence[str]) -> dict[str, Store]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._query(
+            f"SELECT s.id, e.payload FROM stores s JOIN events e ON e.key = s.id WHERE s.id IN ({marks})",
+            ids,
+        )
+        return {sid: Store.model_validate_json(p) for sid, p in rows}
+
+    def stage_paths(self) -> Iterator[tuple[tuple[str, ...], bool]]:
+        with self._lock:
+            converted = {
+                c for (c,) in self._db.execute(
+                    "SELECT DISTINCT customer FROM deals d WHERE NOT " + _VOIDED.format("d")
+                )
+            }
+            rows = self._db.execute(
+                "SELECT customer, stage FROM touches t WHERE NOT " + _VOIDED.format("t")
+                + " ORDER BY customer, at, id"
+            ).fetchall()
+        for customer, group in groupby(rows, key=lambda r: r[0]):
+            yield tuple(stage for _, stage in group), customer in converted
+
+    def get(self, kind: str, id: str) -> dict[str, Any]:
+        if kind == "staff":
+            spells = self._staff_spells([id]).get(id)
+            if not spells:
+                raise NotFound("staff", id)
+            return _staff_view(id, spells)
+        if kind == "deal":
+            items = self._items(
+                "SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e"
+                " ON e.key = d.id WHERE d.id = ?",
+                (id,),
+            )
+        else:
+            payload = self._payload(id, kind)
+            items = [payload] if payload else []
+        if not items:
+            raise NotFound(kind, id)
+        return items[0]
+
+    def list(self, kind: str, offset: int, limit: int) -> Page:
+        if kind == "staff":
+            total = self._query("SELECT count(DISTINCT staff) FROM staff_spells")[0][0]
+            ids = [r[0] for r in self._query(
+                "SELECT DISTINCT staff FROM staff_spells ORDER BY staff LIMIT ? OFFSET ?",
+                (limit, offset),
+            )]
+            spells = self._staff_spells(ids)
+            items = [_staff_view(i, spells[i]) for i in ids]
+        else:
+            select, table = _LISTS[kind]
+            total = self._query(f"SELECT count(*) FROM {table}")[0][0]
+            alias = select.split(" JOIN ")[0].split()[-1]
+            rows = self._query(f"{select} ORDER BY {alias}.id LIMIT ? OFFSET ?", (limit, offset))
+            items = [
+                {**json.loads(r[0]), **({"voided": bool(r[1])} if len(r) > 1 else {})}
+                for r in rows
+            ]
+        return Page(items=items, offset=offset, limit=limit, total=total)
+
+
+def _staff_view(staff_id: str, spells: Sequence[Staff]) -> dict[str, Any]:
+    """A staff member: the latest spell's name, role and store, and every spell."""
+    latest = spells[-1]
+    return {
+        "id": staff_id,
+        "name": latest.name,
+        "role": latest.role,
+        "store": latest.store,
+        "employment": [
+            s.model_dump(mode="json", by_alias=True, include={"store", "role", "from_", "to"})
+            for s in spells
+        ],
+    }
+
+
+# A handover may list a customer twice, a joint event an organiser twice: one link is enough.
+_LINK_TABLES = frozenset({"handover_customers", "joint_event_organisers"})
+
+
+def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The index rows one event adds, as ``(table, row)``."""
+    e = recorded.event
+    if isinstance(e, Touch):
+        yield "touches", (e.id, _sortable(e.at), e.customer, e.staff, e.store, e.stage, e.channel, e.joint_event)
+    elif isinstance(e, Referral):
+        yield "referrals", (e.id, _sortable(e.at), e.customer, e.to_store, e.referrer_staff, e.referrer_customer)
+    elif isinstance(e, Deal):
+        yield "deals", (e.id, e.customer, e.store, e.staff, _sortable(e.closed_at), e.amount, e.reward_pool)
+    elif isinstance(e, Handover):
+        yield "handovers", (e.id, _sortable(e.at), e.from_staff, e.to_staff)
+        for customer in e.customers:
+            yield "handover_customers", (e.id, customer)
+    elif isinstance(e, JointEvent):
+        yield "joint_events", (e.id, _sortable(e.at), e.name)
+        for store in e.organisers:
+            yield "joint_event_organisers", (e.id, store)
+    elif isinstance(e, Void):
+        yield "voids", (e.id, e.target, e.reason)
+    elif isinstance(e, Staff):
+        start = e.from_.isoformat() if e.from_ else ""
+        yield "staff_spells", (recorded.key, e.id, e.name, e.store, e.role, start, e.to.isoformat() if e.to else None)
+    elif isinstance(e, Store):
+        yield "stores", (e.id, e.name, e.brand, e.city, e.region, e.mall)
+    elif isinstance(e, Customer):
+        yield "customers", (e.id, e.name, e.city)
+    else:
+        yield "brands", (e.id, e.name)
