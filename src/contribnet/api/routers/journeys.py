@@ -1,0 +1,67 @@
+"""Reads: a customer's journey, and stores, staff and deals one by one or a page at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from contribnet.api.deps import StoreDep
+from contribnet.domain.journey import Journey, Page
+
+router = APIRouter(prefix="/v1", tags=["reads"])
+
+_NOT_FOUND = {404: {"description": "Nothing with that id is recorded."}}
+Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="items in the page")]
+
+
+@router.get("/customers/{customer_id}/journey", response_model=Journey, responses=_NOT_FOUND)  # type: ignore[arg-type]
+def get_journey(customer_id: Annotated[str, Path(examples=["c-1"])], store: StoreDep) -> Journey:
+    """Everything recorded about a customer; touches ordered by ``at`` then ``id``; each item
+    flagged ``voided``."""
+    return store.journey(customer_id)
+
+
+def _one(kind: str, summary: str) -> Any:
+    def read(item_id: str, store: StoreDep) -> dict[str, Any]:
+        return store.get(kind, item_id)
+
+    read.__doc__ = summary
+    return read
+
+
+def _page(kind: str, summary: str) -> Any:
+    def read(store: StoreDep, offset: Offset = 0, limit: Limit = 100) -> Page:
+        return store.list(kind, offset, limit)
+
+    read.__doc__ = summary
+    return read
+
+
+for _kind, _path, _plural in (
+    ("store", "stores", "stores"),
+    ("staff", "staff", "staff"),
+    ("deal", "deals", "deals"),
+):
+    router.add_api_route(
+        f"/{_path}/{{item_id}}",
+        _one(_kind, f"One {_kind} by id."),
+        methods=["GET"],
+        responses=_NOT_FOUND,  # type: ignore[arg-type]
+        name=f"get_{_kind}",
+    )
+    router.add_api_route(
+        f"/{_path}",
+        _page(_plural, f"A page of {_plural}, ordered by id."),
+        methods=["GET"],
+        response_model=Page,
+        name=f"list_{_plural}",
+    )
+router.add_api_route(
+    "/customers",
+    _page("customers", "A page of customers, ordered by id."),
+    methods=["GET"],
+    response_model=Page,
+    name="list_customers",
+)

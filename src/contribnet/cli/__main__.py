@@ -1,0 +1,3 @@
+from contribnet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""``contribnet import FILE`` and ``contribnet journey CUSTOMER_ID``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from contribnet.cli.common import add_store_option, opened_store, settings_from
+from contribnet.services.ingest import ingest_file
+
+
+def register(subparsers: Any) -> None:
+    imp = subparsers.add_parser(
+        "import",
+        help="import events from a JSON Lines, JSON or CSV file (all or nothing)",
+        description="Import events. The whole file is checked first; an error names the line and "
+        "nothing is written. Re-importing the same file changes nothing.",
+    )
+    imp.add_argument("file", type=Path)
+    add_store_option(imp)
+    imp.set_defaults(func=_import)
+
+    journey = subparsers.add_parser("journey", help="print a customer's journey as a timeline")
+    journey.add_argument("customer")
+    journey.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_store_option(journey)
+    journey.set_defaults(func=_journey)
+
+
+def _import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"contribnet: error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    settings = settings_from(args)
+    with opened_store(args) as store:
+        result = ingest_file(store, args.file, settings.stages, progress=sys.stderr.isatty())
+    print(f"accepted {result.accepted}, duplicates {result.duplicates}")
+    return 0
+
+
+def _journey(args: argparse.Namespace) -> int:
+    with opened_store(args) as store:
+        journey = store.journey(args.customer)
+    if args.json:
+        print(json.dumps(journey.model_dump(), indent=2, ensure_ascii=False))
+        return 0
+    console = Console()
+    customer = journey.customer or {"id": args.customer}
+    city = f" — {customer['city']}" if customer.get("city") else ""
+    console.print(f"[bold]Customer {customer['id']}[/bold]{city}")
+    table = Table(show_header=True, header_style="bold")
+    for column in ("when (UTC)", "what", "who", "where", "detail"):
+        table.add_column(column)
+    for when, what, who, where, detail, voided in _timeline(journey.model_dump()):
+        style = "strike dim" if voided else None
+        table.add_row(when, what, who, where, detail + (" (voided)" if voided else ""), style=style)
+    console.print(table)
+    return 0
+
+
+def _timeline(journey: dict[str, Any]) -> list[tuple[str, str, str, str, str, bool]]:
+    rows = []
+    for t in journey["touches"]:
+        detail = ", ".join(p for p in (t.get("channel"), t.get("joint_event") and f"joint event {t['joint_event']}") if p)
+        rows.append((t["at"], t["stage"], t["staff"], t["store"], detail, t["voided"]))
+    for r in journey["referrals"]:
+        who = r.get("referrer_staff") or f"owner {r.get('referrer_customer')}"
+        rows.append((r["at"], "referred", who, r["to_store"], "", r["voided"]))
+    for h in journey["handovers"]:
+        rows.append((h["at"], "handed over", f"{h['from_staff']} → {h['to_staff']}", "", f"{len(h['customers'])} customers", h["voided"]))
+    for d in journey["deals"]:
+        detail = f"amount {d['amount'] / 100:,.2f}, reward pool {d['reward_pool'] / 100:,.2f}"
+        rows.append((d["closed_at"], "DEAL", d["staff"], d["store"], detail, d["voided"]))
+    return sorted(rows, key=lambda row: row[0])
