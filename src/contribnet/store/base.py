@@ -6,14 +6,24 @@ and ``tests/contract/`` runs one suite against both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from contribnet.domain.events import Event
+from contribnet.domain.events import (
+    Customer,
+    Deal,
+    Event,
+    Handover,
+    JointEvent,
+    Referral,
+    Staff,
+    Store as StoreRecord,
+    Touch,
+)
 from contribnet.domain.journey import DealJourney, Journey, Page
 
-__all__ = ["IngestResult", "RecordedEvent", "Store"]
+__all__ = ["IngestResult", "RecordedEvent", "Store", "assemble_deal_journey", "staff_view"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +87,54 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def assemble_deal_journey(
+    deal: Deal,
+    journey: Journey,
+    staff_spells: Callable[[Sequence[str]], dict[str, tuple[Staff, ...]]],
+    stores: Callable[[Sequence[str]], dict[str, StoreRecord]],
+) -> DealJourney:
+    """The credit engine's view of a deal, from the customer's journey: voided items dropped, and
+    the employment spells and stores of everyone and everywhere involved looked up."""
+
+    def live(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in i.items() if k != "voided"} for i in items if not i["voided"]]
+
+    touches = tuple(Touch.model_validate(t) for t in live(journey.touches))
+    referrals = tuple(Referral.model_validate(r) for r in live(journey.referrals))
+    handovers = tuple(Handover.model_validate(h) for h in live(journey.handovers))
+    joint_events = tuple(JointEvent.model_validate(j) for j in live(journey.joint_events))
+    staff_ids = {deal.staff} | {t.staff for t in touches}
+    staff_ids |= {h.from_staff for h in handovers} | {h.to_staff for h in handovers}
+    staff_ids |= {r.referrer_staff for r in referrals if r.referrer_staff}
+    staff = staff_spells(sorted(staff_ids))
+    store_ids = {deal.store} | {t.store for t in touches} | {r.to_store for r in referrals}
+    store_ids |= {o for j in joint_events for o in j.organisers}
+    store_ids |= {s.store for spells in staff.values() for s in spells}
+    return DealJourney(
+        deal=deal,
+        customer=Customer.model_validate(journey.customer) if journey.customer else None,
+        touches=touches,
+        referrals=referrals,
+        handovers=handovers,
+        joint_events=joint_events,
+        stores=stores(sorted(store_ids)),
+        staff=staff,
+    )
+
+
+def staff_view(staff_id: str, spells: Sequence[Staff]) -> dict[str, Any]:
+    """A staff member as the API shows them: the latest spell's name, role and store, and every
+    employment spell."""
+    latest = spells[-1]
+    return {
+        "id": staff_id,
+        "name": latest.name,
+        "role": latest.role,
+        "store": latest.store,
+        "employment": [
+            s.model_dump(mode="json", by_alias=True, include={"store", "role", "from_", "to"})
+            for s in spells
+        ],
+    }

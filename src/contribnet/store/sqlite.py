@@ -29,7 +29,12 @@ from contribnet.domain.events import (
     Void,
 )
 from contribnet.domain.journey import DealJourney, Journey, Page
-from contribnet.store.base import IngestResult, RecordedEvent
+from contribnet.store.base import (
+    IngestResult,
+    RecordedEvent,
+    assemble_deal_journey,
+    staff_view,
+)
 
 __all__ = ["SqliteStore"]
 
@@ -233,29 +238,7 @@ class SqliteStore:
         if payload is None or self._query("SELECT 1 FROM voids WHERE target = ?", (deal_id,)):
             raise NotFound("deal", deal_id)
         deal = Deal.model_validate(payload)
-        journey = self.journey(deal.customer)
-        live = lambda items: [i for i in items if not i["voided"]]  # noqa: E731
-        strip = lambda item: {k: v for k, v in item.items() if k != "voided"}  # noqa: E731
-        touches = tuple(Touch.model_validate(strip(t)) for t in live(journey.touches))
-        referrals = tuple(Referral.model_validate(strip(r)) for r in live(journey.referrals))
-        handovers = tuple(Handover.model_validate(strip(h)) for h in live(journey.handovers))
-        joint_events = tuple(JointEvent.model_validate(strip(j)) for j in live(journey.joint_events))
-        staff_ids = {deal.staff} | {t.staff for t in touches} | {h.from_staff for h in handovers}
-        staff_ids |= {h.to_staff for h in handovers} | {r.referrer_staff for r in referrals if r.referrer_staff}
-        staff = self._staff_spells(sorted(staff_ids))
-        store_ids = {deal.store} | {t.store for t in touches} | {r.to_store for r in referrals}
-        store_ids |= {o for j in joint_events for o in j.organisers}
-        store_ids |= {s.store for spells in staff.values() for s in spells}
-        return DealJourney(
-            deal=deal,
-            customer=Customer.model_validate(journey.customer) if journey.customer else None,
-            touches=touches,
-            referrals=referrals,
-            handovers=handovers,
-            joint_events=joint_events,
-            stores=self._stores(sorted(store_ids)),
-            staff=staff,
-        )
+        return assemble_deal_journey(deal, self.journey(deal.customer), self._staff_spells, self._stores)
 
     def _staff_spells(self, ids: Sequence[str]) -> dict[str, tuple[Staff, ...]]:
         if not ids:
@@ -300,7 +283,7 @@ class SqliteStore:
             spells = self._staff_spells([id]).get(id)
             if not spells:
                 raise NotFound("staff", id)
-            return _staff_view(id, spells)
+            return staff_view(id, spells)
         if kind == "deal":
             items = self._items(
                 "SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e"
@@ -322,7 +305,7 @@ class SqliteStore:
                 (limit, offset),
             )]
             spells = self._staff_spells(ids)
-            items = [_staff_view(i, spells[i]) for i in ids]
+            items = [staff_view(i, spells[i]) for i in ids]
         else:
             select, table = _LISTS[kind]
             total = self._query(f"SELECT count(*) FROM {table}")[0][0]
@@ -333,21 +316,6 @@ class SqliteStore:
                 for r in rows
             ]
         return Page(items=items, offset=offset, limit=limit, total=total)
-
-
-def _staff_view(staff_id: str, spells: Sequence[Staff]) -> dict[str, Any]:
-    """A staff member: the latest spell's name, role and store, and every spell."""
-    latest = spells[-1]
-    return {
-        "id": staff_id,
-        "name": latest.name,
-        "role": latest.role,
-        "store": latest.store,
-        "employment": [
-            s.model_dump(mode="json", by_alias=True, include={"store", "role", "from_", "to"})
-            for s in spells
-        ],
-    }
 
 
 # A handover may list a customer twice, a joint event an organiser twice: one link is enough.

@@ -1,0 +1,23 @@
+// contribnet schema: constraints and indexes, applied idempotently at start-up.
+// Every statement is IF NOT EXISTS, so running this file again changes nothing.
+
+// The append-only event log: one (:Event) per accepted event, keyed by its event key.
+CREATE CONSTRAINT event_key IF NOT EXISTS FOR (e:Event) REQUIRE e.key IS UNIQUE;
+CREATE INDEX event_target IF NOT EXISTS FOR (e:Event) ON (e.target);
+CREATE INDEX event_type IF NOT EXISTS FOR (e:Event) ON (e.type, e.key);
+
+// The graph projected from the log.
+CREATE CONSTRAINT brand_id IF NOT EXISTS FOR (b:Brand) REQUIRE b.id IS UNIQUE;
+CREATE CONSTRAINT store_id IF NOT EXISTS FOR (s:Store) REQUIRE s.id IS UNIQUE;
+CREATE CONSTRAINT city_name IF NOT EXISTS FOR (c:City) REQUIRE c.name IS UNIQUE;
+CREATE CONSTRAINT region_name IF NOT EXISTS FOR (r:Region) REQUIRE r.name IS UNIQUE;
+CREATE CONSTRAINT staff_id IF NOT EXISTS FOR (s:Staff) REQUIRE s.id IS UNIQUE;
+CREATE CONSTRAINT customer_id IF NOT EXISTS FOR (c:Customer) REQUIRE c.id IS UNIQUE;
+CREATE CONSTRAINT deal_id IF NOT EXISTS FOR (d:Deal) REQUIRE d.id IS UNIQUE;
+CREATE CONSTRAINT handover_id IF NOT EXISTS FOR (h:Handover) REQUIRE h.id IS UNIQUE;
+CREATE CONSTRAINT joint_event_id IF NOT EXISTS FOR (j:JointEvent) REQUIRE j.id IS UNIQUE;
+CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS UNIQUE;
+CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
+CREATE INDEX touched_at IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.at);
+CREATE INDEX touched_stage IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.stage);
+CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);

@@ -1,0 +1,12 @@
+// (customer)-[:PLACED]->(deal)-[:AT]->(store), (closer:Staff)-[:CLOSED]->(deal).
+// Parameters: $rows [{id, customer, store, staff, closed_at, amount, reward_pool, points_pool?,
+// voided}].
+UNWIND $rows AS row
+MATCH (c:Customer {id: row.customer})
+MATCH (p:Staff {id: row.staff})
+MERGE (s:Store {id: row.store})
+CREATE (d:Deal {id: row.id, closed_at: row.closed_at, amount: row.amount,
+                reward_pool: row.reward_pool, points_pool: row.points_pool,
+                voided: row.voided})
+CREATE (c)-[:PLACED]->(d)-[:AT]->(s)
+CREATE (p)-[:CLOSED]->(d)

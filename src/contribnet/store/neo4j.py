@@ -1,0 +1,285 @@
+"""The production store: Neo4j 5.26 over Bolt, with the official driver.
+
+Every accepted event is an ``(:Event {key, type, hash, payload})`` node — the append-only log —
+and is projected into the graph analysts query: ``(:Staff)-[:TOUCHED]->(:Customer)``,
+``-[:REFERRED]->``, ``(:Handover)``, ``(:JointEvent)``, ``(:Deal)``, employment and organiser
+relationships. A reference to a staff member, customer or store that has not arrived yet creates a
+node holding only its id; the node's own event fills it in. Writes are batched with ``UNWIND``;
+one batch is one transaction. All Cypher is in ``cypher/schema.cypher`` and ``cypher/store/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
+
+from contribnet import cypher
+from contribnet.domain.errors import ConflictError, NotFound
+from contribnet.domain.events import (
+    Customer,
+    Deal,
+    Handover,
+    JointEvent,
+    Referral,
+    Staff,
+    Store,
+    Touch,
+    Void,
+)
+from contribnet.domain.journey import Journey, Page
+from contribnet.store.base import (
+    IngestResult,
+    RecordedEvent,
+    assemble_deal_journey,
+    staff_view,
+)
+
+__all__ = ["Neo4jStore", "connect"]
+
+_LIST_TYPES = {"stores": "store", "customers": "customer", "deals": "deal"}
+
+
+def connect(url: str) -> tuple[neo4j.Driver, str]:
+    """A driver and database name from ``neo4j://user:pass@host:port[/database]``."""
+    parts = urlsplit(url)
+    auth = (unquote(parts.username or "neo4j"), unquote(parts.password or ""))
+    address = f"{parts.scheme}://{parts.hostname}:{parts.port or 7687}"
+    database = parts.path.strip("/") or "neo4j"
+    return GraphDatabase.driver(address, auth=auth), database
+
+
+class Neo4jStore:
+    """The ``Store`` port on Neo4j."""
+
+    def __init__(self, url: str) -> None:
+        self._driver, self._database = connect(url)
+        self._driver.verify_connectivity()
+        self.apply_schema()
+
+    def apply_schema(self) -> None:
+        for statement in cypher.statements("schema"):
+            self._driver.execute_query(statement, database_=self._database)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def _read(self, name: str, **params: Any) -> list[neo4j.Record]:
+        records, _, _ = self._driver.execute_query(
+            cypher.load(name), params, database_=self._database, routing_=RoutingControl.READ
+        )
+        return records
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def stored_hashes(self, keys: Sequence[str]) -> dict[str, str]:
+        return {r["key"]: r["hash"] for r in self._read("store/stored_hashes", keys=list(keys))}
+
+    def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
+        with self._driver.session(database=self._database) as session:
+            accepted: int = session.execute_write(_append, list(events))
+        return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def count_events(self) -> dict[str, int]:
+        return {r["type"]: r["count"] for r in self._read("store/count_events")}
+
+    def _payloads(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        rows = self._read("store/payloads", keys=list(keys))
+        return {r["key"]: json.loads(r["payload"]) for r in rows}
+
+    def journey(self, customer_id: str) -> Journey:
+        (row,) = self._read("store/journey_items", customer=customer_id)
+        kinds = ("touches", "referrals", "handovers", "joint_events", "deals")
+        flags = {kind: {item["id"]: item["voided"] for item in row[kind]} for kind in kinds}
+        keys = [key for kind in kinds for key in flags[kind]] + [customer_id]
+        payloads = self._payloads(keys)
+        customer = payloads.get(customer_id)
+        if not row["known"]:  # any reference to a customer makes its node
+            raise NotFound("customer", customer_id)
+        if customer is not None and customer.get("type") != "customer":
+            customer = None
+
+        def items(kind: str, time_field: str) -> list[dict[str, Any]]:
+            found = [
+                {**payloads[key], "voided": voided}
+                for key, voided in flags[kind].items()
+                if key in payloads
+            ]
+            return sorted(found, key=lambda i: (datetime.fromisoformat(i[time_field]), i["id"]))
+
+        return Journey(
+            customer=customer,
+            touches=items("touches", "at"),
+            referrals=items("referrals", "at"),
+            handovers=items("handovers", "at"),
+            joint_events=items("joint_events", "at"),
+            deals=items("deals", "closed_at"),
+        )
+
+    def deal_journey(self, deal_id: str) -> Any:
+        rows = self._read("store/deal_state", id=deal_id)
+        if not rows or rows[0]["voided"]:
+            raise NotFound("deal", deal_id)
+        deal = Deal.model_validate_json(rows[0]["payload"])
+        return assemble_deal_journey(
+            deal, self.journey(deal.customer), self._staff_spells, self._stores
+        )
+
+    def _staff_spells(self, ids: Sequence[str]) -> dict[str, tuple[Staff, ...]]:
+        rows = self._read("store/staff_spells", ids=list(ids))
+        return {
+            staff: tuple(Staff.model_validate_json(r["payload"]) for r in group)
+            for staff, group in groupby(rows, key=lambda r: r["staff"])
+        }
+
+    def _stores(self, ids: Sequence[str]) -> dict[str, Store]:
+        return {
+            key: Store.model_validate(payload)
+            for key, payload in self._payloads(ids).items()
+            if payload.get("type") == "store"
+        }
+
+    def stage_paths(self) -> Iterator[tuple[tuple[str, ...], bool]]:
+        with self._driver.session(database=self._database, default_access_mode="READ") as session:
+            result = session.run(cypher.load("store/stage_paths"))
+            for record in result:
+                yield tuple(record["stages"]), bool(record["converted"])
+
+    def get(self, kind: str, id: str) -> dict[str, Any]:
+        if kind == "staff":
+            spells = self._staff_spells([id]).get(id)
+            if not spells:
+                raise NotFound("staff", id)
+            return staff_view(id, spells)
+        payload = self._payloads([id]).get(id)
+        if payload is None or payload.get("type") != kind:
+            raise NotFound(kind, id)
+        if kind == "deal":
+            payload["voided"] = bool(self._read("store/deal_state", id=id)[0]["voided"])
+        return payload
+
+    def list(self, kind: str, offset: int, limit: int) -> Page:
+        if kind == "staff":
+            total = self._read("store/count_staff")[0]["total"]
+            ids = [r["id"] for r in self._read("store/list_staff", offset=offset, limit=limit)]
+            spells = self._staff_spells(ids)
+            items = [staff_view(i, spells[i]) for i in ids]
+        else:
+            type_ = _LIST_TYPES[kind]
+            total = self._read("store/count_type", type=type_)[0]["total"]
+            rows = self._read("store/list_events", type=type_, offset=offset, limit=limit)
+            items = [
+                {**json.loads(r["payload"]), **({"voided": r["voided"]} if type_ == "deal" else {})}
+                for r in rows
+            ]
+        return Page(items=items, offset=offset, limit=limit, total=total)
+
+
+# --- the write transaction ---------------------------------------------------------------------
+
+
+def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
+    """Check for conflicts, then log and project the new events; all in one transaction."""
+    keys = [e.key for e in events]
+    stored = {
+        r["key"]: r["hash"] for r in tx.run(cypher.load("store/stored_hashes"), keys=keys)
+    }
+    conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
+    if conflicts:
+        raise ConflictError(conflicts)
+    new = [e for e in events if e.key not in stored]
+    if not new:
+        return 0
+    voidable = [e.key for e in new if isinstance(e.event, (Touch, Referral, Deal, Handover, JointEvent))]
+    voided = {r["id"] for r in tx.run(cypher.load("store/voided_targets"), ids=voidable)}
+    voided |= {e.event.target for e in new if isinstance(e.event, Void)}
+
+    tx.run(
+        cypher.load("store/append_events"),
+        rows=[
+            {"key": e.key, "type": e.event.type, "hash": e.hash, "payload": e.canonical.decode()}
+            | ({"target": e.event.target} if isinstance(e.event, Void) else {})
+            for e in new
+        ],
+    )
+    by_type: dict[str, list[Any]] = defaultdict(list)
+    for recorded in new:
+        by_type[recorded.event.type].append(recorded)
+    by_type["staff"].sort(key=lambda r: r.key)  # spells in order, so the latest one shows
+    _merge_referenced_nodes(tx, new)
+    for type_, query, to_row in _PROJECTIONS:
+        if by_type.get(type_):
+            tx.run(cypher.load(query), rows=[to_row(r, voided) for r in by_type[type_]])
+    targets = [e.event.target for e in new if isinstance(e.event, Void)]
+    if targets:
+        tx.run(cypher.load("store/apply_voids"), targets=targets)
+    return len(new)
+
+
+def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEvent]) -> None:
+    staff: set[str] = set()
+    customers: set[str] = set()
+    for recorded in events:
+        e = recorded.event
+        if isinstance(e, Touch):
+            staff.add(e.staff)
+            customers.add(e.customer)
+        elif isinstance(e, Referral):
+            customers.add(e.customer)
+            if e.referrer_staff:
+                staff.add(e.referrer_staff)
+            if e.referrer_customer:
+                customers.add(e.referrer_customer)
+        elif isinstance(e, Handover):
+            staff.update((e.from_staff, e.to_staff))
+            customers.update(e.customers)
+        elif isinstance(e, Deal):
+            staff.add(e.staff)
+            customers.add(e.customer)
+    if staff or customers:
+        tx.run(cypher.load("store/merge_nodes"), staff=sorted(staff), customers=sorted(customers))
+
+
+def _fields(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
+    row = recorded.event.model_dump(by_alias=True, exclude={"type"})
+    row["voided"] = recorded.key in voided
+    return row
+
+
+def _touch_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
+    row = _fields(recorded, voided)
+    if row["evidence"] is not None:
+        row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
+    return row
+
+
+def _staff_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
+    row = recorded.event.model_dump(by_alias=True, exclude={"type"})
+    row["key"] = recorded.key
+    return row
+
+
+def _plain_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
+    return recorded.event.model_dump(by_alias=True, exclude={"type"})
+
+
+_PROJECTIONS = (
+    ("brand", "store/project_brands", _plain_row),
+    ("store", "store/project_stores", _plain_row),
+    ("staff", "store/project_staff", _staff_row),
+    ("customer", "store/project_customers", _plain_row),
+    ("touch", "store/project_touches", _touch_row),
+    ("referral", "store/project_referrals", _fields),
+    ("handover", "store/project_handovers", _fields),
+    ("joint_event", "store/project_joint_events", _fields),
+    ("deal", "store/project_deals", _fields),
+)

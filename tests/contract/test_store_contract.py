@@ -1,0 +1,136 @@
+"""One suite, every store: what the services may rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
+from contribnet.services.ingest import ingest_events
+from contribnet.store import Store
+
+
+def test_journey_is_ordered_and_flags_voids(store: Store, network: list) -> None:
+    assert ingest_events(store, network).accepted == len(network)
+    journey = store.journey("c-1")
+    assert journey.customer == {"id": "c-1", "type": "customer", "name": "Li", "city": "Harbin"}
+    assert [t["id"] for t in journey.touches] == ["t-1", "t-3", "t-2", "t-bad"]
+    assert [t["voided"] for t in journey.touches] == [False, False, False, True]
+    assert journey.touches[2]["at"] == "2025-01-04T02:00:00Z"  # normalised to UTC
+    assert journey.touches[2]["evidence"] == {"kind": "gps", "ref": "trip-9"}
+    assert [r["referrer_customer"] for r in journey.referrals] == ["c-owner"]
+    assert [h["id"] for h in journey.handovers] == ["h-1"]
+    assert journey.handovers[0]["customers"] == ["c-1", "c-2", "c-3"]
+    assert [j["organisers"] for j in journey.joint_events] == [["st-a", "st-b"]]
+    assert [(d["id"], d["voided"]) for d in journey.deals] == [("d-1", False)]
+
+
+def test_resending_changes_nothing(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    before = store.count_events()
+    again = ingest_events(store, network)
+    assert (again.accepted, again.duplicates) == (0, len(network))
+    assert store.count_events() == before
+    assert len(store.journey("c-1").touches) == 4
+
+
+def test_same_timestamp_written_two_ways_is_a_duplicate(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    rewritten = dict(network[11], at="2025-01-04T02:00:00Z")  # t-2 in UTC instead of +08:00
+    assert ingest_events(store, [rewritten]).duplicates == 1
+
+
+def test_conflicting_id_rejects_the_whole_batch(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    changed = dict(network[11], stage="quote")
+    new = {"type": "touch", "id": "t-new", "at": "2025-01-07T00:00:00Z", "customer": "c-1",
+           "staff": "sf-x", "store": "st-a", "stage": "follow_up"}
+    with pytest.raises(ConflictError) as raised:
+        ingest_events(store, [new, changed])
+    assert raised.value.ids == ["t-2"]
+    assert "t-new" not in [t["id"] for t in store.journey("c-1").touches]
+
+
+def test_invalid_batch_writes_nothing(store: Store, network: list) -> None:
+    good = {"type": "customer", "id": "c-9"}
+    bad = {"type": "touch", "id": "t-9", "at": "yesterday", "customer": "c-9", "staff": "s",
+           "store": "st-a", "stage": "lead"}
+    with pytest.raises(InvalidEvents) as raised:
+        ingest_events(store, [good, bad])
+    assert [(e.index, e.id, e.field) for e in raised.value.errors] == [(1, "t-9", "at")]
+    assert store.count_events() == {}
+
+
+def test_references_may_arrive_before_their_records(store: Store, network: list) -> None:
+    deal = network[-1]
+    touch = network[11]
+    ingest_events(store, [deal, touch])
+    early = store.deal_journey("d-1")
+    assert early.staff == {} and early.stores == {} and early.customer is None
+    ingest_events(store, network)
+    late = store.deal_journey("d-1")
+    assert late.customer is not None and late.customer.city == "Harbin"
+    assert [s.store for s in late.staff["sf-x"]] == ["st-a", "st-c"]
+    assert set(late.stores) >= {"st-a", "st-b", "st-c"}
+
+
+def test_deal_journey_leaves_out_voided_events(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    journey = store.deal_journey("d-1")
+    assert [t.id for t in journey.touches] == ["t-1", "t-3", "t-2"]
+    assert [h.id for h in journey.handovers] == ["h-1"]
+    assert [j.id for j in journey.joint_events] == ["je-1"]
+    assert journey.deal.reward_pool == 500000
+    ingest_events(store, [{"type": "void", "id": "v-2", "target": "d-1", "reason": "cancelled"}])
+    with pytest.raises(NotFound):
+        store.deal_journey("d-1")
+    assert store.get("deal", "d-1")["voided"] is True
+
+
+def test_void_arriving_before_its_target(store: Store) -> None:
+    ingest_events(store, [{"type": "void", "id": "v-early", "target": "t-late", "reason": "test"}])
+    ingest_events(store, [{"type": "touch", "id": "t-late", "at": "2025-02-01T00:00:00Z",
+                           "customer": "c-5", "staff": "sf-x", "store": "st-a", "stage": "lead"}])
+    assert [t["voided"] for t in store.journey("c-5").touches] == [True]
+
+
+def test_staff_moves_keep_their_history(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    staff = store.get("staff", "sf-x")
+    assert staff["store"] == "st-c"
+    assert [(e["store"], e["from"]) for e in staff["employment"]] == [
+        ("st-a", "2024-01-01"),
+        ("st-c", "2025-03-01"),
+    ]
+
+
+def test_handover_reaches_every_customer_handed(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    for customer in ("c-2", "c-3"):
+        journey = store.journey(customer)
+        assert journey.customer is None
+        assert [h["id"] for h in journey.handovers] == ["h-1"]
+
+
+def test_stage_paths(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    extra = {"type": "touch", "id": "t-9", "at": "2025-01-01T00:00:00Z", "customer": "c-9",
+             "staff": "sf-y", "store": "st-b", "stage": "lead"}
+    ingest_events(store, [extra])
+    assert sorted(store.stage_paths()) == [
+        (("event", "reception", "test_drive"), True),
+        (("lead",), False),
+    ]
+
+
+def test_reads_and_pages(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    assert store.get("store", "st-b")["brand"] == "onvo"
+    page = store.list("stores", offset=1, limit=1)
+    assert (page.total, [i["id"] for i in page.items]) == (3, ["st-b"])
+    assert store.list("staff", 0, 10).total == 2
+    assert [d["id"] for d in store.list("deals", 0, 10).items] == ["d-1"]
+    assert store.list("customers", 0, 10).total == 2
+    with pytest.raises(NotFound):
+        store.get("store", "nope")
+    with pytest.raises(NotFound):
+        store.journey("nobody")
