@@ -1,0 +1,103 @@
+"""The HTTP contract of ingest and reads (SQLite behind; the stores have their own suite)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contribnet.api.app import create_app
+from contribnet.store import open_store
+
+TOUCH = {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1",
+         "staff": "sf-1", "store": "st-1", "stage": "test_drive"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    store = open_store(f"sqlite:///{tmp_path / 'api.db'}")
+    with TestClient(create_app(store=store)) as test_client:
+        yield test_client
+    store.close()
+
+
+def test_accepts_then_reports_duplicates(client: TestClient) -> None:
+    first = client.post("/v1/events", json={"events": [TOUCH]})
+    assert first.status_code == 200 and first.json() == {"accepted": 1, "duplicates": 0}
+    again = client.post("/v1/events", json={"events": [TOUCH, TOUCH]})
+    assert again.json() == {"accepted": 0, "duplicates": 2}
+
+
+def test_invalid_events_are_422_naming_index_id_and_field(client: TestClient) -> None:
+    good = {"type": "customer", "id": "c-1"}
+    bad_stage = dict(TOUCH, id="t-2", stage="teleport")
+    bad_type = {"type": "rumour", "id": "x-1"}
+    missing = {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-1", "staff": "sf-1",
+               "closed_at": "2025-01-06T00:00:00Z", "amount": -5}
+    response = client.post("/v1/events", json={"events": [good, bad_type, missing]})
+    assert response.status_code == 422
+    errors = {(e["index"], e["id"], e["field"]) for e in response.json()["errors"]}
+    assert errors == {(1, "x-1", "type"), (2, "d-1", "amount"), (2, "d-1", "reward_pool")}
+    response = client.post("/v1/events", json={"events": [good, bad_stage]})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"index": 1, "id": "t-2", "field": "stage", "message": response.json()["errors"][0]["message"]}
+    ]
+    assert "teleport" in response.json()["errors"][0]["message"]
+    assert client.get("/v1/customers/c-1/journey").status_code == 404  # nothing was written
+
+
+def test_conflicting_reuse_of_an_id_is_409(client: TestClient) -> None:
+    client.post("/v1/events", json={"events": [TOUCH]})
+    response = client.post("/v1/events", json={"events": [dict(TOUCH, stage="quote")]})
+    assert response.status_code == 409
+    assert response.json()["ids"] == ["t-1"]
+    assert "t-1" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [(b"not json", "body"), (b'{"evts": []}', "events"), (b'{"events": {}}', "events")],
+)
+def test_malformed_bodies_are_422(client: TestClient, body: bytes, field: str) -> None:
+    response = client.post("/v1/events", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_more_than_ten_thousand_events_is_422(client: TestClient) -> None:
+    events = [dict(TOUCH, id=f"t-{i}") for i in range(10_001)]
+    response = client.post("/v1/events", json={"events": events})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "events"
+
+
+def test_journey_and_reads(client: TestClient) -> None:
+    events = [
+        {"type": "store", "id": "st-1", "name": "NIO House", "brand": "nio", "city": "Hefei",
+         "region": "East"},
+        {"type": "staff", "id": "sf-1", "name": "Wang", "store": "st-1", "role": "advisor"},
+        TOUCH,
+        {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-1", "staff": "sf-1",
+         "closed_at": "2025-01-06T00:00:00Z", "amount": 25000000, "reward_pool": 300000},
+    ]
+    assert client.post("/v1/events", json={"events": events}).status_code == 200
+    journey = client.get("/v1/customers/c-1/journey").json()
+    assert set(journey) == {"customer", "touches", "referrals", "handovers", "joint_events", "deals"}
+    assert journey["touches"][0]["stage"] == "test_drive" and journey["touches"][0]["voided"] is False
+    assert client.get("/v1/stores/st-1").json()["city"] == "Hefei"
+    assert client.get("/v1/staff/sf-1").json()["employment"][0]["store"] == "st-1"
+    assert client.get("/v1/deals/d-1").json()["reward_pool"] == 300000
+    assert client.get("/v1/deals?limit=1").json()["total"] == 1
+    assert client.get("/v1/stores/nope").status_code == 404
+    bad_page = client.get("/v1/stores?limit=0")
+    assert bad_page.status_code == 422 and "limit" in bad_page.json()["detail"]
+
+
+def test_openapi_documents_the_event_body(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["examples"][0]["events"][0]["type"] == "brand"
+    assert client.get("/health").json() == {"status": "ok"}

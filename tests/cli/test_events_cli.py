@@ -1,0 +1,43 @@
+"""``contribnet import`` and ``contribnet journey`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from contribnet.cli import main
+
+EVENTS = [
+    {"type": "store", "id": "st-1", "name": "NIO House", "brand": "nio", "city": "Hefei", "region": "East"},
+    {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1", "staff": "sf-1", "store": "st-1", "stage": "test_drive"},
+    {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-1", "staff": "sf-1", "closed_at": "2025-01-06T00:00:00Z", "amount": 25000000, "reward_pool": 300000},
+]
+
+
+def test_import_then_journey(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in EVENTS))
+    assert main(["import", str(path), "--store", url]) == 0
+    assert "accepted 3, duplicates 0" in capsys.readouterr().out
+    assert main(["import", str(path), "--store", url]) == 0
+    assert "accepted 0, duplicates 3" in capsys.readouterr().out
+    assert main(["journey", "c-1", "--store", url]) == 0
+    timeline = capsys.readouterr().out
+    assert "test_drive" in timeline and "DEAL" in timeline and "3,000.00" in timeline
+    assert main(["journey", "c-1", "--json", "--store", url]) == 0
+    assert json.loads(capsys.readouterr().out)["deals"][0]["id"] == "d-1"
+
+
+def test_import_error_names_the_line(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "events.jsonl"
+    bad = dict(EVENTS[1], at="soon")
+    path.write_text(json.dumps(EVENTS[0]) + "\n" + json.dumps(bad) + "\n")
+    assert main(["import", str(path), "--store", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "t-1" in err and "at" in err
+
+
+def test_unknown_customer(tmp_path: Path, capsys) -> None:
+    assert main(["journey", "nobody", "--store", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
+    assert "customer 'nobody' not found" in capsys.readouterr().err
