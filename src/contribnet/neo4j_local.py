@@ -164,6 +164,7 @@ def build_classpath() -> str:
             mvn,
             "-B",
             "--no-transfer-progress",
+            "-Dstyle.color=never",
             "-f",
             str(NEO4J_LAUNCHER_DIR / "pom.xml"),
             f"-Dlauncher.buildDir={work / 'target'}",
@@ -171,14 +172,17 @@ def build_classpath() -> str:
             f"{DEPENDENCY_PLUGIN}:build-classpath",
             f"-Dmdep.outputFile={work / 'dependencies.classpath'}",
         ]
-        proc = subprocess.run(
-            cmd,
-            cwd=NEO4J_LAUNCHER_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                cmd,
+                cwd=NEO4J_LAUNCHER_DIR,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        except OSError as exc:
+            raise Neo4jLocalError(f"could not run Maven ({mvn}): {exc}") from exc
         if proc.returncode != 0:
             tail = "\n".join(proc.stdout.decode(errors="replace").splitlines()[-40:])
             raise Neo4jLocalError(
@@ -389,13 +393,16 @@ def start(
     *,
     conf: Mapping[str, str] | None = None,
     timeout: float = 120.0,
+    exit_with_caller: bool = False,
 ) -> LocalNeo4j:
     """Start a server on 127.0.0.1 whose databases live in ``data_dir``; return once it answers.
 
     Memory is explicit (JVM heap, Neo4j page cache) because unset the page cache takes half the
     RAM of a machine shared with the test suite. Without ``port`` a free one is picked; without
     ``password`` the previous one for this data dir is reused, else a random one is made. ``conf``
-    passes extra Neo4j settings by name. On any failure the JVM is killed and the log tail raised.
+    passes extra Neo4j settings by name. ``exit_with_caller`` makes the server exit when this
+    process dies (test sessions: no orphaned JVM if pytest is killed). On any failure the JVM is
+    killed and the log tail raised.
     """
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -415,6 +422,8 @@ def start(
     conf_args: list[str] = []
     for key, value in (conf or {}).items():
         conf_args += ["--conf", f"{key}={value}"]
+    if exit_with_caller:
+        conf_args += ["--watch-pid", str(os.getpid())]
 
     attempts = 1 if port is not None else 3  # a picked port can be taken before the JVM binds it
     for attempt in range(attempts):
