@@ -1,0 +1,452 @@
+"""Shapley credit: a deal's contributors as players of a cooperative game over stages.
+
+The players are the deal's contributors; contributor ``i`` covers the set of stages ``m_i`` of
+its qualifying touches (a bit mask). A coalition ``C`` is worth ``f(union of m_i, i in C)`` for a
+set function ``f`` of stage sets. Two games are offered:
+
+* ``shapley`` -- the *additive* game ``f(M) = sum of the policy's stage weights over M``; its
+  Shapley value has the closed form ``phi_i = sum over s in m_i of w(s) / n(s)``, ``n(s)`` being
+  the number of contributors covering ``s`` (:func:`additive_shapley`);
+* ``shapley_conversion`` -- the *conversion* game: ``f(M)`` is the conversion rate of journeys
+  whose stage set is ``M``, estimated from all journeys (converted or not) with smoothing, then
+  made monotone, ``f'(M) = max over T subset of M of f(T)`` (:func:`conversion_values`), so no
+  marginal contribution -- and no one's credit -- is ever negative.
+
+Exact values come from :func:`shapley_union_game` in ``O(s 2^s + n)`` time for ``n`` players and
+``s`` covered stages; :func:`shapley_brute_force` enumerates coalitions (a reference for tests);
+:func:`shapley_sampled` estimates any game by permutation sampling with standard errors.
+
+References
+----------
+.. [1] Shapley, L. S. (1953). A value for n-person games. In H. W. Kuhn & A. W. Tucker (Eds.),
+   *Contributions to the Theory of Games II* (pp. 307-317). Princeton University Press.
+.. [2] Owen, G. (1972). Multilinear extensions of games. *Management Science*, 18(5), 64-79.
+.. [3] Castro, J., Gomez, D., & Tejada, J. (2009). Polynomial calculation of the Shapley value
+   based on sampling. *Computers & Operations Research*, 36(5), 1726-1730.
+.. [4] Shao, X., & Li, L. (2011). Data-driven multi-touch attribution models. *Proceedings of
+   KDD '11*, 258-264.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from itertools import combinations
+
+import numpy as np
+import numpy.typing as npt
+
+from contribnet.credit.rules import spread
+from contribnet.credit.touches import Attribution, Contributor, CreditTouch
+from contribnet.domain.policy import Policy
+
+__all__ = [
+    "additive_shapley",
+    "conversion_values",
+    "monotone_closure",
+    "shapley",
+    "shapley_brute_force",
+    "shapley_conversion",
+    "shapley_many",
+    "shapley_sampled",
+    "shapley_union_game",
+    "stage_masks",
+]
+
+FloatArray = npt.NDArray[np.float64]
+SetFunction = Callable[[int], float] | npt.NDArray[np.float64]
+
+
+# --- transforms over the subsets of s stages (arrays of length 2**s, index = stage mask) --------
+
+
+def _subset_sums(a: FloatArray) -> FloatArray:
+    """``out[M] = sum of a[T] over T subset of M`` along the last axis (zeta transform)."""
+    out = a.astype(np.float64, copy=True)
+    size = out.shape[-1]
+    lead = out.shape[:-1]
+    bit = 1
+    while bit < size:
+        view = out.reshape(*lead, size // (2 * bit), 2, bit)
+        view[..., 1, :] += view[..., 0, :]
+        bit *= 2
+    return out
+
+
+def _superset_sums(a: FloatArray) -> FloatArray:
+    """``out[M] = sum of a[T] over T superset of M`` along the last axis."""
+    out = a.astype(np.float64, copy=True)
+    size = out.shape[-1]
+    lead = out.shape[:-1]
+    bit = 1
+    while bit < size:
+        view = out.reshape(*lead, size // (2 * bit), 2, bit)
+        view[..., 0, :] += view[..., 1, :]
+        bit *= 2
+    return out
+
+
+def _superset_mobius(f: FloatArray) -> FloatArray:
+    """The ``h`` with ``f(M) = sum of h(T) over T superset of M`` (inverse of the above)."""
+    out = f.astype(np.float64, copy=True)
+    size = out.shape[-1]
+    bit = 1
+    while bit < size:
+        view = out.reshape(size // (2 * bit), 2, bit)
+        view[:, 0, :] -= view[:, 1, :]
+        bit *= 2
+    return out
+
+
+def monotone_closure(values: npt.ArrayLike) -> FloatArray:
+    """``v'(M) = max of v(T) over all T subset of M``, for ``v`` indexed by stage mask.
+
+    The closure is the smallest monotone set function above ``v``; in a monotone game every
+    marginal contribution, hence every Shapley value, is >= 0.
+
+    >>> monotone_closure([0.0, 0.3, 0.1, 0.2]).tolist()   # masks 0, {a}, {b}, {a, b}
+    [0.0, 0.3, 0.1, 0.3]
+    """
+    out = np.asarray(values, dtype=np.float64).copy()
+    size = out.shape[-1]
+    if size & (size - 1):
+        raise ValueError("values must have length 2**s")
+    bit = 1
+    while bit < size:
+        view = out.reshape(size // (2 * bit), 2, bit)
+        np.maximum(view[:, 1, :], view[:, 0, :], out=view[:, 1, :])
+        bit *= 2
+    return out
+
+
+# --- exact Shapley of union games -----------------------------------------------------------
+
+
+def shapley_union_game(masks: Sequence[int], value: SetFunction) -> FloatArray:
+    """Exact Shapley values of the game ``v(C) = f(union of masks[i] for i in C)``.
+
+    Parameters
+    ----------
+    masks : sequence of int
+        Player ``i`` covers the stages whose bits are set in ``masks[i]`` (0: a null player).
+    value : callable or ndarray
+        ``f`` as a function of a stage mask, or an array indexed by mask (length ``2**s``). It
+        is evaluated only on subsets of the union of all masks.
+
+    Returns
+    -------
+    ndarray
+        ``phi[i]``; they sum to ``f(union of all) - f(0)``.
+
+    Notes
+    -----
+    Write ``f`` through its superset Mobius transform, ``f(M) = sum over T superset of M of
+    h(T)``. By Owen's multilinear extension [2]_, ``phi_i`` is the integral over ``p`` in [0, 1]
+    of the expected marginal contribution of ``i`` when every other player joins independently
+    with probability ``p``. The union ``U`` of such a random coalition satisfies
+    ``P(U subset of M) = (1-p)^N(M)``, where ``N(M)`` is the number of players whose mask is
+    not inside ``M``; integrating gives the closed form
+
+        ``phi_i = - sum over M with m_i not inside M of h(M) / N(M)``
+        ``      = R_sup(m_i) - sum over all M of R(M)``,  ``R = h / N``,
+
+    where ``R_sup`` sums ``R`` over supersets. ``h``, ``N`` and ``R_sup`` are subset/superset
+    transforms over the ``2^s`` stage sets covered (dynamic programming over masks), so the cost
+    is ``O(s 2^s + n)``: players with the same stage set are symmetric and cost nothing extra.
+    For 100 contributors over 11 stages that is 2,048 masks, well under a millisecond.
+
+    Examples
+    --------
+    Two advisors both did the test drive (weight 25), one also closed (weight 15):
+
+    >>> weights = {1: 25.0, 2: 15.0}                  # bit 1 = test_drive, bit 2 = order
+    >>> f = lambda mask: sum(w for bit, w in weights.items() if mask & bit)
+    >>> shapley_union_game([0b01, 0b11], f).tolist()
+    [12.5, 27.5]
+    """
+    m = np.asarray(masks, dtype=np.int64)
+    n = len(m)
+    if n == 0:
+        return np.zeros(0)
+    if np.any(m < 0):
+        raise ValueError("masks must be >= 0")
+    union = int(np.bitwise_or.reduce(m))
+    bits = [b for b in range(union.bit_length()) if union >> b & 1]
+    s = len(bits)
+    local = np.zeros(n, dtype=np.int64)
+    for j, b in enumerate(bits):
+        local |= ((m >> b) & 1) << j
+    size = 1 << s
+    index = np.arange(size, dtype=np.int64)
+    glob = np.zeros(size, dtype=np.int64)
+    for j, b in enumerate(bits):
+        glob |= ((index >> j) & 1) << b
+    if callable(value):
+        f = np.array([value(int(g)) for g in glob], dtype=np.float64)
+    else:
+        f = np.asarray(value, dtype=np.float64)[glob]
+    inside = _subset_sums(np.bincount(local, minlength=size).astype(np.float64))
+    outside = n - inside
+    h = _superset_mobius(f)
+    r = np.divide(h, outside, out=np.zeros(size), where=outside > 0)
+    r_sup = _superset_sums(r)
+    phi: FloatArray = r_sup[local] - r.sum()
+    return phi
+
+
+def shapley_many(masks: npt.ArrayLike, values: npt.ArrayLike, chunk: int = 2048) -> FloatArray:
+    """Exact Shapley values of many union games that share one set function ``f``.
+
+    ``masks`` has shape ``(D, n)``: row ``d`` holds deal ``d``'s players (pad with 0 -- a null
+    player changes no one's value); ``values`` is ``f`` indexed by mask over the ``s`` stages
+    (length ``2**s``). The same formula as :func:`shapley_union_game`, vectorised over deals:
+    ``h`` is computed once, then per deal one subset and one superset transform.
+
+    >>> shapley_many([[0b01, 0b11], [0b10, 0]], [0.0, 25.0, 15.0, 40.0]).tolist()
+    [[12.5, 27.5], [15.0, 0.0]]
+    """
+    m = np.asarray(masks, dtype=np.int64)
+    f = np.asarray(values, dtype=np.float64)
+    size = f.shape[0]
+    if m.ndim != 2:
+        raise ValueError("masks must have shape (D, n)")
+    if size & (size - 1) or np.any(m >= size) or np.any(m < 0):
+        raise ValueError("values must have length 2**s and masks must be below it")
+    h = _superset_mobius(f)
+    out = np.empty(m.shape, dtype=np.float64)
+    n_deals, n = m.shape
+    for start in range(0, n_deals, chunk):
+        block = m[start : start + chunk]
+        rows = block.shape[0]
+        counts = np.zeros(rows * size, dtype=np.float64)
+        np.add.at(counts, (np.arange(rows)[:, None] * size + block).ravel(), 1.0)
+        inside = _subset_sums(counts.reshape(rows, size))
+        outside = n - inside
+        r = np.divide(h[None, :], outside, out=np.zeros((rows, size)), where=outside > 0)
+        r_sup = _superset_sums(r)
+        out[start : start + rows] = (
+            np.take_along_axis(r_sup, block, axis=1) - r.sum(axis=1)[:, None]
+        )
+    return out
+
+
+def additive_shapley(masks: Sequence[int], weights: Sequence[float]) -> list[float]:
+    """Closed form of the additive game ``f(M) = sum of weights[s] for s in M``.
+
+    ``phi_i = sum over the stages s in masks[i] of weights[s] / n(s)``, ``n(s)`` = the number of
+    players covering ``s``: each stage's weight is shared equally by those who did it.
+
+    >>> additive_shapley([0b01, 0b11], [25.0, 15.0])
+    [12.5, 27.5]
+    """
+    counts = [sum(1 for m in masks if m >> s & 1) for s in range(len(weights))]
+    return [
+        math.fsum(weights[s] / counts[s] for s in range(len(weights)) if m >> s & 1) for m in masks
+    ]
+
+
+# --- reference and sampled estimators for any game ------------------------------------------
+
+
+def shapley_brute_force(n: int, value: Callable[[frozenset[int]], float]) -> list[float]:
+    """Shapley values by enumerating every coalition (the definition; ``O(n 2^n)`` calls).
+
+    ``phi_i = sum over S subset of N - {i} of |S|! (n-|S|-1)! / n! * (v(S + {i}) - v(S))`` [1]_.
+
+    >>> shapley_brute_force(2, lambda c: 10.0 if c == {0, 1} else (4.0 if 0 in c else 0.0))
+    [7.0, 3.0]
+    """
+    cache: dict[frozenset[int], float] = {}
+
+    def v(c: frozenset[int]) -> float:
+        if c not in cache:
+            cache[c] = float(value(c))
+        return cache[c]
+
+    weight = [math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) for k in range(n)]
+    phi = []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        total = 0.0
+        for k in range(n):
+            for rest in combinations(others, k):
+                s = frozenset(rest)
+                total += weight[k] * (v(s | {i}) - v(s))
+        phi.append(total)
+    return phi
+
+
+def shapley_sampled(
+    n: int,
+    value: Callable[[frozenset[int]], float],
+    samples: int = 1000,
+    seed: int = 0,
+) -> tuple[FloatArray, FloatArray]:
+    """Shapley values estimated by permutation sampling, with standard errors [3]_.
+
+    Each of ``samples`` uniformly random orders of the players is walked once; player ``i``'s
+    estimate is the mean of its marginal contributions ``v(P + {i}) - v(P)`` (``P`` = the players
+    before it), and its standard error is their standard deviation over ``sqrt(samples)``.
+    The estimate is unbiased, needs ``n * samples`` calls of ``value``, and works for any game;
+    the same ``seed`` gives the same answer.
+
+    >>> phi, se = shapley_sampled(2, lambda c: 10.0 if c == {0, 1} else (4.0 if 0 in c else 0.0),
+    ...                           samples=2000)
+    >>> [round(x) for x in phi], bool(se.max() < 0.1)
+    ([7, 3], True)
+    """
+    if samples < 2:
+        raise ValueError("need at least 2 samples for a standard error")
+    rng = np.random.default_rng(seed)
+    contributions = np.empty((samples, n), dtype=np.float64)
+    for k in range(samples):
+        before: frozenset[int] = frozenset()
+        previous = float(value(before))
+        for player in rng.permutation(n):
+            after = before | {int(player)}
+            current = float(value(after))
+            contributions[k, player] = current - previous
+            before, previous = after, current
+    mean: FloatArray = contributions.mean(axis=0)
+    se: FloatArray = contributions.std(axis=0, ddof=1) / math.sqrt(samples)
+    return mean, se
+
+
+# --- the conversion game's values from data ---------------------------------------------------
+
+
+def conversion_values(
+    masks: npt.ArrayLike, converted: npt.ArrayLike, n_stages: int, smoothing: float = 1.0
+) -> FloatArray:
+    """The monotone, smoothed conversion game over ``n_stages`` stages, from journeys.
+
+    Definition: for each stage set ``M`` observed in ``n(M)`` journeys of which ``c(M)``
+    converted, ``f(M) = (c(M) + a p) / (n(M) + a)`` with ``a = smoothing`` pseudo-journeys at the
+    overall conversion rate ``p``; an unobserved set, and the empty set, have ``f = 0`` (no
+    evidence). The result is the monotone closure ``f'(M) = max of f(T) over T subset of M``.
+
+    Parameters
+    ----------
+    masks : array of int
+        Each journey's stage set as a bit mask (bit ``k`` = stage ``k``).
+    converted : array of bool
+        Whether each journey converted.
+
+    Examples
+    --------
+    Stage 0 = lead, 1 = test drive; lead-only journeys rarely convert:
+
+    >>> v = conversion_values([1, 1, 1, 1, 2, 2, 3, 3], [0, 0, 0, 1, 0, 1, 1, 1], 2, smoothing=0)
+    >>> v.tolist()
+    [0.0, 0.25, 0.5, 1.0]
+    """
+    size = 1 << n_stages
+    m = np.asarray(masks, dtype=np.int64)
+    conv = np.asarray(converted, dtype=np.float64)
+    journeys = np.bincount(m, minlength=size).astype(np.float64)
+    conversions = np.bincount(m, weights=conv, minlength=size)
+    overall = conversions.sum() / journeys.sum() if journeys.sum() > 0 else 0.0
+    f = np.divide(
+        conversions + smoothing * overall,
+        journeys + smoothing,
+        out=np.zeros(size),
+        where=journeys > 0,
+    )
+    f[0] = 0.0
+    return monotone_closure(f)
+
+
+# --- the credit models ----------------------------------------------------------------------
+
+
+def stage_masks(
+    touches: Sequence[CreditTouch], stages: Sequence[str]
+) -> tuple[list[Contributor], list[int]]:
+    """The contributors (sorted) and the bit mask of the stages each covers (bit k =
+    ``stages[k]``; stages not in ``stages`` are left out)."""
+    bit = {s: 1 << k for k, s in enumerate(stages)}
+    cover: dict[Contributor, int] = {}
+    for t in touches:
+        cover[t.contributor] = cover.get(t.contributor, 0) | bit.get(t.stage, 0)
+    players = sorted(cover)
+    return players, [cover[p] for p in players]
+
+
+def _game_attribution(
+    touches: Sequence[CreditTouch],
+    policy: Policy,
+    players: list[Contributor],
+    phi: Iterable[float],
+    label: str,
+) -> Attribution:
+    values = {p: max(float(x), 0.0) for p, x in zip(players, phi, strict=True)}
+    spread_ = spread(touches, values, policy)
+    factors = tuple(
+        {label: values[t.contributor], "touch_part": f["touch_part"]}
+        for t, f in zip(touches, spread_.factors, strict=True)
+    )
+    return Attribution(spread_.touches, spread_.credit, factors)
+
+
+def shapley(touches: Sequence[CreditTouch], policy: Policy) -> Attribution:
+    """Shapley value of the additive stage game.
+
+    Definition: players are the contributors; a coalition is worth the sum of the policy's
+    stage weights over the stages its members covered. The Shapley value [1]_ is then each
+    stage's weight shared equally among the contributors who did that stage
+    (:func:`additive_shapley`); repeats add nothing. Each contributor's value is spread over
+    their touches by :func:`~contribnet.credit.rules.spread`.
+
+    Examples
+    --------
+    >>> from contribnet.credit.touches import example_touch as t, shares
+    >>> journey = [t("x", "test_drive", 30), t("x", "test_drive", 20), t("z", "test_drive", 9),
+    ...            t("y", "quote", 1), t("y", "order", 0)]
+    >>> shares(shapley(journey, Policy()))   # 25 shared by x and z; 5 + 15 to y
+    {'x': 0.278, 'y': 0.444, 'z': 0.278}
+    """
+    if not touches:
+        return Attribution((), (), ())
+    stages = sorted({t.stage for t in touches})
+    players, masks = stage_masks(touches, stages)
+    weights = [policy.weight(s) for s in stages]
+
+    def f(mask: int) -> float:
+        return math.fsum(w for k, w in enumerate(weights) if mask >> k & 1)
+
+    phi = shapley_union_game(masks, f)
+    return _game_attribution(touches, policy, players, phi, "shapley")
+
+
+def shapley_conversion(
+    touches: Sequence[CreditTouch],
+    policy: Policy,
+    stages: Sequence[str],
+    values: npt.ArrayLike,
+) -> Attribution:
+    """Shapley value of the monotone conversion game estimated from all journeys.
+
+    Definition: players are the contributors; a coalition is worth ``f'(M)``, the monotone
+    smoothed conversion rate (:func:`conversion_values`) of the stage set ``M`` its members
+    covered. ``stages`` names the bits of ``values`` (the engine passes the tables of its
+    :class:`~contribnet.credit.engine.CreditContext`); stages outside them add nothing. As the game
+    is monotone no contributor gets a negative value [1]_ [4]_.
+
+    Examples
+    --------
+    From the example of :func:`conversion_values` (journeys with a lead only convert 25%, with a
+    test drive only 50%, with both 100%): ann's lead is worth 0.25 alone and 0.5 after bob's test
+    drive, bob's test drive 0.5 alone and 0.75 after the lead; each is averaged over both orders.
+
+    >>> from contribnet.credit.touches import example_touch as t, shares
+    >>> v = conversion_values([1, 1, 1, 1, 2, 2, 3, 3], [0, 0, 0, 1, 0, 1, 1, 1], 2, smoothing=0)
+    >>> journey = [t("ann", "lead", 20), t("bob", "test_drive", 5)]
+    >>> shares(shapley_conversion(journey, Policy(), ["lead", "test_drive"], v))
+    {'ann': 0.375, 'bob': 0.625}
+    """
+    if not touches:
+        return Attribution((), (), ())
+    table = np.asarray(values, dtype=np.float64)
+    players, masks = stage_masks(touches, stages)
+    phi = shapley_union_game(masks, table)
+    return _game_attribution(touches, policy, players, phi, "shapley")
