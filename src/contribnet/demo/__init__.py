@@ -1,0 +1,1 @@
+"""The demo network: a realistic NIO/ONVO collaboration network and its scenarios."""
