@@ -261,8 +261,10 @@ def stage_weighted(
     decay = decay_factors(touches, policy.half_life_days)
     sat = saturation_factors(touches, decay, policy.saturation)
     within: dict[str, float] = {}
+    count: dict[str, int] = {}
     for t, d, s in zip(touches, decay, sat, strict=True):
         within[t.stage] = within.get(t.stage, 0.0) + d * s
+        count[t.stage] = count.get(t.stage, 0) + 1
     total_weight = sum(stage_weight.get(s, 0.0) for s in within)
     credit = []
     factors = []
@@ -270,11 +272,9 @@ def stage_weighted(
         w = stage_weight.get(t.stage, 0.0)
         part = d * s / within[t.stage]
         credit.append(w * part / total_weight if total_weight > 0 else 0.0)
-        f = {
-            "stage_weight": w,
-            "decay": 2.0 ** (-t.age_days / policy.half_life_days),
-            "stage_part": part,
-        }
+        f = {"stage_weight": w, "stage_part": part}
+        if count[t.stage] > 1:
+            f["decay"] = 2.0 ** (-t.age_days / policy.half_life_days)
         if s != 1.0:
             f["saturation"] = s
         factors.append(f)
