@@ -1,4 +1,4 @@
-"""``contribnet credit --events FILE --deal ID``: split one deal's reward pool, from an events file."""
+"""``contribnet credit --events FILE --deal ID``: split one deal's reward pool from a file."""
 
 from __future__ import annotations
 
