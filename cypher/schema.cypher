@@ -1,7 +1,8 @@
 // contribnet schema: constraints and indexes, applied idempotently at start-up.
 // Every statement is IF NOT EXISTS, so running this file again changes nothing.
 
-// The append-only event log: one (:Event) per accepted event, keyed by its event key.
+// The append-only event log: one (:Event) per accepted event, keyed by its event key; a touch's
+// log entry is its [:TOUCHED] relationship (unique id, with the event's hash).
 CREATE CONSTRAINT event_key IF NOT EXISTS FOR (e:Event) REQUIRE e.key IS UNIQUE;
 CREATE INDEX event_target IF NOT EXISTS FOR (e:Event) ON (e.target);
 CREATE INDEX event_type IF NOT EXISTS FOR (e:Event) ON (e.type, e.key);
@@ -18,6 +19,4 @@ CREATE CONSTRAINT handover_id IF NOT EXISTS FOR (h:Handover) REQUIRE h.id IS UNI
 CREATE CONSTRAINT joint_event_id IF NOT EXISTS FOR (j:JointEvent) REQUIRE j.id IS UNIQUE;
 CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS UNIQUE;
 CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
-CREATE INDEX touched_at IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.at);
-CREATE INDEX touched_stage IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.stage);
 CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);

@@ -1,10 +1,10 @@
 // Make sure referenced staff and customers exist (placeholders until their own event arrives).
 // Parameters: $staff (ids), $customers (ids).
-CALL {
+CALL () {
   UNWIND $staff AS id
   MERGE (:Staff {id: id})
 }
-CALL {
+CALL () {
   UNWIND $customers AS id
   MERGE (:Customer {id: id})
 }

@@ -2,8 +2,7 @@
 // Parameters: $rows [{id, at, customer, to_store, referrer_staff?, referrer_customer?, voided}].
 UNWIND $rows AS row
 MATCH (c:Customer {id: row.customer})
-CALL {
-  WITH row
+CALL (row) {
   OPTIONAL MATCH (s:Staff {id: row.referrer_staff})
   OPTIONAL MATCH (o:Customer {id: row.referrer_customer})
   RETURN coalesce(s, o) AS referrer

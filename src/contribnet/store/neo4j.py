@@ -24,7 +24,7 @@ from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
 from contribnet import cypher
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
-    Customer,
+    canonical_json,
     Deal,
     Handover,
     JointEvent,
@@ -98,10 +98,13 @@ class Neo4jStore:
 
     def journey(self, customer_id: str) -> Journey:
         (row,) = self._read("store/journey_items", customer=customer_id)
-        kinds = ("touches", "referrals", "handovers", "joint_events", "deals")
+        kinds = ("referrals", "handovers", "joint_events", "deals")
         flags = {kind: {item["id"]: item["voided"] for item in row[kind]} for kind in kinds}
         keys = [key for kind in kinds for key in flags[kind]] + [customer_id]
         payloads = self._payloads(keys)
+        for touch in row["touches"]:
+            payloads[touch["id"]] = _touch_payload(touch)
+        flags["touches"] = {touch["id"]: bool(touch["voided"]) for touch in row["touches"]}
         customer = payloads.get(customer_id)
         if not row["known"]:  # any reference to a customer makes its node
             raise NotFound("customer", customer_id)
@@ -203,14 +206,14 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
     voided = {r["id"] for r in tx.run(cypher.load("store/voided_targets"), ids=voidable)}
     voided |= {e.event.target for e in new if isinstance(e.event, Void)}
 
-    tx.run(
-        cypher.load("store/append_events"),
-        rows=[
-            {"key": e.key, "type": e.event.type, "hash": e.hash, "payload": e.canonical.decode()}
-            | ({"target": e.event.target} if isinstance(e.event, Void) else {})
-            for e in new
-        ],
-    )
+    logged = [
+        {"key": e.key, "type": e.event.type, "hash": e.hash, "payload": e.canonical.decode()}
+        | ({"target": e.event.target} if isinstance(e.event, Void) else {})
+        for e in new
+        if not isinstance(e.event, Touch)  # a touch's log entry is its relationship
+    ]
+    if logged:
+        tx.run(cypher.load("store/append_events"), rows=logged)
     by_type: dict[str, list[Any]] = defaultdict(list)
     for recorded in new:
         by_type[recorded.event.type].append(recorded)
@@ -223,6 +226,15 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
     if targets:
         tx.run(cypher.load("store/apply_voids"), targets=targets)
     return len(new)
+
+
+def _touch_payload(properties: dict[str, Any]) -> dict[str, Any]:
+    """A touch's canonical JSON, rebuilt from its relationship's properties."""
+    fields = {k: v for k, v in properties.items() if k not in ("hash", "voided") and v is not None}
+    fields["at"] = fields["at"].to_native()
+    if "evidence" in fields:
+        fields["evidence"] = json.loads(fields["evidence"])
+    return dict(json.loads(canonical_json(Touch.model_validate(fields))))
 
 
 def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEvent]) -> None:
@@ -257,6 +269,7 @@ def _fields(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
 
 def _touch_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
     row = _fields(recorded, voided)
+    row["hash"] = recorded.hash
     if row["evidence"] is not None:
         row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
     return row

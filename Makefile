@@ -1,0 +1,39 @@
+# contribnet — the two commands are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STORE ?= sqlite:///./contribnet.db
+PORT ?= 8000
+export CONTRIBNET_CACHE ?= $(CURDIR)/.cache
+
+.PHONY: run test bench lint neo4j-build clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## Install, load the demo network into the embedded store, serve the API and the leaders' page.
+run: $(BIN)/.installed
+	$(BIN)/contribnet demo --store $(STORE)
+	$(BIN)/contribnet serve --store $(STORE) --port $(PORT)
+
+## Install and run every test, the Neo4j ones against a real Neo4j 5.26 built from Maven Central.
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+## Benchmarks; results are appended to benchmarks/results.md.
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.ingest
+	@for b in credit generate; do \
+	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
+	done
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src/contribnet/domain src/contribnet/credit
+
+clean:
+	rm -rf $(VENV) .cache contribnet.db contribnet.db-wal contribnet.db-shm

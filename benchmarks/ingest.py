@@ -1,0 +1,246 @@
+"""Ingest throughput: touches/s through ``POST /v1/events`` beside each store's bare limit.
+
+For each store, in one run and on the same rows:
+
+* **API** — a real ``contribnet serve`` process (uvicorn) on loopback; the client posts
+  pre-encoded bodies of 10,000 touches, so the figure is the server's: validate, hash, check ids,
+  write the log and the projection.
+* **bare limit** — the same rows written with no checks at all: SQLite, one ``executemany`` per
+  10,000 rows into the same two tables (``events``, ``touches``); Neo4j, one
+  ``UNWIND ... CREATE`` per 10,000 rows creating the same ``(:Event)`` nodes and ``[:TOUCHED]``
+  relationships.
+
+Run: ``make bench`` (all benchmarks) or ``python -m benchmarks.ingest [--touches N] [--skip-neo4j]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.results_file import append_section
+from contribnet import neo4j_local
+from contribnet.domain.events import canonical_json, event_adapter, event_hash
+from contribnet.store.sqlite import SCHEMA, _sortable
+
+BATCH = 10_000
+WARMUP = 100_000
+
+
+def touches(n: int, prefix: str) -> list[dict[str, Any]]:
+    """``n`` touches of 2,000 customers by 200 staff at 20 stores over a year."""
+    stages = ("lead", "reception", "consultation", "test_drive", "quote", "follow_up")
+    return [
+        {
+            "type": "touch",
+            "id": f"{prefix}-t-{i}",
+            "at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+            "customer": f"c-{i % 2000}",
+            "staff": f"sf-{i % 200}",
+            "store": f"st-{i % 20}",
+            "stage": stages[i % len(stages)],
+        }
+        for i in range(n)
+    ]
+
+
+def bodies(events: list[dict[str, Any]]) -> list[bytes]:
+    return [
+        json.dumps({"events": events[i : i + BATCH]}).encode() for i in range(0, len(events), BATCH)
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def through_api(
+    store_url: str, payloads: list[bytes], warmup: list[bytes]
+) -> tuple[float, float]:
+    """Seconds to post every body to a fresh server process, and the server's peak RSS (MiB).
+
+    The ``warmup`` bodies go first, untimed: Neo4j's JIT needs a few batches to reach steady
+    speed, and a production server is warm.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port), "--store", store_url],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            started = 0.0
+            for body in [*warmup, *payloads]:
+                if body is payloads[0]:
+                    started = time.perf_counter()
+                response = client.post(
+                    "/v1/events", content=body, headers={"content-type": "application/json"}
+                )
+                response.raise_for_status()
+            elapsed = time.perf_counter() - started
+        return elapsed, peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def recorded_rows(events: list[dict[str, Any]]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    for raw in events:
+        event = event_adapter.validate_python(raw)
+        canonical = canonical_json(event)
+        yield (event.id, "touch", event_hash(canonical), canonical.decode()), event
+
+
+def sqlite_bare(events: list[dict[str, Any]], path: Path) -> float:
+    import sqlite3
+
+    rows = list(recorded_rows(events))
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(SCHEMA)
+    started = time.perf_counter()
+    for i in range(0, len(rows), BATCH):
+        chunk = rows[i : i + BATCH]
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO events (key, type, hash, payload) VALUES (?, ?, ?, ?)", [r for r, _ in chunk])
+        db.executemany(
+            "INSERT INTO touches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.id, _sortable(e.at), e.customer, e.staff, e.store, e.stage, None, None) for _, e in chunk],
+        )
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    db.close()
+    return elapsed
+
+
+BARE_NEO4J = """
+UNWIND $rows AS row
+MATCH (s:Staff {id: row.staff})
+MATCH (c:Customer {id: row.customer})
+CREATE (s)-[:TOUCHED {id: row.key, hash: row.hash, at: row.at, store: row.store,
+                      stage: row.stage, voided: false}]->(c)
+"""
+
+
+def neo4j_bare(events: list[dict[str, Any]], warmup: list[dict[str, Any]], url: str) -> float:
+    from contribnet.store.neo4j import connect
+
+    rows = [
+        {"key": r[0], "hash": r[2], "payload": r[3], "staff": e.staff, "customer": e.customer,
+         "at": e.at, "store": e.store, "stage": e.stage}
+        for r, e in recorded_rows(warmup + events)
+    ]
+    driver, database = connect(url)
+    with driver:
+        driver.execute_query(
+            "UNWIND range(0, 199) AS i MERGE (:Staff {id: 'sf-' + i})", database_=database
+        )
+        driver.execute_query(
+            "UNWIND range(0, 1999) AS i MERGE (:Customer {id: 'c-' + i})", database_=database
+        )
+        started = 0.0
+        for i in range(0, len(rows), BATCH):
+            if i == len(warmup):
+                started = time.perf_counter()
+            driver.execute_query(BARE_NEO4J, rows=rows[i : i + BATCH], database_=database)
+        return time.perf_counter() - started
+
+
+def wipe_neo4j(url: str) -> None:
+    from contribnet.store.neo4j import Neo4jStore, connect
+
+    driver, database = connect(url)
+    with driver, driver.session(database=database) as session:
+        session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+    Neo4jStore(url).close()  # the schema, as the API would apply it
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--touches", type=int, default=200_000)
+    parser.add_argument("--skip-neo4j", action="store_true")
+    args = parser.parse_args()
+    n = args.touches
+    results: list[list[object]] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        api_events = touches(n, "api")
+        bare_events = touches(n, "bare")
+        payloads = bodies(api_events)
+        warm_events = touches(WARMUP, "warm")
+        warmup = bodies(warm_events)
+
+        api_s, rss = through_api(f"sqlite:///{tmp}/api.db", payloads, warmup)
+        bare_s = sqlite_bare(bare_events, Path(tmp) / "bare.db")
+        results.append(_row("SQLite", n, api_s, bare_s, rss, "≥ 60,000/s and ≥ 60% of bare"))
+
+        if not args.skip_neo4j:
+            url, local = _neo4j(Path(tmp))
+            try:
+                wipe_neo4j(url)
+                api_s, rss = through_api(url, payloads, warmup)
+                wipe_neo4j(url)
+                bare_s = neo4j_bare(bare_events, warm_events, url)
+                results.append(_row("Neo4j 5.26", n, api_s, bare_s, rss, "≥ 20,000/s and ≥ 50% of bare"))
+            finally:
+                if local:
+                    neo4j_local.stop(Path(tmp) / "neo4j")
+
+    append_section(
+        f"Ingest: {n:,} touches through POST /v1/events vs the store's bare limit",
+        ["store", "API touches/s", "bare touches/s", "API / bare", "API server peak RSS", "goal"],
+        results,
+        f"Batches of 10,000 touches, after {WARMUP:,} untimed warm-up touches; the API server is a separate uvicorn process on loopback. "
+        "Bare = the same rows into the same tables/graph elements with no validation, hashing, "
+        "id checks or lookups (SQLite executemany; Neo4j UNWIND … CREATE).",
+    )
+
+
+def _row(store: str, n: int, api_s: float, bare_s: float, rss: float, goal: str) -> list[object]:
+    return [store, f"{n / api_s:,.0f}", f"{n / bare_s:,.0f}", f"{bare_s / api_s:.0%}", f"{rss:,.0f} MiB", goal]
+
+
+def _neo4j(tmp: Path) -> tuple[str, bool]:
+    """The store URL of NEO4J_URI's server, or of a local one started here (and whether it is)."""
+    from urllib.parse import quote, urlsplit
+
+    if os.environ.get("NEO4J_URI"):
+        parts = urlsplit(os.environ["NEO4J_URI"])
+        user, password = os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "")
+        local = False
+    else:
+        server = neo4j_local.start(tmp / "neo4j", pagecache="1g")
+        parts, user, password, local = urlsplit(server.uri), server.user, server.password, True
+    netloc = f"{quote(user)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    return f"{parts.scheme}://{netloc}", local
+
+
+if __name__ == "__main__":
+    main()
