@@ -20,3 +20,6 @@ CREATE CONSTRAINT joint_event_id IF NOT EXISTS FOR (j:JointEvent) REQUIRE j.id I
 CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS UNIQUE;
 CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
 CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);
+
+// API keys, by the hash of their secret.
+CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE;

@@ -14,6 +14,7 @@ DEFAULT_STORE_URL = "sqlite:///./contribnet.db"
 class Settings:
     store_url: str = DEFAULT_STORE_URL
     stages: tuple[str, ...] = field(default=DEFAULT_STAGES)
+    admin_key: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -23,4 +24,5 @@ class Settings:
             stages=tuple(s.strip() for s in stages.split(",") if s.strip())
             if stages
             else DEFAULT_STAGES,
+            admin_key=os.environ.get("CONTRIBNET_ADMIN_KEY") or None,
         )

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contribnet.api.app import create_app
+from contribnet.settings import Settings
 from contribnet.store import open_store
 
 TOUCH = {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1",
@@ -18,7 +19,8 @@ TOUCH = {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer":
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     store = open_store(f"sqlite:///{tmp_path / 'api.db'}")
-    with TestClient(create_app(store=store)) as test_client:
+    app = create_app(store=store, settings=Settings(admin_key="test-admin"))
+    with TestClient(app, headers={"Authorization": "Bearer test-admin"}) as test_client:
         yield test_client
     store.close()
 

@@ -41,3 +41,12 @@ def test_import_error_names_the_line(tmp_path: Path, capsys) -> None:
 def test_unknown_customer(tmp_path: Path, capsys) -> None:
     assert main(["journey", "nobody", "--store", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
     assert "customer 'nobody' not found" in capsys.readouterr().err
+
+
+def test_keys_create_prints_a_key_once(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    assert main(["keys", "create", "--role", "staff", "--staff", "sf-1", "--store", url]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("cn_") and len(key) > 30
+    assert main(["keys", "create", "--role", "analyst", "--staff", "sf-1", "--store", url]) == 2
+    assert "staff" in capsys.readouterr().err

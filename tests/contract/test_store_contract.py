@@ -134,3 +134,9 @@ def test_reads_and_pages(store: Store, network: list) -> None:
         store.get("store", "nope")
     with pytest.raises(NotFound):
         store.journey("nobody")
+
+
+def test_api_keys_round_trip(store: Store) -> None:
+    store.put_api_key("h-1", "staff", "sf-x", "2025-01-01T00:00:00+00:00")
+    assert store.find_api_key("h-1") == {"role": "staff", "staff": "sf-x", "created_at": "2025-01-01T00:00:00+00:00"}
+    assert store.find_api_key("h-2") is None

@@ -13,6 +13,7 @@ from contribnet.domain.errors import ContribnetError
 _COMMAND_MODULES = (
     "contribnet.cli.events",
     "contribnet.cli.serve",
+    "contribnet.cli.keys",
     "contribnet.cli.credit",
     "contribnet.cli.demo",
     "contribnet.cli.neo4j",

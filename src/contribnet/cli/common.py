@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,7 +24,7 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     if getattr(args, "store", None):
-        settings = Settings(store_url=args.store, stages=settings.stages)
+        settings = dataclasses.replace(settings, store_url=args.store)
     return settings
 
 

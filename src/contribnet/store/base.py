@@ -86,6 +86,14 @@ class Store(Protocol):
         """How many events of each type are recorded (voided ones included)."""
         ...
 
+    def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
+        """Record an API key by the hash of its secret (the secret itself is never stored)."""
+        ...
+
+    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
+        """The key recorded under that hash: ``{"role", "staff", "created_at"}``, or None."""
+        ...
+
     def close(self) -> None: ...
 
 

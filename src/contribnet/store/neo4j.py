@@ -87,6 +87,17 @@ class Neo4jStore:
             accepted: int = session.execute_write(_append, list(events))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
 
+    def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
+        self._driver.execute_query(
+            cypher.load("store/put_api_key"),
+            hash=key_hash, role=role, staff=staff, created_at=created_at,
+            database_=self._database,
+        )
+
+    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
+        rows = self._read("store/find_api_key", hash=key_hash)
+        return dict(rows[0]) if rows else None
+
     # --- reads -----------------------------------------------------------------------------
 
     def count_events(self) -> dict[str, int]:

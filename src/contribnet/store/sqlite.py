@@ -83,6 +83,9 @@ CREATE TABLE IF NOT EXISTS deals (
 );
 CREATE INDEX IF NOT EXISTS deals_customer ON deals (customer);
 CREATE INDEX IF NOT EXISTS deals_closed_at ON deals (closed_at);
+CREATE TABLE IF NOT EXISTS api_keys (
+    hash TEXT PRIMARY KEY, role TEXT NOT NULL, staff TEXT, created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS voids (id TEXT PRIMARY KEY, target TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
 """
@@ -175,6 +178,16 @@ class SqliteStore:
             marks = ",".join("?" * len(table_rows[0]))
             verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
             db.executemany(f"{verb} INTO {table} VALUES ({marks})", table_rows)
+
+    def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?, ?)", (key_hash, role, staff, created_at)
+            )
+
+    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT role, staff, created_at FROM api_keys WHERE hash = ?", (key_hash,))
+        return dict(zip(("role", "staff", "created_at"), rows[0], strict=True)) if rows else None
 
     # --- reads -----------------------------------------------------------------------------
 

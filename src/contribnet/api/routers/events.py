@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from contribnet.api.auth import require_roles
 from contribnet.api.deps import SettingsDep, StoreDep
 from contribnet.domain.events import EventBatch
 from contribnet.services.ingest import ingest_body
 
-router = APIRouter(prefix="/v1", tags=["events"])
+router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(require_roles("ingest"))])
 
 
 class IngestResponse(BaseModel):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from contribnet.api.auth import require_own_staff, require_roles
 from contribnet.api.deps import StoreDep
 from contribnet.domain.journey import Journey, Page
+from contribnet.domain.roles import Principal, Role
 
 router = APIRouter(prefix="/v1", tags=["reads"])
 
@@ -17,14 +19,37 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="items in the page")]
 
 
 @router.get("/customers/{customer_id}/journey", response_model=Journey, responses=_NOT_FOUND)  # type: ignore[arg-type]
-def get_journey(customer_id: Annotated[str, Path(examples=["c-1"])], store: StoreDep) -> Journey:
+def get_journey(
+    customer_id: Annotated[str, Path(examples=["c-1"])],
+    store: StoreDep,
+    principal: Annotated[Principal, Depends(require_roles("analyst", "leader", "staff"))],
+) -> Journey:
     """Everything recorded about a customer; touches ordered by ``at`` then ``id``; each item
-    flagged ``voided``."""
-    return store.journey(customer_id)
+    flagged ``voided``. A staff key sees only journeys its staff member took part in."""
+    journey = store.journey(customer_id)
+    if principal.role is Role.STAFF and principal.staff not in _participants(journey):
+        raise HTTPException(403, "a staff key sees only journeys its staff member took part in")
+    return journey
+
+
+def _participants(journey: Journey) -> set[str]:
+    staff = {t["staff"] for t in journey.touches} | {d["staff"] for d in journey.deals}
+    staff |= {r["referrer_staff"] for r in journey.referrals if r.get("referrer_staff")}
+    staff |= {h["from_staff"] for h in journey.handovers} | {h["to_staff"] for h in journey.handovers}
+    return staff
+
+
+_readers = require_roles("analyst", "leader", "ingest", "staff")
 
 
 def _one(kind: str, summary: str) -> Any:
-    def read(item_id: str, store: StoreDep) -> dict[str, Any]:
+    def read(
+        item_id: str, store: StoreDep, principal: Annotated[Principal, Depends(_readers)]
+    ) -> dict[str, Any]:
+        if kind == "staff":
+            require_own_staff(principal, item_id)
+        elif kind == "deal" and principal.role is Role.STAFF:
+            raise HTTPException(403, "a staff key reads deals through its statement")
         return store.get(kind, item_id)
 
     read.__doc__ = summary
@@ -32,7 +57,12 @@ def _one(kind: str, summary: str) -> Any:
 
 
 def _page(kind: str, summary: str) -> Any:
-    def read(store: StoreDep, offset: Offset = 0, limit: Limit = 100) -> Page:
+    def read(
+        store: StoreDep,
+        _: Annotated[Principal, Depends(require_roles("analyst", "leader", "ingest"))],
+        offset: Offset = 0,
+        limit: Limit = 100,
+    ) -> Page:
         return store.list(kind, offset, limit)
 
     read.__doc__ = summary
