@@ -609,6 +609,7 @@ class _Profile(NamedTuple):
 
     number: int
     archetype: str
+    lean: float  # where in [0, 1) the customer falls within their archetype's share
     city: City
     name: str
     start: int  # epoch seconds of the first contact
@@ -634,6 +635,7 @@ class _Journey:
         self.stores: list[_Store] = []
         self.model: tuple[str, int, int] | None = None
         self.kind = "local"
+        self.deal_store: _Store | None = None
 
     def emit(self, t: int, event: Event) -> None:
         self.out.append((t, len(self.out), event))
@@ -795,10 +797,14 @@ class _Journey:
             },
         )
         self.later(0, 5)
-        closer = self.touch(
+        taker = self.touch(
             store, "order", evidence={"model": model, "deposit_fen": _DEPOSIT_FEN[store.brand]}
         )
         self.later(7, 28)
+        closer = self.advisor(store)
+        if closer != taker:  # the order taker left the store: a colleague sees the order through
+            self.touch(store, "follow_up", channel="phone", evidence={"took_over_from": taker})
+            self.soon(10, 30)
         self.touch(store, "delivery", "delivery", evidence={"model": model})
         self.soon(30, 90)
         deal = {
@@ -813,6 +819,7 @@ class _Journey:
             "points_pool": _POINTS_POOL[store.brand],
         }
         self.emit(self.t, deal)
+        self.deal_store = store
         self.gen.summary.deals += 1
         return deal
 
@@ -936,7 +943,7 @@ def _journey_cross_brand(j: _Journey) -> bool:
     """Advisor X of one brand finds the other brand fits better and refers the customer there."""
     j.kind = "cross_brand"
     rng, summary = j.rng, j.gen.summary
-    source = _home_store(j)
+    source = _home_store(j, "nio" if j.profile.lean < _NIO_SHARE else "onvo")
     target_brand = "onvo" if source.brand == "nio" else "nio"
     targets = j.gen.net.by_city[j.profile.city.code][target_brand]
     target = (
@@ -956,7 +963,9 @@ def _journey_cross_brand(j: _Journey) -> bool:
     j.later(0, 5)
     j.touch(target, "reception", channel="staff_referral")
     converted = _funnel(j, target, warmth=1.2, received=True)
-    summary.cross_brand_deals[direction] += converted
+    # counted when the deal is at the brand referred to (the customer may still wander back)
+    landed = j.deal_store is not None and j.deal_store.brand == target_brand
+    summary.cross_brand_deals[direction] += converted and landed
     return converted
 
 
@@ -975,17 +984,18 @@ def _journey_order_grab(j: _Journey) -> bool:
     j.soon()
     j.touch(store_a, "consultation")
     model = j.pick_model(brand)[0]
+    drivers = set()
     for _ in range(3):
         j.later(2, 8)
-        j.touch(
-            store_a, "test_drive", evidence={"model": model, "minutes": 30 + int(rng.random() * 30)}
-        )
+        minutes = 30 + int(rng.random() * 30)
+        drivers.add(j.touch(store_a, "test_drive", evidence={"model": model, "minutes": minutes}))
     j.follow_ups(store_a, 1)
     j.later(1, 6)
     j.touch(store_b, "reception", channel="walk_in")
     j.soon()
-    j.close(store_b, _discount(rng, 12_000, 30_000))
-    j.gen.summary.order_grabs += 1
+    deal = j.close(store_b, _discount(rng, 12_000, 30_000))
+    # counted when X drove all three (X may leave the store mid-way) and Y is someone else
+    j.gen.summary.order_grabs += len(drivers) == 1 and deal["staff"] not in drivers
     return True
 
 
@@ -1203,27 +1213,37 @@ class NetworkGenerator:
         seconds = _OPEN + (h2 >> 16) % (_CLOSE - _OPEN - 4 * 3600)
         if number >= self.spec.customers:  # the Shanghai ONVO team's pool
             day = _POOL_FIRST + (h3 >> 16) % (_POOL_LAST - _POOL_FIRST + 1)
-            return _Profile(number, "handed_over", self._city("sh"), name, _at(day, seconds))
+            sh = self._city("sh")
+            return _Profile(number, "handed_over", 0.0, sh, name, _at(day, seconds))
         day = _day_of(START) + number * self.spec.days // self.spec.customers
-        archetype = self._archetype(_unit(h1), day)
+        archetype, lean = self._archetype(self._spread(number), day)
         kind = {"assist": "northern", "event": "mall", "order_grab": "two_stores"}.get(
             archetype, "any"
         )
         city = self._pick_city(kind, _unit(h3))
-        return _Profile(number, archetype, city, name, _at(day, seconds))
+        return _Profile(number, archetype, lean, city, name, _at(day, seconds))
+
+    def _spread(self, number: int) -> float:
+        """An evenly spread position in [0, 1) for customer ``number`` (a Weyl sequence).
+
+        Consecutive customers land far apart and any run of n customers covers [0, 1) almost
+        evenly, so each archetype gets its share of customers within a few, even in small sizes.
+        """
+        return ((number * 0x9E3779B97F4A7C15 + self._salt) & _MASK) / 18446744073709551616.0
 
     def _city(self, code: str) -> City:
         return self._cities[code]
 
-    def _archetype(self, u: float, day: int) -> str:
+    def _archetype(self, u: float, day: int) -> tuple[str, float]:
+        """The archetype whose share holds ``u``, and where ``u`` falls within it."""
         for archetype in _ARCHETYPES[1:]:
             weight = _ARCHETYPE_WEIGHTS[archetype]
             if u < weight:
                 if archetype == "assist" and self._next_holiday(day) is None:
-                    return "local"
-                return archetype
+                    break
+                return archetype, u / weight
             u -= weight
-        return "local"
+        return "local", 0.0
 
     def _next_holiday(self, day: int) -> tuple[int, int] | None:
         """The first holiday that starts 2 to 45 days after ``day``."""

@@ -1,0 +1,49 @@
+"""``contribnet generate`` and ``contribnet demo`` as a user runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from contribnet.cli import main
+from contribnet.demo.generator import generate_with_summary
+
+
+def _expected_bytes(size: str, seed: int) -> bytes:
+    events, _ = generate_with_summary(size, seed)
+    return "".join(
+        json.dumps(e, sort_keys=True, ensure_ascii=False) + "\n" for e in events
+    ).encode()
+
+
+def test_generate_writes_the_stream_as_json_lines(tmp_path: Path) -> None:
+    out = tmp_path / "tiny.jsonl"
+    assert main(["generate", "--size", "tiny", "--seed", "3", "--out", str(out)]) == 0
+    written = out.read_bytes()
+    assert hashlib.sha256(written).digest() == hashlib.sha256(_expected_bytes("tiny", 3)).digest()
+    first = json.loads(written.splitlines()[0])
+    assert first == {"type": "brand", "id": "nio", "name": "NIO"}
+
+
+def test_generate_to_stdout(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert main(["generate", "--size", "tiny", "--seed", "3", "--out", "-"]) == 0
+    assert capsysbinary.readouterr().out == _expected_bytes("tiny", 3)
+
+
+def test_demo_fills_the_store_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    events, _ = generate_with_summary("tiny", 5)
+    total = sum(1 for _ in events)
+    assert main(["demo", "--size", "tiny", "--seed", "5", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert f"accepted {total:,}, duplicates 0" in " ".join(out.split())
+    assert "handover" in out and "order grabs" in out
+    assert main(["demo", "--size", "tiny", "--seed", "5", "--store", url]) == 0
+    assert f"accepted 0, duplicates {total:,}" in " ".join(capsys.readouterr().out.split())
+    handed = next(e for e in generate_with_summary("tiny", 5)[0] if e["type"] == "handover")
+    assert main(["journey", handed["customers"][0], "--json", "--store", url]) == 0
+    journey = json.loads(capsys.readouterr().out)
+    assert journey["handovers"][0]["id"] == handed["id"]
