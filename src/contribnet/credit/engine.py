@@ -89,6 +89,7 @@ def _pool_allocations(
     model: str,
     policy: Policy,
     journey: DealJourney,
+    fell_back: bool,
 ) -> list[Allocation]:
     """Shares, floor/cap, money and explanations of one pool's contributors."""
     if not members:
@@ -97,6 +98,9 @@ def _pool_allocations(
     raw = {c: max(totals.get(c, 0.0), 0.0) for c in members}
     norm = sum(raw.values())
     adjustments: dict[Contributor, dict[str, float]] = {c: {} for c in members}
+    if fell_back:
+        for c in members:
+            adjustments[c]["equal_fallback"] = 1.0
     if norm > 0:
         model_share = {c: raw[c] / norm for c in members}
     else:
@@ -187,12 +191,12 @@ def _pool_allocations(
 
 def _attribute(
     touches: Sequence[CreditTouch], name: str, policy: Policy, context: CreditContext | None
-) -> Attribution:
-    spec = MODELS[name]
-    attribution = spec.run(touches, policy, context)
+) -> tuple[Attribution, bool]:
+    """The model's attribution, or an equal split (and ``True``) if it valued no one."""
+    attribution = MODELS[name].run(touches, policy, context)
     if touches and sum(attribution.credit) <= 0:
-        return spread(touches, {t.contributor: 1.0 for t in touches}, policy)
-    return attribution
+        return spread(touches, {t.contributor: 1.0 for t in touches}, policy), True
+    return attribution, False
 
 
 def compute_split(
@@ -258,16 +262,16 @@ def compute_split(
     allocations: list[Allocation] = []
     cash_members = sorted({t.contributor for t in cash_touches})
     if cash_members:
-        attribution = _attribute(cash_touches, name, regional, context)
+        attribution, fell_back = _attribute(cash_touches, name, regional, context)
         allocations += _pool_allocations(
-            attribution, cash_members, deal.reward_pool, "cash", name, regional, journey
+            attribution, cash_members, deal.reward_pool, "cash", name, regional, journey, fell_back
         )
     owners = sorted({t.contributor for t in owner_touches})
     if owners:
-        attribution = _attribute(touches, name, regional, context)
+        attribution, fell_back = _attribute(touches, name, regional, context)
         points_pool = deal.points_pool if deal.points_pool is not None else regional.owner_points
         allocations += _pool_allocations(
-            attribution, owners, points_pool, "points", name, regional, journey
+            attribution, owners, points_pool, "points", name, regional, journey, fell_back
         )
     return Split(
         deal=deal.id,
