@@ -16,8 +16,11 @@ $(BIN)/.installed: pyproject.toml
 
 ## Install, load the demo network into the embedded store, serve the API and the leaders' page.
 run: $(BIN)/.installed
+	@mkdir -p .cache
+	@[ -s .cache/admin-key ] || $(BIN)/python -c "import secrets; print('cn_admin_' + secrets.token_urlsafe(24))" > .cache/admin-key
 	$(BIN)/contribnet demo --store $(STORE)
-	$(BIN)/contribnet serve --store $(STORE) --port $(PORT)
+	@echo "admin API key (bearer): $$(cat .cache/admin-key)"
+	CONTRIBNET_ADMIN_KEY=$$(cat .cache/admin-key) $(BIN)/contribnet serve --store $(STORE) --port $(PORT)
 
 ## Install and run every test, the Neo4j ones against a real Neo4j 5.26 built from Maven Central.
 test: $(BIN)/.installed
