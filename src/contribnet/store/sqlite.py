@@ -101,7 +101,7 @@ _LISTS = {
 
 def _sortable(at: datetime) -> str:
     """Fixed-width UTC text, so that text order is time order."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.isoformat(timespec="microseconds")
 
 
 def _path_of(url: str) -> str:
