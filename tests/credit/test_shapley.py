@@ -56,6 +56,17 @@ def test_exact_equals_brute_force_up_to_9_players(game) -> None:  # type: ignore
     np.testing.assert_allclose(exact, brute, atol=1e-9, rtol=1e-9)
 
 
+@pytest.mark.parametrize(("n", "s"), [(2, 6), (3, 8), (9, 3), (7, 7)])
+def test_both_lattices_agree_with_the_definition(n: int, s: int) -> None:
+    # fewer distinct stage sets than stages: summed over player types; else over stage sets
+    rng = np.random.default_rng(n * 10 + s)
+    masks = rng.integers(1, 2**s, size=n).tolist()
+    values = rng.normal(size=2**s)
+    brute = shapley_brute_force(n, _union_value(masks, values))
+    np.testing.assert_allclose(shapley_union_game(masks, values), brute, atol=1e-9)
+    np.testing.assert_allclose(shapley_many([masks], values)[0], brute, atol=1e-9)
+
+
 def test_exact_equals_brute_force_at_9_players_with_every_stage() -> None:
     rng = np.random.default_rng(3)
     masks = rng.integers(1, 2**6, size=9).tolist()
