@@ -1,0 +1,60 @@
+"""Collaboration analytics over settled credit: who helps whom win deals.
+
+Pure functions over :class:`~contribnet.domain.credit_rows.CreditRow` and networkx graphs, no
+I/O. :mod:`~contribnet.graph.filters` picks a period, region and brand;
+:mod:`~contribnet.graph.networks` builds the store, staff, brand and city graphs and the flow
+matrices; :mod:`~contribnet.graph.measures` measures nodes (own credit, assists, assist ratio,
+flows, brokerage centrality, communities); :mod:`~contribnet.graph.farmers` profiles staff and
+ranks the farmers; :mod:`~contribnet.graph.summary` gives the headline totals.
+"""
+
+from contribnet.graph.farmers import StaffCredit, farmers, staff_credit, store_contributors
+from contribnet.graph.filters import filter_rows, in_scope
+from contribnet.graph.measures import (
+    Flow,
+    NodeMeasures,
+    assist_credit,
+    assist_ratio,
+    brokerage_centrality,
+    collaboration_strength,
+    communities,
+    flows,
+    node_measures,
+    own_credit,
+    received_credit,
+)
+from contribnet.graph.networks import (
+    FLOW_LEVELS,
+    LEVELS,
+    FlowMatrix,
+    collaboration_graph,
+    flow_matrix,
+)
+from contribnet.graph.summary import CreditSummary, credit_summary
+
+__all__ = [
+    "FLOW_LEVELS",
+    "LEVELS",
+    "CreditSummary",
+    "Flow",
+    "FlowMatrix",
+    "NodeMeasures",
+    "StaffCredit",
+    "assist_credit",
+    "assist_ratio",
+    "brokerage_centrality",
+    "collaboration_graph",
+    "collaboration_strength",
+    "communities",
+    "credit_summary",
+    "farmers",
+    "filter_rows",
+    "flow_matrix",
+    "flows",
+    "in_scope",
+    "node_measures",
+    "own_credit",
+    "received_credit",
+    "staff_credit",
+    "store_contributors",
+]
