@@ -77,14 +77,14 @@ def _generate(args: argparse.Namespace) -> int:
         nullcontext(sys.stdout) if to_stdout else Path(args.out).open("w", encoding="utf-8") as out,
         fewer_gc_pauses(),
     ):
-        _write_json_lines(gen, out, console)
+        write_json_lines(gen, out, console)
     if not to_stdout:
         console.print(f"wrote {gen.summary.total_events:,} events to {args.out}")
         console.print(summary_table(gen.summary))
     return 0
 
 
-def _write_json_lines(gen: NetworkGenerator, out: IO[str], console: Console) -> None:
+def write_json_lines(gen: NetworkGenerator, out: IO[str], console: Console) -> None:
     """Write each event as one JSON line (sorted keys, UTF-8), with a progress bar on a terminal."""
     lines: list[str] = []
     with _progress(console) as progress:

@@ -638,6 +638,7 @@ class _Journey:
         self.deal_store: _Store | None = None
 
     def emit(self, t: int, event: Event) -> None:
+        """Add an event at time ``t`` (ties keep planning order)."""
         self.out.append((t, len(self.out), event))
 
     # time
@@ -662,6 +663,7 @@ class _Journey:
         self.t = max(self.t, _at(day, _OPEN + int(self.rng.random() * (_CLOSE - _OPEN - 3600))))
 
     def goes_on(self, p: float) -> bool:
+        """Whether the customer takes the next step, with probability ``p``."""
         return self.rng.random() < p
 
     # people
@@ -684,13 +686,15 @@ class _Journey:
         self.advisor_at[store.id] = other
 
     def staff(self, store: _Store, role: str) -> str:
+        """Who serves the customer at ``store`` in ``role`` now."""
         if role == "advisor":
             return self.advisor(store)
         return store.spell_at(role, _local_day(self.t), self.rng).staff
 
     def pick_model(self, brand: str) -> tuple[str, int, int]:
-        if self.model is None or self.model[0] not in {m[0] for m in _MODELS[brand]}:
-            models = _MODELS[brand]
+        """The model the customer has in mind: kept until they look at the other brand."""
+        models = _MODELS[brand]
+        if self.model not in models:
             self.model = models[int(self.rng.random() * len(models))]
         return self.model
 
@@ -1122,7 +1126,10 @@ class NetworkGenerator:
     # entities
 
     def events(self) -> Iterator[Event]:
-        """The whole stream: brands, stores, staff spells, customers, joint events, activity."""
+        """The whole stream: brands, stores, staff spells, customers, joint events, activity.
+
+        A generator streams once: call ``events()`` on a fresh ``NetworkGenerator`` each time.
+        """
         yield from self.entities()
         yield from self.activity()
 
