@@ -468,18 +468,12 @@ def rules_many(
         elif model == "last_touch":
             raw = is_last.astype(np.float64)
         else:
-            w_first, w_middle, w_last = position
-            one_instant = oldest == youngest
-            n_first = np.bincount(deal, weights=is_first, minlength=n_deals)[deal]
-            n_last = np.bincount(deal, weights=is_last, minlength=n_deals)[deal]
-            is_middle = ~is_first & ~is_last
-            n_middle = np.bincount(deal, weights=is_middle, minlength=n_deals)[deal]
-            raw = np.where(
-                is_first,
-                w_first / n_first,
-                np.where(is_last, w_last / n_last, w_middle / np.maximum(n_middle, 1)),
-            )
-            raw = np.where(one_instant, 1.0, raw)
+            # group of each touch: 0 middle, 1 first, 2 last, 3 both (the deal is one instant)
+            group = is_first.astype(np.int64) + 2 * is_last
+            sizes = np.bincount(deal * 4 + group, minlength=n_deals * 4).reshape(n_deals, 4)
+            weight = np.array([position[1], position[0], position[2], 1.0])
+            table = np.divide(weight, sizes, out=np.zeros(sizes.shape), where=sizes > 0)
+            raw = table.ravel()[deal * 4 + group]
     if factor is not None:
         raw = raw * np.asarray(factor, dtype=np.float64)
     width = int(who.max()) + 1
