@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from contribnet.cli.demo import write_json_lines
 from contribnet.demo.generator import NetworkGenerator, fewer_gc_pauses
 
 #: Goals from the issue: demo in a few seconds, m well under a few minutes, l streams in < 1 GB.
-GOALS = {
+GOALS: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
     "demo": ("< 5 s", lambda r: r["seconds"] < 5),
     "m": ("< 120 s", lambda r: r["seconds"] < 120),
     "l": ("peak RSS < 1 GiB", lambda r: r["peak_rss_mib"] < 1024),

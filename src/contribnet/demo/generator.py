@@ -258,8 +258,15 @@ class SizeSpec:
 
 _TINY_CITIES = ("sh", "hz", "bj", "hrb", "sy", "gz", "sz", "hk", "sya", "cd", "wh", "xa")
 
-#: tiny: tests (360 customers, ~70 deals); demo: ~2,000 customers with the full 1,050-customer
-#: handover; m: ~100k deals over a year; l: ~1M deals and ~10M touches over two years.
+#: The sizes (figures for seed 1):
+#:
+#: - ``tiny``: 12 cities, 360 customers (60 of them the handover pool), ~75 deals, ~2,100 events.
+#: - ``demo``: 33 cities, 2,200 customers of whom 1,050 are the Shanghai ONVO pool handed to NIO
+#:   (~300 of those buy), ~550 deals, ~12,700 events.
+#: - ``m``: 471,050 customers over a year, ~99k deals, ~1.7M touches, ~2.4M events.
+#: - ``l``: 4.7M customers over two years, ~1M deals, ~17M touches, ~24M events. With about one
+#:   customer in five buying, every deal comes with four customers who did not buy, each touched
+#:   at least once: ~17 touches per deal, not 10.
 SIZES: dict[str, SizeSpec] = {
     "tiny": SizeSpec("tiny", 300, 60, 151, _TINY_CITIES, (2, 1), (1, 1), (3, 4), (35, 50)),
     "demo": SizeSpec("demo", 1_150, 1_050, 151, None, (3, 1), (2, 1), (4, 8), (21, 35)),
