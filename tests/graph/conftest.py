@@ -86,3 +86,9 @@ def network() -> list[CreditRow]:
 @pytest.fixture
 def rows() -> list[CreditRow]:
     return network()
+
+
+@pytest.fixture
+def stores() -> dict[str, tuple[str, str, str]]:
+    """Store id to (brand, city, region)."""
+    return dict(STORES)

@@ -9,10 +9,11 @@ from fastapi import FastAPI
 
 from contribnet import __version__
 from contribnet.api.errors import install_error_handlers
-from contribnet.api.routers import events, journeys
+from contribnet.api.routers import events, graph, journeys
 from contribnet.settings import Settings
 from contribnet.store import open_store
 from contribnet.store.base import Store
+from contribnet.web import mount_dashboard
 
 
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
@@ -42,6 +43,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     install_error_handlers(app)
     app.include_router(events.router)
     app.include_router(journeys.router)
+    app.include_router(graph.router)
+    mount_dashboard(app)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

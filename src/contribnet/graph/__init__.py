@@ -9,7 +9,7 @@ ranks the farmers; :mod:`~contribnet.graph.summary` gives the headline totals.
 """
 
 from contribnet.graph.farmers import StaffCredit, farmers, staff_credit, store_contributors
-from contribnet.graph.filters import filter_rows, in_scope
+from contribnet.graph.filters import BUSINESS_TZ, business_day, filter_rows, in_scope
 from contribnet.graph.measures import (
     Flow,
     NodeMeasures,
@@ -33,6 +33,7 @@ from contribnet.graph.networks import (
 from contribnet.graph.summary import CreditSummary, credit_summary
 
 __all__ = [
+    "BUSINESS_TZ",
     "FLOW_LEVELS",
     "LEVELS",
     "CreditSummary",
@@ -43,6 +44,7 @@ __all__ = [
     "assist_credit",
     "assist_ratio",
     "brokerage_centrality",
+    "business_day",
     "collaboration_graph",
     "collaboration_strength",
     "communities",

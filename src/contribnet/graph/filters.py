@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from contribnet.domain.credit_rows import CreditRow
 
-__all__ = ["filter_rows", "in_scope"]
+__all__ = ["BUSINESS_TZ", "business_day", "filter_rows", "in_scope"]
+
+#: Periods are business days in China Standard Time (UTC+8), as settlement periods are.
+BUSINESS_TZ = timezone(timedelta(hours=8), "CST")
+
+
+def business_day(at: datetime) -> date:
+    """The day of an instant in China Standard Time, the calendar periods are counted in.
+
+    >>> from datetime import UTC
+    >>> business_day(datetime(2025, 1, 31, 17, 0, tzinfo=UTC))
+    datetime.date(2025, 2, 1)
+    """
+    return at.astimezone(BUSINESS_TZ).date()
 
 
 def in_scope(
@@ -36,8 +49,8 @@ def filter_rows(
 ) -> Iterator[CreditRow]:
     """The credit rows of deals closed in a period that touch a region and a brand.
 
-    A row is kept when its deal closed on a day from ``start`` to ``end`` (both inclusive; the
-    day of ``closed_at`` as stored, in UTC) and when *either* end of it -- the store credited or
+    A row is kept when its deal closed on a day from ``start`` to ``end`` (both inclusive;
+    :func:`business_day` of ``closed_at``) and when *either* end of it -- the store credited or
     the store that closed the deal -- matches both ``region`` and ``brand``. Keeping either end is
     what a leader asks for: their own stores, and the partners outside the region or brand that
     feed them or that they feed. Measures of those outside partners are therefore partial (only
@@ -73,7 +86,7 @@ def filter_rows(
     """
     for r in rows:
         if start is not None or end is not None:
-            day = r.closed_at.date()
+            day = business_day(r.closed_at)
             if (start is not None and day < start) or (end is not None and day > end):
                 continue
         if (

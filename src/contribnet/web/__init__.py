@@ -1,0 +1,31 @@
+"""The leaders' page: one static HTML+JS+CSS app, served by the API at ``/`` and ``/dashboard``.
+
+The page itself is open (it holds no data); it asks once for an API key (leader or admin),
+keeps it in the browser's localStorage and reads ``/v1/graph/...`` with it. Its JavaScript
+libraries are vendored from the npm registry into ``static/vendor/`` by ``build.sh``, so it
+works offline and needs no build step at run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+__all__ = ["STATIC", "mount_dashboard"]
+
+#: The page's files, shipped as package data.
+STATIC = Path(__file__).parent / "static"
+
+
+def mount_dashboard(app: FastAPI) -> None:
+    """Serve the page at ``/`` and ``/dashboard`` and its files under ``/static``."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    for path in ("/", "/dashboard"):
+        app.add_api_route(path, page, methods=["GET"], include_in_schema=False)

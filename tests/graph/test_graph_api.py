@@ -1,0 +1,227 @@
+"""``/v1/graph`` over the hand-built network (conftest.py): roles, exact answers, filters."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contribnet.api.app import create_app
+from contribnet.api.routers.graph import settled_credit_rows
+from contribnet.domain.credit_rows import CreditRow
+from contribnet.graph import business_day
+from contribnet.services.keys import create_key
+from contribnet.settings import Settings
+from contribnet.store import open_store
+
+NAMES = {"n1": "NIO House Shanghai", "o1": "ONVO Center Shanghai"}
+STAFF = [
+    {"type": "staff", "id": "n1x", "name": "Wang Fang", "store": "n1", "role": "advisor"},
+    {"type": "staff", "id": "o1a", "name": "Li Na", "store": "o1", "role": "advisor"},
+]
+
+
+@pytest.fixture
+def client(tmp_path: Path, rows: list[CreditRow], stores) -> Iterator[TestClient]:
+    def source(_store, start: date | None, end: date | None) -> Iterator[CreditRow]:
+        # the signature of contribnet.services.settlement.credit_rows
+        for r in rows:
+            day = business_day(r.closed_at)
+            if (start is None or day >= start) and (end is None or day <= end):
+                yield r
+
+    events = [
+        {
+            "type": "store",
+            "id": s,
+            "name": NAMES.get(s, s.upper()),
+            "brand": b,
+            "city": c,
+            "region": r,
+        }
+        for s, (b, c, r) in stores.items()
+    ] + STAFF
+    store = open_store(f"sqlite:///{tmp_path / 'graph.db'}")
+    app = create_app(store=store, settings=Settings(admin_key="boot"))
+    app.dependency_overrides[settled_credit_rows] = lambda: source
+    with TestClient(app) as c:
+        assert (
+            c.post("/v1/events", json={"events": events}, headers=_auth("boot")).status_code == 200
+        )
+        c.headers["Authorization"] = f"Bearer {create_key(store, 'leader')}"
+        c.store = store  # type: ignore[attr-defined]
+        yield c
+    store.close()
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_only_leaders_and_admins(client: TestClient) -> None:
+    path = "/v1/graph/collaboration"
+    assert client.get(path, headers={"Authorization": ""}).status_code == 401
+    for role in ("analyst", "ingest"):
+        assert client.get(path, headers=_auth(create_key(client.store, role))).status_code == 403
+    staff = create_key(client.store, "staff", staff="n1x")
+    for p in (path, "/v1/graph/flows", "/v1/graph/farmers", "/v1/graph/stores/n1"):
+        assert client.get(p, headers=_auth(staff)).status_code == 403
+    assert client.get(path, headers=_auth("boot")).status_code == 200
+    assert client.get(path).status_code == 200  # the leader key
+
+
+def test_store_collaboration(client: TestClient) -> None:
+    body = client.get("/v1/graph/collaboration").json()
+    assert body["level"] == "store"
+    assert body["summary"] == {
+        "deals": 5,
+        "contributors": 5,
+        "credit": 2500,
+        "cross_store": 800,
+        "cross_brand": 800,
+        "cross_city": 200,
+    }
+    assert body["communities"] == 2
+    assert body["available"] == {
+        "regions": ["East", "North", "South"],
+        "brands": ["nio", "onvo"],
+        "first_day": "2025-01-10",
+        "last_day": "2025-02-20",
+    }
+    n1 = next(n for n in body["nodes"] if n["id"] == "n1")
+    assert n1 == {
+        "id": "n1",
+        "name": "NIO House Shanghai",
+        "brand": "nio",
+        "city": "Shanghai",
+        "region": "East",
+        "store": None,
+        "in_scope": True,
+        "credit": 1000,
+        "own": 700,
+        "assists": 300,
+        "received": 400,
+        "assist_ratio": 0.3,
+        "deals_closed": 2,
+        "deals_credited": 3,
+        "partners": 2,
+        "centrality": pytest.approx(2 / 3),
+        "community": 0,
+    }
+    edges = {(e["source"], e["target"]): e for e in body["edges"]}
+    assert set(edges) == {("n1", "o1"), ("o1", "n1"), ("o2", "n1"), ("o2", "n2")}  # no self-loops
+    assert edges["o2", "n1"] == {
+        "source": "o2",
+        "target": "n1",
+        "amount": 100,
+        "deals": 1,
+        "cross_brand": True,
+        "cross_city": True,
+    }
+
+
+def test_filters_mark_partners_outside_the_region(client: TestClient) -> None:
+    body = client.get("/v1/graph/collaboration", params={"region": "East"}).json()
+    scope = {n["id"]: n["in_scope"] for n in body["nodes"]}
+    assert scope == {"n1": True, "o1": True, "o2": False}
+    assert body["summary"]["deals"] == 3
+    assert body["filters"] == {"from": None, "to": None, "region": "East", "brand": None}
+    feb = client.get("/v1/graph/collaboration", params={"from": "2025-02-01", "to": "2025-02-28"})
+    assert feb.json()["summary"]["deals"] == 3
+    assert feb.json()["filters"]["from"] == "2025-02-01"
+    brand = client.get("/v1/graph/collaboration", params={"level": "brand", "brand": "onvo"}).json()
+    assert {n["id"]: n["in_scope"] for n in brand["nodes"]} == {"nio": False, "onvo": True}
+
+
+def test_staff_brand_and_city_levels(client: TestClient) -> None:
+    staff = client.get("/v1/graph/collaboration", params={"level": "staff"}).json()
+    by_id = {n["id"]: n for n in staff["nodes"]}
+    assert (by_id["n1x"]["name"], by_id["n1x"]["store"], by_id["n1x"]["credit"]) == (
+        "Wang Fang",
+        "n1",
+        800,
+    )
+    cities = client.get("/v1/graph/collaboration", params={"level": "city"}).json()
+    assert sorted(n["id"] for n in cities["nodes"]) == ["Beijing", "Haikou", "Shanghai"]
+    haikou = next(n for n in cities["nodes"] if n["id"] == "Haikou")
+    assert (haikou["assists"], haikou["assist_ratio"], haikou["region"]) == (200, 1.0, "South")
+
+
+def test_flows(client: TestClient) -> None:
+    brands = client.get("/v1/graph/flows").json()
+    assert brands == {
+        "level": "brand",
+        "filters": {"from": None, "to": None, "region": None, "brand": None},
+        "labels": ["nio", "onvo"],
+        "amounts": [[1500, 300], [500, 200]],
+        "deals": [[4, 1], [3, 1]],
+        "total": 2500,
+        "between": 800,
+    }
+    cities = client.get("/v1/graph/flows", params={"level": "city", "to": "2025-01-31"}).json()
+    assert cities["labels"] == ["Haikou", "Shanghai"]
+    assert cities["amounts"] == [[0, 100], [0, 900]]
+    assert client.get("/v1/graph/flows", params={"level": "staff"}).status_code == 422
+
+
+def test_farmers(client: TestClient) -> None:
+    body = client.get("/v1/graph/farmers").json()
+    assert [(f["staff"], f["assists"]) for f in body["farmers"]] == [
+        ("n1x", 400),
+        ("o1a", 250),
+        ("o2h", 200),
+    ]
+    first = body["farmers"][0]
+    assert (first["name"], first["store_name"], first["other_brands"]) == (
+        "Wang Fang",
+        "NIO House Shanghai",
+        350,
+    )
+    strict = client.get("/v1/graph/farmers", params={"min_ratio": 0.9, "limit": 5}).json()
+    assert [f["staff"] for f in strict["farmers"]] == ["o2h"]
+    assert client.get("/v1/graph/farmers", params={"min_ratio": 2}).status_code == 422
+
+
+def test_store_collaborators(client: TestClient) -> None:
+    body = client.get("/v1/graph/stores/n1").json()
+    assert body["store"]["credit"] == 1000 and body["store"]["received"] == 400
+    assert [(f["store"], f["name"], f["amount"], f["deals"]) for f in body["inflows"]] == [
+        ("o1", "ONVO Center Shanghai", 300, 1),
+        ("o2", "O2", 100, 1),
+    ]
+    assert [(f["store"], f["amount"]) for f in body["outflows"]] == [("o1", 300)]
+    assert [(s["staff"], s["name"], s["credit"]) for s in body["contributors"]] == [
+        ("n1x", "Wang Fang", 750),
+        ("n1z", None, 250),
+    ]
+    r = client.get("/v1/graph/stores/nowhere")
+    assert r.status_code == 404 and "nowhere" in r.json()["detail"]
+    jan = client.get("/v1/graph/stores/n2", params={"to": "2025-01-31"})
+    assert jan.status_code == 404
+
+
+def test_period_must_be_in_order(client: TestClient) -> None:
+    r = client.get("/v1/graph/collaboration", params={"from": "2025-03-01", "to": "2025-02-01"})
+    assert r.status_code == 422
+
+
+def test_openapi_documents_the_graph_with_examples(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("collaboration", "flows", "farmers", "stores/{store_id}"):
+        assert f"/v1/graph/{path}" in spec["paths"]
+    for model in ("Collaboration", "FlowMatrixOut", "Farmers", "StoreCollaborators"):
+        assert spec["components"]["schemas"][model]["examples"]
+
+
+def test_without_a_settlement_service_the_graph_says_so(tmp_path: Path) -> None:
+    if importlib.util.find_spec("contribnet.services.settlement") is not None:
+        pytest.skip("the settlement service exists")
+    store = open_store(f"sqlite:///{tmp_path / 'none.db'}")
+    with TestClient(create_app(store=store, settings=Settings(admin_key="boot"))) as c:
+        r = c.get("/v1/graph/collaboration", headers=_auth("boot"))
+        assert r.status_code == 503 and "settle" in r.json()["detail"]
+    store.close()
