@@ -432,8 +432,6 @@ def to_json(value: Any) -> Any:
     temporal values as ISO 8601 text."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, neo4j.graph.Node):
@@ -467,6 +465,8 @@ def to_json(value: Any) -> Any:
         return {"srid": value.srid, "coordinates": list(value)}
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
     return str(value)
 
 
