@@ -5,7 +5,7 @@
 //   $from :: DATETIME = null  only deals closed at or after this instant (null: no lower bound)
 //   $to :: DATETIME = null    only deals closed before this instant (null: no upper bound)
 // Returns: deal, closed_at, store, customer, closed_by, share, amount, points, reward_pool, settlement, model, policy, policy_version
-// Example ($staff = 'sf-nio-sh-ma', the six scenarios with their settled credit):
+// Example ($staff = 'sf-nio-sh-ma', the six scenarios, with the settled credit of the tests' fixture):
 //   deal   | closed_at                 | store       | customer  | closed_by    | share | amount | points | reward_pool | settlement | model | policy  | policy_version
 //   d-s6-0 | 2024-11-16T04:00:00+00:00 | st-nio-sh-1 | c-s6-tang | sf-nio-sh-ma | 1.0   | 500000 | 0      | 500000      | set-d-s6-0 | rules | default | 1
 //   d-s6-1 | 2025-03-09T06:30:00+00:00 | st-nio-sh-1 | c-s6-feng | sf-nio-sh-ma | 1.0   | 500000 | 0      | 500000      | set-d-s6-1 | rules | default | 1

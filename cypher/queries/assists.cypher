@@ -7,10 +7,10 @@
 //   $store :: STRING = null    only deals closed by this store (null: every store)
 // Returns: deal, closed_at, closing_store, first_store, assisting_stores, assisting_staff, assist_touches
 // Example (the six scenarios, no parameters; first rows):
-//   deal   | closed_at                 | closing_store | first_store   | assisting_stores  | assisting_staff    | assist_touches
-//   d-s3-1 | 2024-12-29T06:20:00+00:00 | st-nio-sh-1   | st-onvo-sh-1  | ["st-onvo-sh-1"]  | ["sf-onvo-sh-he"]  | 2
-//   d-s1-1 | 2025-01-12T07:10:00+00:00 | st-onvo-bj-1  | st-nio-bj-1   | ["st-nio-bj-1"]   | ["sf-nio-bj-li"]   | 2
-//   d-s2-1 | 2025-01-28T07:30:00+00:00 | st-nio-hrb-1  | st-nio-hrb-1  | ["st-nio-sanya-1"]| ["sf-nio-sanya-lin"]| 2
+//   deal   | closed_at                 | closing_store | first_store  | assisting_stores   | assisting_staff      | assist_touches
+//   d-s3-1 | 2024-12-29T06:20:00+00:00 | st-nio-sh-1   | st-onvo-sh-1 | ["st-onvo-sh-1"]   | ["sf-onvo-sh-he"]    | 2
+//   d-s1-1 | 2025-01-12T07:10:00+00:00 | st-onvo-bj-1  | st-nio-bj-1  | ["st-nio-bj-1"]    | ["sf-nio-bj-li"]     | 2
+//   d-s2-1 | 2025-01-28T07:30:00+00:00 | st-nio-hrb-1  | st-nio-hrb-1 | ["st-nio-sanya-1"] | ["sf-nio-sanya-lin"] | 2
 MATCH (c:Customer)-[:PLACED]->(d:Deal)-[:AT]->(closing:Store)
 WHERE NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)

@@ -6,10 +6,10 @@
 //   $min_deals :: INTEGER = 1     only pairs sharing at least this many deals
 //   $limit :: INTEGER = 50        at most this many pairs
 // Returns: staff_a, staff_b, store_a, store_b, shared_deals, amount_a, amount_b, deals
-// Example (the six scenarios with their settled credit; first rows):
-//   staff_a       | staff_b       | store_a      | store_b      | shared_deals | amount_a | amount_b | deals
-//   sf-nio-sh-gao | sf-onvo-sh-he | st-nio-sh-1  | st-onvo-sh-1 | 2            | 725000   | 275000   | ["d-s3-1", "d-s3-2"]
-//   sf-nio-bj-chen| sf-onvo-bj-zhao| st-nio-bj-1 | st-onvo-bj-1 | 1            | 560000   | 240000   | ["d-s1-2"]
+// Example (the six scenarios, with the settled credit of the tests' fixture; first rows):
+//   staff_a        | staff_b         | store_a     | store_b      | shared_deals | amount_a | amount_b | deals
+//   sf-nio-sh-gao  | sf-onvo-sh-he   | st-nio-sh-1 | st-onvo-sh-1 | 2            | 725000   | 275000   | ["d-s3-1", "d-s3-2"]
+//   sf-nio-bj-chen | sf-onvo-bj-zhao | st-nio-bj-1 | st-onvo-bj-1 | 1            | 560000   | 240000   | ["d-s1-2"]
 MATCH (a:Staff)<-[ca:CREDITED]-(d:Deal)-[cb:CREDITED]->(b:Staff)
 WHERE a.id < b.id AND NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)

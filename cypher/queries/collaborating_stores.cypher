@@ -7,7 +7,7 @@
 //   $min_deals :: INTEGER = 1  only pairs sharing at least this many deals
 //   $limit :: INTEGER = 50     at most this many pairs
 // Returns: store_a, store_b, brand_a, brand_b, cross_brand, shared_deals, amount_a, amount_b
-// Example (the six scenarios with their settled credit; first rows):
+// Example (the six scenarios, with the settled credit of the tests' fixture; first rows):
 //   store_a     | store_b      | brand_a | brand_b | cross_brand | shared_deals | amount_a | amount_b
 //   st-nio-sh-1 | st-onvo-sh-1 | nio     | onvo    | true        | 2            | 725000   | 275000
 //   st-nio-bj-1 | st-onvo-bj-1 | nio     | onvo    | true        | 2            | 680000   | 420000

@@ -4,7 +4,7 @@
 // Parameters:
 //   $min_depth :: INTEGER = 2  the fewest referral steps in a chain
 // Returns: root, chain, depth, converted, deals
-// Example (the six scenarios plus a test chain):
+// Example (the tests' data: scenario 6, whose friend refers a friend who refers another):
 //   root      | chain                                            | depth | converted | deals
 //   c-s6-tang | ["c-s6-tang", "c-s6-feng", "c-x-gu", "c-x-bai"] | 3     | 2         | ["d-s6-1", "d-x-gu"]
 MATCH p = (root:Customer)

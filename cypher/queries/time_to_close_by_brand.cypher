@@ -7,7 +7,7 @@
 // Returns: brand, deals, avg_days, median_days, p90_days, min_days, max_days
 // Example (the six scenarios, no parameters):
 //   brand | deals | avg_days | median_days | p90_days | min_days | max_days
-//   nio   | 8     | 20.23    | 10.6        | 44.57    | 6.1      | 57.23
+//   nio   | 8     | 19.98    | 10.6        | 44.57    | 6.1      | 57.23
 //   onvo  | 1     | 8.17     | 8.17        | 8.17     | 8.17     | 8.17
 MATCH (c:Customer)-[:PLACED]->(d:Deal)-[:AT]->(st:Store)
 WHERE NOT coalesce(d.voided, false)
