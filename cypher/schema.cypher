@@ -23,3 +23,12 @@ CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);
 
 // API keys, by the hash of their secret.
 CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE;
+
+// The credit ledger: policy versions, settlements (one chain per deal: `slot` is deal#seq, so two
+// settlements can never supersede the same one) and adjustments.
+CREATE CONSTRAINT policy_id IF NOT EXISTS FOR (p:Policy) REQUIRE p.id IS UNIQUE;
+CREATE CONSTRAINT settlement_id IF NOT EXISTS FOR (s:Settlement) REQUIRE s.id IS UNIQUE;
+CREATE CONSTRAINT settlement_slot IF NOT EXISTS FOR (s:Settlement) REQUIRE s.slot IS UNIQUE;
+CREATE INDEX settlement_deal IF NOT EXISTS FOR (s:Settlement) ON (s.deal);
+CREATE CONSTRAINT adjustment_id IF NOT EXISTS FOR (a:Adjustment) REQUIRE a.id IS UNIQUE;
+CREATE INDEX adjustment_closed_at IF NOT EXISTS FOR (a:Adjustment) ON (a.closed_at);

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from contribnet import __version__
 from contribnet.api.errors import install_error_handlers
-from contribnet.api.routers import events, graph, journeys
+from contribnet.api.routers import credit, events, graph, journeys, policies, reports
+from contribnet.services.policies import ensure_default_policy
 from contribnet.settings import Settings
 from contribnet.store import open_store
 from contribnet.store.base import Store
@@ -25,6 +26,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         owned = store is None
         app.state.store = store or open_store(settings.store_url)
         app.state.settings = settings
+        ensure_default_policy(app.state.store)  # policies/default.toml, if the store has none
         try:
             yield
         finally:
@@ -44,6 +46,9 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.include_router(events.router)
     app.include_router(journeys.router)
     app.include_router(graph.router)
+    app.include_router(credit.router)
+    app.include_router(policies.router)
+    app.include_router(reports.router)
     mount_dashboard(app)
 
     @app.get("/health", tags=["health"])

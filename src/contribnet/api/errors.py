@@ -8,7 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from contribnet.credit import CreditError
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
+from contribnet.domain.policy import InvalidPolicy
+from contribnet.domain.settlement import InvalidRequest, RecordConflict, SettlementConflict
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -24,6 +27,30 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(InvalidRequest)
+    async def _invalid_request(_: Request, exc: InvalidRequest) -> JSONResponse:
+        errors = [{"field": f, "message": m} for f, m in exc.problems]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
+
+    @app.exception_handler(CreditError)
+    async def _credit(_: Request, exc: CreditError) -> JSONResponse:
+        errors = [{"field": "model", "message": str(exc)}]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
+
+    @app.exception_handler(InvalidPolicy)
+    async def _policy(_: Request, exc: InvalidPolicy) -> JSONResponse:
+        errors = [{"field": "policy", "message": p} for p in exc.problems]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
+
+    @app.exception_handler(RecordConflict)
+    async def _record_conflict(_: Request, exc: RecordConflict) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc), "id": exc.id})
+
+    @app.exception_handler(SettlementConflict)
+    async def _settlement_conflict(_: Request, exc: SettlementConflict) -> JSONResponse:
+        content = {"detail": str(exc), "field": exc.field, "current": exc.current}
+        return JSONResponse(status_code=409, content=content)
 
     @app.exception_handler(RequestValidationError)
     async def _request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "contribnet.cli.credit",
     "contribnet.cli.demo",
     "contribnet.cli.neo4j",
+    "contribnet.cli.settle",
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from contribnet.domain.events import (
@@ -22,6 +23,13 @@ from contribnet.domain.events import (
     Touch,
 )
 from contribnet.domain.journey import DealJourney, Journey, Page
+from contribnet.domain.settlement import (
+    Adjustment,
+    DealRef,
+    PolicyRecord,
+    RecordOutcome,
+    Settlement,
+)
 
 __all__ = ["IngestResult", "RecordedEvent", "Store", "assemble_deal_journey", "staff_view"]
 
@@ -92,6 +100,89 @@ class Store(Protocol):
 
     def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
         """The key recorded under that hash: ``{"role", "staff", "created_at"}``, or None."""
+        ...
+
+    # --- the credit ledger (domain/settlement.py) ----------------------------------------
+
+    def event_count(self) -> int:
+        """How many events are recorded: cheap, and it grows with every accepted event, so it
+        tells a cache built from the events whether it is stale."""
+        ...
+
+    def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
+        """``deal_journey`` of many deals in few reads; voided and unknown deals are left out."""
+        ...
+
+    def closed_deals(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        unsettled: bool = False,
+        after: DealRef | None = None,
+        limit: int = 1000,
+    ) -> list[DealRef]:
+        """Non-voided deals closed in ``[start, end)`` (``None``: open), ordered by close then id,
+        after the ``after`` cursor; with ``unsettled`` only those with no settlement."""
+        ...
+
+    def count_closed_deals(
+        self, start: datetime | None, end: datetime | None, *, unsettled: bool = False
+    ) -> int:
+        """How many deals ``closed_deals`` would list in all."""
+        ...
+
+    def put_policy(self, record: PolicyRecord) -> tuple[PolicyRecord, bool]:
+        """Record a policy version: ``(record, True)``; one with that id and hash already
+        recorded: ``(it, False)``; that id with another hash raises ``RecordConflict``."""
+        ...
+
+    def policies(self) -> list[PolicyRecord]:
+        """Every policy version, in the order recorded."""
+        ...
+
+    def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
+        """Record settlements atomically, one outcome each: ``created`` (it is now its deal's
+        current settlement), ``existing`` (that id is recorded: nothing written) or ``conflict``
+        (its deal's current settlement is not the one it supersedes: nothing written for it).
+        In Neo4j the current settlement is also projected as ``(:Deal)-[:CREDITED]->``."""
+        ...
+
+    def settlement(self, settlement_id: str) -> Settlement:
+        """One settlement by id; raises ``NotFound``."""
+        ...
+
+    def settlement_history(self, deal_id: str) -> list[Settlement]:
+        """A deal's settlements, oldest first (the last is current)."""
+        ...
+
+    def current_settlements(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        staff: str | None = None,
+        deals: Sequence[str] | None = None,
+    ) -> Iterator[Settlement]:
+        """The current settlements of deals closed in ``[start, end)``, by close then deal;
+        only those crediting ``staff``, or of ``deals``, if given."""
+        ...
+
+    def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:
+        """Append an adjustment: ``(it, True)``; the same id and content again: ``(the recorded
+        one, False)``; the same id with other content raises ``RecordConflict``."""
+        ...
+
+    def adjustments(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        deal: str | None = None,
+        staff: str | None = None,
+    ) -> list[Adjustment]:
+        """Adjustments of deals closed in ``[start, end)``, of one deal, or moving credit from or
+        to one staff member; in the order recorded."""
         ...
 
     def close(self) -> None: ...

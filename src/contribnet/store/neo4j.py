@@ -41,6 +41,7 @@ from contribnet.store.base import (
     assemble_deal_journey,
     staff_view,
 )
+from contribnet.store.neo4j_ledger import Neo4jLedger
 
 __all__ = ["Neo4jStore", "connect"]
 
@@ -53,10 +54,13 @@ def connect(url: str) -> tuple[neo4j.Driver, str]:
     auth = (unquote(parts.username or "neo4j"), unquote(parts.password or ""))
     address = f"{parts.scheme}://{parts.hostname}:{parts.port or 7687}"
     database = parts.path.strip("/") or "neo4j"
-    return GraphDatabase.driver(address, auth=auth), database
+    # Notifications (e.g. "property key does not exist" on a fresh database) would be logged as
+    # warnings on every such query; the queries are checked by the contract tests instead.
+    driver = GraphDatabase.driver(address, auth=auth, notifications_min_severity="OFF")
+    return driver, database
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jLedger):
     """The ``Store`` port on Neo4j."""
 
     def __init__(self, url: str) -> None:

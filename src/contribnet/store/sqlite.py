@@ -35,6 +35,7 @@ from contribnet.store.base import (
     assemble_deal_journey,
     staff_view,
 )
+from contribnet.store.sqlite_ledger import LEDGER_SCHEMA, SqliteLedger
 
 __all__ = ["SqliteStore"]
 
@@ -112,7 +113,7 @@ def _path_of(url: str) -> str:
     return rest[1:] if rest.startswith("/") else rest
 
 
-class SqliteStore:
+class SqliteStore(SqliteLedger):
     """The ``Store`` port on one SQLite file."""
 
     def __init__(self, url: str = "sqlite:///./contribnet.db") -> None:
@@ -128,6 +129,7 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(SCHEMA)
+        self._db.executescript(LEDGER_SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,13 @@
+// A page of non-voided deals closed in [$start, $end), ordered by close then id, after a cursor;
+// with $unsettled only those with no settlement yet (batch settlement's work list).
+// Parameters: $start, $end (DATETIME), $after_at (DATETIME), $after_id (STRING, '' for none),
+//   $unsettled (BOOLEAN), $limit.
+// Returns: id, closed_at (ISO text). Example: {id: 'd-1', closed_at: '2025-01-10T00:00:00Z'}
+MATCH (d:Deal)
+WHERE d.closed_at >= $start AND d.closed_at < $end
+  AND (d.closed_at > $after_at OR (d.closed_at = $after_at AND d.id > $after_id))
+  AND NOT coalesce(d.voided, false)
+  AND (NOT $unsettled OR d.settlement IS NULL)
+RETURN d.id AS id, toString(d.closed_at) AS closed_at
+ORDER BY d.closed_at, id
+LIMIT $limit

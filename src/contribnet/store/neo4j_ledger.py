@@ -1,0 +1,368 @@
+"""The credit ledger on Neo4j: policy versions, settlements and adjustments.
+
+Mixed into :class:`~contribnet.store.neo4j.Neo4jStore`. A settlement is a ``(:Settlement)`` node
+holding its full record as JSON plus the fields analysts filter on; ``(:Deal).settlement`` names
+the current one, and the current one alone is projected as ``(:Deal)-[:CREDITED]->(:Staff|
+:Customer)``. Uniqueness constraints on ``Settlement.id`` and ``Settlement.slot`` (``deal#seq``)
+make double settlement impossible even between concurrent writers: the loser of a race fails on
+the constraint, and its retry finds the winner's record. All Cypher is in ``cypher/store/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import neo4j
+from neo4j import ManagedTransaction
+
+from contribnet import cypher
+from contribnet.domain.errors import NotFound
+from contribnet.domain.events import Deal
+from contribnet.domain.journey import DealJourney, Journey
+from contribnet.domain.settlement import (
+    Adjustment,
+    DealRef,
+    PolicyRecord,
+    RecordConflict,
+    RecordOutcome,
+    Settlement,
+)
+from contribnet.store.base import assemble_deal_journey
+
+__all__ = ["Neo4jLedger"]
+
+#: Open ends of a period, as instants Neo4j can compare (so range queries use the index).
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+_RETRIES = 5
+
+
+def _instant(text: str) -> datetime:
+    """An instant the queries return as ISO text (the driver reads text far faster than
+    temporal values)."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _item(payload: str, voided: bool) -> dict[str, Any]:
+    return {**json.loads(payload), "voided": voided}
+
+
+def _touch(properties: dict[str, Any]) -> dict[str, Any]:
+    """A touch as the journey lists it, from its relationship's properties."""
+    touch = {k: v for k, v in properties.items() if k != "hash" and v is not None}
+    if "evidence" in touch:
+        touch["evidence"] = json.loads(touch["evidence"])
+    touch["voided"] = bool(properties.get("voided"))
+    return touch
+
+
+def _in_order(items: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    def key(item: dict[str, Any]) -> tuple[datetime, str]:
+        at = item[field]
+        return (at if isinstance(at, datetime) else datetime.fromisoformat(at), item["id"])
+
+    return sorted(items, key=key)
+
+
+def _credits(settlement: Settlement, kind: str) -> list[dict[str, Any]]:
+    return [
+        {"id": a.id, "amount": a.amount, "share": a.share, "points": a.points}
+        for a in settlement.allocations
+        if a.kind == kind
+    ]
+
+
+def _settlement_row(s: Settlement) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "deal": s.deal,
+        "seq": s.seq,
+        "slot": s.slot,
+        "closed_at": s.closed_at,
+        "model": s.model,
+        "policy": s.policy,
+        "policy_name": s.policy_name,
+        "policy_version": s.policy_version,
+        "input_hash": s.input_hash,
+        "requested_by": s.requested_by,
+        "created_at": s.created_at,
+        "supersedes": s.supersedes,
+        "reason": s.reason,
+        "pool": s.pool,
+        "record": s.model_dump_json(),
+        "staff": _credits(s, "staff"),
+        "owners": _credits(s, "owner"),
+    }
+
+
+def _classify(
+    tx: ManagedTransaction, settlements: Sequence[Settlement]
+) -> tuple[list[RecordOutcome], list[Settlement]]:
+    """What recording would do to each settlement, given what is recorded now; the ones to write."""
+    state = tx.run(
+        cypher.load("store/settlement_state"),
+        ids=[s.id for s in settlements],
+        deals=sorted({s.deal for s in settlements}),
+    ).single(strict=True)
+    existing = set(state["existing"])
+    current: dict[str, str | None] = {deal: sid for deal, sid in state["current"]}
+    outcomes: list[RecordOutcome] = []
+    new: list[Settlement] = []
+    for s in settlements:
+        if s.id in existing:
+            outcomes.append("existing")
+        elif current.get(s.deal) != s.supersedes:
+            outcomes.append("conflict")
+        else:
+            outcomes.append("created")
+            new.append(s)
+            existing.add(s.id)
+            current[s.deal] = s.id
+    return outcomes, new
+
+
+def _record_settlements(
+    tx: ManagedTransaction, settlements: Sequence[Settlement]
+) -> list[RecordOutcome]:
+    outcomes, new = _classify(tx, settlements)
+    if new:
+        tx.run(cypher.load("store/record_settlements"), rows=[_settlement_row(s) for s in new])
+    return outcomes
+
+
+class Neo4jLedger:
+    """The ledger half of the ``Store`` port; needs the store's driver and read helpers."""
+
+    _driver: neo4j.Driver
+    _database: str
+    _read: Any
+    _staff_spells: Any
+    _stores: Any
+
+    def _write(self, query: str, **params: Any) -> None:
+        self._driver.execute_query(cypher.load(query), params, database_=self._database)
+
+    # --- reads for the ledger ----------------------------------------------------------
+
+    def event_count(self) -> int:
+        return int(self._read("store/event_count")[0]["count"])
+
+    def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
+        rows = self._read("store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
+        parsed = []
+        staff_ids: set[str] = set()
+        store_ids: set[str] = set()
+        for row in rows:
+            deal = Deal.model_validate_json(row["deal"])
+            touches = _in_order([_touch(t) for t in row["touches"]], "at")
+            referrals = _in_order(
+                [_item(r["payload"], r["voided"]) for r in row["referrals"]], "at"
+            )
+            handovers = _in_order(
+                [_item(h["payload"], h["voided"]) for h in row["handovers"]], "at"
+            )
+            joint = _in_order([_item(j["payload"], j["voided"]) for j in row["joint_events"]], "at")
+            journey = Journey.model_construct(
+                customer=json.loads(row["customer"]) if row["customer"] else None,
+                touches=touches,
+                referrals=referrals,
+                handovers=handovers,
+                joint_events=joint,
+                deals=[],
+            )
+            staff_ids.add(deal.staff)
+            staff_ids.update(t["staff"] for t in touches)
+            staff_ids.update(r["referrer_staff"] for r in referrals if r.get("referrer_staff"))
+            staff_ids.update(h[k] for h in handovers for k in ("from_staff", "to_staff"))
+            store_ids.add(deal.store)
+            store_ids.update(t["store"] for t in touches)
+            store_ids.update(r["to_store"] for r in referrals)
+            store_ids.update(o for j in joint for o in j["organisers"])
+            parsed.append((deal, journey))
+        spells = self._staff_spells(sorted(staff_ids)) if staff_ids else {}
+        store_ids.update(s.store for staff in spells.values() for s in staff)
+        stores = self._stores(sorted(store_ids)) if store_ids else {}
+
+        def spells_of(ids: Sequence[str]) -> dict[str, Any]:
+            return {i: spells[i] for i in ids if i in spells}
+
+        def stores_of(ids: Sequence[str]) -> dict[str, Any]:
+            return {i: stores[i] for i in ids if i in stores}
+
+        return {
+            deal.id: assemble_deal_journey(deal, journey, spells_of, stores_of)
+            for deal, journey in parsed
+        }
+
+    def closed_deals(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        unsettled: bool = False,
+        after: DealRef | None = None,
+        limit: int = 1000,
+    ) -> list[DealRef]:
+        lo = start or _EARLIEST
+        if after is not None and after.closed_at > lo:
+            lo = after.closed_at
+        rows = self._read(
+            "store/closed_deals",
+            start=lo,
+            end=end or _LATEST,
+            after_at=after.closed_at if after else _EARLIEST,
+            after_id=after.id if after else "",
+            unsettled=unsettled,
+            limit=limit,
+        )
+        return [DealRef(_instant(r["closed_at"]), r["id"]) for r in rows]
+
+    def count_closed_deals(
+        self, start: datetime | None, end: datetime | None, *, unsettled: bool = False
+    ) -> int:
+        rows = self._read(
+            "store/count_closed_deals",
+            start=start or _EARLIEST,
+            end=end or _LATEST,
+            unsettled=unsettled,
+        )
+        return int(rows[0]["total"])
+
+    # --- policies ------------------------------------------------------------------------
+
+    def put_policy(self, record: PolicyRecord) -> tuple[PolicyRecord, bool]:
+        for _ in range(_RETRIES):
+            found = self._read("store/find_policy", id=record.id)
+            if found:
+                if found[0]["hash"] != record.hash:
+                    raise RecordConflict("policy", record.id)
+                return PolicyRecord.model_validate_json(found[0]["record"]), False
+            try:
+                self._write(
+                    "store/put_policy",
+                    id=record.id,
+                    name=record.name,
+                    version=record.version,
+                    effective_from=record.effective_from,
+                    hash=record.hash,
+                    created_at=record.created_at,
+                    record=record.model_dump_json(),
+                )
+            except neo4j.exceptions.ConstraintError:
+                continue  # recorded meanwhile by another writer: read it again
+            return record, True
+        raise RuntimeError(f"could not record policy {record.id!r}")
+
+    def policies(self) -> list[PolicyRecord]:
+        return [PolicyRecord.model_validate_json(r["record"]) for r in self._read("store/policies")]
+
+    # --- settlements ---------------------------------------------------------------------
+
+    def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
+        if not settlements:
+            return []
+        for attempt in range(_RETRIES):
+            try:
+                with self._driver.session(database=self._database) as session:
+                    outcomes: list[RecordOutcome] = session.execute_write(
+                        _record_settlements, list(settlements)
+                    )
+                return outcomes
+            except neo4j.exceptions.ConstraintError:
+                # Another writer recorded one of these (or superseded the same settlement)
+                # between our read and our write; the next attempt sees what it wrote.
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def settlement(self, settlement_id: str) -> Settlement:
+        rows = self._read("store/settlement", id=settlement_id)
+        if not rows:
+            raise NotFound("settlement", settlement_id)
+        return Settlement.model_validate_json(rows[0]["record"])
+
+    def settlement_history(self, deal_id: str) -> list[Settlement]:
+        rows = self._read("store/settlement_history", deal=deal_id)
+        return [Settlement.model_validate_json(r["record"]) for r in rows]
+
+    def current_settlements(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        staff: str | None = None,
+        deals: Sequence[str] | None = None,
+    ) -> Iterator[Settlement]:
+        bounds = {"start": start or _EARLIEST, "end": end or _LATEST}
+        if staff is not None or deals is not None:
+            if staff is not None:
+                rows = self._read("store/staff_settlements", staff=staff, **bounds)
+                wanted = set(deals) if deals is not None else None
+                rows = [r for r in rows if wanted is None or r["deal"] in wanted]
+            else:
+                rows = self._read("store/deal_settlements", deals=list(deals or ()), **bounds)
+            for r in rows:
+                yield Settlement.model_validate_json(r["record"])
+            return
+        after_at, after_id = _EARLIEST, ""
+        while True:
+            rows = self._read(
+                "store/current_settlements",
+                start=max(bounds["start"], after_at),
+                end=bounds["end"],
+                after_at=after_at,
+                after_id=after_id,
+                limit=1000,
+            )
+            for r in rows:
+                yield Settlement.model_validate_json(r["record"])
+            if len(rows) < 1000:
+                return
+            after_at, after_id = _instant(rows[-1]["closed_at"]), rows[-1]["deal"]
+
+    # --- adjustments -----------------------------------------------------------------------
+
+    def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:
+        for _ in range(_RETRIES):
+            found = self._read("store/find_adjustment", id=adjustment.id)
+            if found:
+                recorded = Adjustment.model_validate_json(found[0]["record"])
+                if recorded.content() != adjustment.content():
+                    raise RecordConflict("adjustment", adjustment.id)
+                return recorded, False
+            try:
+                self._write(
+                    "store/put_adjustment",
+                    id=adjustment.id,
+                    deal=adjustment.deal,
+                    closed_at=adjustment.closed_at,
+                    from_staff=adjustment.from_staff,
+                    to_staff=adjustment.to_staff,
+                    amount=adjustment.amount,
+                    created_at=adjustment.created_at,
+                    record=adjustment.model_dump_json(),
+                )
+            except neo4j.exceptions.ConstraintError:
+                continue
+            return adjustment, True
+        raise RuntimeError(f"could not record adjustment {adjustment.id!r}")
+
+    def adjustments(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        deal: str | None = None,
+        staff: str | None = None,
+    ) -> list[Adjustment]:
+        rows = self._read(
+            "store/adjustments",
+            start=start or _EARLIEST,
+            end=end or _LATEST,
+            deal=deal,
+            staff=staff,
+        )
+        return [Adjustment.model_validate_json(r["record"]) for r in rows]

@@ -1,0 +1,178 @@
+"""The credit ledger's part of the ``Store`` port, on every store: batch journeys, deal lookups by
+period, policy versions, the settlement chain (and Neo4j's ``CREDITED`` projection), adjustments."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contribnet.credit import compute_split
+from contribnet.domain.errors import NotFound
+from contribnet.domain.policy import Policy
+from contribnet.domain.settlement import Adjustment, DealRef, RecordConflict, Settlement
+from contribnet.services.ingest import ingest_events
+from contribnet.services.policies import policy_record
+from contribnet.services.settlement import make_settlement
+from contribnet.store import Store
+
+V1 = policy_record(Policy(), "test", now=datetime(2025, 1, 1, tzinfo=UTC))
+V2 = policy_record(
+    Policy(version="2", effective_from=date(2025, 3, 1), model="linear"),
+    "test",
+    now=datetime(2025, 2, 1, tzinfo=UTC),
+)
+
+
+def _deal(i: int, closed_at: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "touch",
+            "id": f"t-x{i}",
+            "at": "2025-01-02T00:00:00Z",
+            "customer": f"c-x{i}",
+            "staff": "sf-y",
+            "store": "st-b",
+            "stage": "test_drive",
+        },
+        {
+            "type": "deal",
+            "id": f"d-x{i}",
+            "customer": f"c-x{i}",
+            "store": "st-a",
+            "staff": "sf-x",
+            "closed_at": closed_at,
+            "amount": 100,
+            "reward_pool": 1001,
+        },
+    ]
+
+
+def _settlement(store: Store, deal: str, policy: Any = V1, **kw: Any) -> Settlement:
+    journey = store.deal_journeys([deal])[deal]
+    split = compute_split(journey, policy.policy)
+    return make_settlement(split, journey, policy, "test", **kw)
+
+
+def _credited(store: Store, deal: str) -> list[tuple[str, ...]]:
+    rows, _, _ = store._driver.execute_query(  # type: ignore[attr-defined]
+        "MATCH (:Deal {id: $deal})-[c:CREDITED]->(p) "
+        "RETURN p.id AS to, labels(p)[0] AS label, c.settlement AS settlement, c.amount AS amount,"
+        " c.points AS points, c.model AS model, c.policy AS policy, c.policy_version AS version"
+        " ORDER BY to",
+        deal=deal,
+        database_="neo4j",
+    )
+    return [tuple(r.values()) for r in rows]
+
+
+def test_deal_journeys_match_deal_journey(store: Store, network: list) -> None:
+    assert store.event_count() == 0
+    ingest_events(store, network)
+    assert store.event_count() == len(network)
+    assert store.deal_journeys(["d-1", "nope", "d-1"]) == {"d-1": store.deal_journey("d-1")}
+    ingest_events(store, _deal(1, "2025-01-05T00:00:00Z"))
+    both = store.deal_journeys(["d-x1", "d-1"])
+    assert both == {"d-1": store.deal_journey("d-1"), "d-x1": store.deal_journey("d-x1")}
+    ingest_events(store, [{"type": "void", "id": "v-9", "target": "d-x1", "reason": "cancelled"}])
+    assert store.event_count() == len(network) + 3
+    assert list(store.deal_journeys(["d-x1", "d-1"])) == ["d-1"]
+
+
+def test_closed_deals_by_period_and_cursor(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    for i, at in enumerate(
+        ["2025-01-10T00:00:00Z", "2025-01-20T00:00:00Z", "2025-02-01T00:00:00Z"]
+    ):
+        ingest_events(store, _deal(i, at))
+    ingest_events(store, [{"type": "void", "id": "v-9", "target": "d-x2", "reason": "cancelled"}])
+    everything = store.closed_deals(None, None)
+    assert [r.id for r in everything] == ["d-1", "d-x0", "d-x1"]  # ties by id; voided left out
+    assert everything[0].closed_at == datetime(2025, 1, 10, tzinfo=UTC)
+    jan10 = datetime(2025, 1, 10, tzinfo=UTC)
+    assert [r.id for r in store.closed_deals(jan10 + timedelta(microseconds=1), None)] == ["d-x1"]
+    assert [r.id for r in store.closed_deals(None, jan10)] == []  # the end is exclusive
+    page = store.closed_deals(None, None, limit=1)
+    assert [r.id for r in store.closed_deals(None, None, after=page[-1])] == ["d-x0", "d-x1"]
+    assert store.closed_deals(None, None, after=DealRef(jan10, "d-x0")) == everything[2:]
+    assert store.count_closed_deals(None, None) == 3
+    assert store.count_closed_deals(jan10, jan10 + timedelta(days=1)) == 2
+    store.record_settlements([_settlement(store, "d-x0")])
+    assert [r.id for r in store.closed_deals(None, None, unsettled=True)] == ["d-1", "d-x1"]
+    assert store.count_closed_deals(None, None, unsettled=True) == 2
+
+
+def test_policy_versions_are_never_edited(store: Store) -> None:
+    assert store.policies() == []
+    assert store.put_policy(V2) == (V2, True)
+    assert store.put_policy(V1) == (V1, True)
+    assert store.put_policy(V1) == (V1, False)
+    edited = policy_record(Policy(saturation=1.0), "someone")
+    assert edited.id == V1.id and edited.hash != V1.hash
+    with pytest.raises(RecordConflict):
+        store.put_policy(edited)
+    assert store.policies() == [V1, V2]  # by created_at
+
+
+def test_settlements_form_one_chain_per_deal(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    first = _settlement(store, "d-1")
+    assert store.record_settlements([first]) == ["created"]
+    assert store.record_settlements([first]) == ["existing"]
+    assert store.settlement(first.id) == first
+    second = _settlement(store, "d-1", V2, previous=first, reason="linear from March")
+    rival = _settlement(store, "d-1", V1, previous=first, reason="a rival", now=datetime.now(UTC))
+    rival = rival.model_copy(update={"id": "stl-rival"})
+    stale = _settlement(store, "d-1", V2).model_copy(update={"id": "stl-stale"})
+    assert store.record_settlements([second, rival, stale]) == ["created", "conflict", "conflict"]
+    assert store.settlement_history("d-1") == [first, second]
+    assert list(store.current_settlements()) == [second]
+    jan10 = datetime(2025, 1, 10, tzinfo=UTC)
+    assert list(store.current_settlements(jan10, jan10 + timedelta(seconds=1))) == [second]
+    assert list(store.current_settlements(None, jan10)) == []
+    assert list(store.current_settlements(staff="sf-x")) == [second]
+    assert list(store.current_settlements(staff="sf-nobody")) == []
+    assert list(store.current_settlements(deals=["d-1", "d-2"])) == [second]
+    with pytest.raises(NotFound):
+        store.settlement("stl-rival")
+    if store.__class__.__name__ == "Neo4jStore":
+        credited = _credited(store, "d-1")
+        assert {row[2] for row in credited} == {second.id}
+        assert [
+            (to, label, amount, points) for to, label, _, amount, points, *_ in credited
+        ] == sorted(
+            (a.id, "Staff" if a.kind == "staff" else "Customer", a.amount, a.points)
+            for a in second.allocations
+        )
+        assert {row[5:] for row in credited} == {("linear", "default", "2")}
+
+
+def test_adjustments_are_appended_never_edited(store: Store, network: list) -> None:
+    ingest_events(store, network)
+    settled = _settlement(store, "d-1")
+    store.record_settlements([settled])
+    at = datetime(2025, 1, 11, tzinfo=UTC)
+    one = Adjustment(
+        id="adj-1",
+        deal="d-1",
+        closed_at=settled.closed_at,
+        settlement=settled.id,
+        from_staff="sf-x",
+        to_staff="sf-y",
+        amount=100,
+        reason="test",
+        requested_by="leader",
+        created_at=at,
+    )
+    two = one.model_copy(update={"id": "adj-2", "amount": 50, "created_at": at + timedelta(1)})
+    assert store.put_adjustment(two) == (two, True)
+    assert store.put_adjustment(one) == (one, True)
+    assert store.put_adjustment(one.model_copy(update={"requested_by": "x"})) == (one, False)
+    with pytest.raises(RecordConflict):
+        store.put_adjustment(one.model_copy(update={"amount": 101}))
+    assert store.adjustments() == [one, two]
+    assert store.adjustments(deal="d-1", staff="sf-y") == [one, two]
+    assert store.adjustments(staff="sf-z") == []
+    assert store.adjustments(None, settled.closed_at) == []
+    assert store.adjustments(settled.closed_at, None) == [one, two]
