@@ -262,16 +262,19 @@ def markov_stage_weights(effects: Mapping[str, float], policy: Policy) -> dict[s
     """Stage weights from removal effects: ``RE(s) / sum(RE)`` for the stages of the data.
 
     A stage the journeys never showed (e.g. ``handover`` when handovers are not logged as
-    touches) keeps its default share of the policy's weights, ``w(s) / sum(w)``.
+    touches) keeps its default share of the policy's weights, ``w(s) / sum(w)``; so do all
+    stages when no journey converted (every removal effect is 0).
 
     >>> markov_stage_weights({"lead": 0.5, "test_drive": 1.5}, Policy())["test_drive"]
     0.75
     """
     total = sum(effects.values())
     policy_total = sum(policy.stage_weights.values())
-    weights = {s: w / policy_total for s, w in policy.stage_weights.items() if policy_total > 0}
-    for s, e in effects.items():
-        weights[s] = e / total if total > 0 else 0.0
+    weights = {
+        s: w / policy_total if policy_total > 0 else 0.0 for s, w in policy.stage_weights.items()
+    }
+    if total > 0:
+        weights.update({s: e / total for s, e in effects.items()})
     return weights
 
 
