@@ -23,7 +23,8 @@ from contribnet.services.policies import ensure_default_policy
 from contribnet.store import Store, open_store
 
 #: Deals closed one second either side of midnight, China Standard Time, at the start of
-#: 2025-03-01 (a policy boundary in the tests), and one before the default policy's first day.
+#: 2025-03-01 (a policy boundary in the tests), one before the default policy's first day, and
+#: one to cancel.
 EDGE: list[dict[str, Any]] = [
     {
         "type": "store",
@@ -41,6 +42,7 @@ EDGE: list[dict[str, Any]] = [
             ("before", "2025-02-28T15:59:59Z"),  # 23:59:59 on 28 February in Shanghai
             ("at", "2025-02-28T16:00:00Z"),  # 00:00:00 on 1 March in Shanghai
             ("early", "2024-10-31T15:59:59Z"),  # before the default policy's effective_from
+            ("cancel", "2025-01-15T06:00:00Z"),  # to be voided after it is settled
         )
         for event in (
             {"type": "customer", "id": f"c-edge-{n}", "city": "Shanghai"},

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from contribnet.domain.errors import NotFound
 from contribnet.domain.settlement import InvalidRequest, RecordConflict, SettlementConflict
 from contribnet.services.credit import preview
 from contribnet.services.ingest import ingest_events
@@ -122,6 +123,28 @@ def test_changed_inputs_need_a_reason_and_supersede(ledger: Ledger) -> None:
     if ledger.kind == "neo4j":
         assert {c["settlement"] for c in _credited(ledger, "d-edge-before")} == {second.id}
         assert len(_credited(ledger, "d-edge-before")) == len(second.allocations)
+
+
+def test_a_deal_voided_after_settlement_is_reversed_with_a_reason(ledger: Ledger) -> None:
+    store = ledger.store
+    settled, _ = settle(store, "d-edge-cancel", requested_by="test")
+    ingest_events(
+        store,
+        [{"type": "void", "id": "v-cancel", "target": "d-edge-cancel", "reason": "cancelled"}],
+    )
+    with pytest.raises(SettlementConflict) as refused:
+        settle(store, "d-edge-cancel", requested_by="test")
+    assert refused.value.field == "reason"
+    reversal, created = settle(store, "d-edge-cancel", requested_by="leader", reason="cancelled")
+    assert created and reversal.supersedes == settled.id and reversal.allocations == []
+    assert settle(store, "d-edge-cancel", requested_by="leader") == (reversal, False)
+    lines = statement(store, "sf-edge-1", date(2025, 1, 15), date(2025, 1, 15)).lines
+    assert lines == []
+    assert rollup(store, "staff", date(2025, 1, 15), date(2025, 1, 15)).totals["total"] == 0
+    if ledger.kind == "neo4j":
+        assert _credited(ledger, "d-edge-cancel") == []
+    with pytest.raises(NotFound):
+        settle(store, "d-never", requested_by="test")
 
 
 def test_policy_effective_dating_at_the_boundary(ledger: Ledger) -> None:

@@ -4,7 +4,8 @@
   Settling again with unchanged inputs (journey, policy version, model, data-driven tables)
   returns the recorded settlement; after late or voided touches, or under another policy or
   model, the inputs have changed and a ``reason`` is required: the new settlement supersedes the
-  previous one, which stays readable in :func:`history`.
+  previous one, which stays readable in :func:`history`. A deal voided after it was settled
+  (a cancelled order) is settled again, with a reason, to nothing: a reversal.
 * :func:`settle_period` -- every unsettled deal closed in a period, chunk by chunk (one read of
   all the chunk's journeys, one write of all its settlements), yielding progress. Safe to kill
   and restart: a chunk is written in one transaction, the next run lists only deals still
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import uuid
 from collections.abc import Iterator, Sequence
@@ -115,12 +117,18 @@ def settle(
     """Settle a deal: ``(settlement, True)`` if recorded now, ``(current, False)`` if the current
     settlement already has these exact inputs.
 
-    Raises ``NotFound`` (no such deal, or voided), ``InvalidRequest`` (unknown policy or model,
-    no policy in force) or ``SettlementConflict`` (inputs changed and no ``reason``; or another
-    request settled the deal meanwhile -- read the history and try again).
+    A deal voided after it was settled gets a reversal (no allocations) superseding its
+    settlement, which needs a reason like any other change.
+
+    Raises ``NotFound`` (no such deal; voided and never settled), ``InvalidRequest`` (unknown
+    policy or model, no policy in force) or ``SettlementConflict`` (inputs changed and no
+    ``reason``; or another request settled the deal meanwhile -- read the history and retry).
     """
     reason = (reason or "").strip() or None
-    journey = deal_journey(store, deal_id)
+    try:
+        journey = deal_journey(store, deal_id)
+    except NotFound:
+        return _reverse_voided(store, deal_id, requested_by, reason)
     record = resolve_policy(store, policy, journey.deal.closed_at)
     name = check_model(model or record.policy.model)
     context = credit_context(store, record.policy, name)
@@ -160,6 +168,49 @@ def settle(
         "try again",
         field="deal",
     )
+
+
+def _reverse_voided(
+    store: Store, deal_id: str, requested_by: str, reason: str | None
+) -> tuple[Settlement, bool]:
+    """A deal voided after it was settled (a cancelled order) is settled again with nothing to
+    pay: a reversal that supersedes the settlement, so statements and roll-ups drop its credit.
+    An unknown deal, or a voided one never settled, is ``NotFound``."""
+    deal = store.get("deal", deal_id)  # NotFound if there is no such deal at all
+    chain = store.settlement_history(deal_id)
+    if not deal.get("voided") or not chain:
+        raise NotFound("deal", deal_id)
+    current = chain[-1]
+    if not current.allocations:
+        return current, False
+    if reason is None:
+        raise SettlementConflict(
+            deal_id,
+            current.id,
+            f"deal {deal_id!r} was voided after it was settled ({current.id}): give a reason to "
+            "reverse that settlement",
+        )
+    hashed = hashlib.sha256(f"voided\x1f{deal_id}".encode()).hexdigest()[:32]
+    seq = current.seq + 1
+    reversal = current.model_copy(
+        update={
+            "id": settlement_id(deal_id, seq, hashed, current.policy, current.model),
+            "seq": seq,
+            "input_hash": hashed,
+            "allocations": [],
+            "credits": [],
+            "requested_by": requested_by,
+            "created_at": datetime.now(UTC),
+            "supersedes": current.id,
+            "reason": reason,
+        }
+    )
+    (outcome,) = store.record_settlements([reversal])
+    if outcome == "conflict":
+        raise SettlementConflict(
+            deal_id, None, f"deal {deal_id!r} was settled by another request meanwhile", "deal"
+        )
+    return (reversal, True) if outcome == "created" else (store.settlement(reversal.id), False)
 
 
 # --- batches ---------------------------------------------------------------------------------
