@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -215,13 +214,3 @@ def test_openapi_documents_the_graph_with_examples(client: TestClient) -> None:
         assert f"/v1/graph/{path}" in spec["paths"]
     for model in ("Collaboration", "FlowMatrixOut", "Farmers", "StoreCollaborators"):
         assert spec["components"]["schemas"][model]["examples"]
-
-
-def test_without_a_settlement_service_the_graph_says_so(tmp_path: Path) -> None:
-    if importlib.util.find_spec("contribnet.services.settlement") is not None:
-        pytest.skip("the settlement service exists")
-    store = open_store(f"sqlite:///{tmp_path / 'none.db'}")
-    with TestClient(create_app(store=store, settings=Settings(admin_key="boot"))) as c:
-        r = c.get("/v1/graph/collaboration", headers=_auth("boot"))
-        assert r.status_code == 503 and "settle" in r.json()["detail"]
-    store.close()

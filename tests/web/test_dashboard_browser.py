@@ -134,7 +134,11 @@ def test_leaders_page_end_to_end(demo_server: Any, page: Any, screenshots: Path)
     assert "Farmers" in page.text_content(".farmers-card")
     farmers = _api(demo_server, "/v1/graph/farmers", limit="25")["farmers"]
     assert page.locator("#farmers tbody tr").count() == len(farmers) > 0
-    assert page.locator("#flows table.matrix[data-level=brand] tbody tr").count() == 2
+    assert page.locator("#flows-brand table.matrix[data-level=brand] tbody tr").count() == 2
+    cities = _api(demo_server, "/v1/graph/flows", level="city")
+    assert page.locator("#flows table.matrix[data-level=city] tbody tr").count() == _crossing(
+        cities
+    )
     page.screenshot(path=str(screenshots / "02-overview.png"), full_page=True)
 
     # a click on the store with the most credit shows its detail
@@ -151,8 +155,24 @@ def test_leaders_page_end_to_end(demo_server: Any, page: Any, screenshots: Path)
     page.mouse.move(5, 5)  # no tooltip over the picture
     page.wait_for_timeout(400)  # the focus animation
     page.screenshot(path=str(screenshots / "03-store-detail.png"), full_page=True)
+    # for the README: the best broker in the whole network, its partners lit
+    broker = max(expected["nodes"], key=lambda n: (n["centrality"], n["id"]))
+    page.click("#fit")
+    page.wait_for_timeout(100)
+    _click_node(page, broker["id"])
+    page.wait_for_selector(f'#detail[data-store="{broker["id"]}"]', timeout=10_000)
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(400)  # the focus animation
+    page.screenshot(path=str(screenshots / "03b-broker.png"))
     DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshots / "03-store-detail.png", DOCS_SCREENSHOT)
+    shutil.copyfile(screenshots / "03b-broker.png", DOCS_SCREENSHOT)
+    page.click("#fit")
+
+    # colour by community
+    page.click("#colour-by button[data-colour=community]")
+    assert "stores" in page.text_content("#legend")
+    page.screenshot(path=str(screenshots / "03c-communities.png"))
+    page.click("#colour-by button[data-colour=brand]")
 
     # a region filter changes the graph to what the API returns for it
     regional = _api(demo_server, "/v1/graph/collaboration", level="store", region="East")
@@ -186,16 +206,27 @@ def test_leaders_page_end_to_end(demo_server: Any, page: Any, screenshots: Path)
     )
     _wait_ready(page, len(january["nodes"]))
 
-    # the flows between cities
-    page.click("#flow-level button[data-level=city]")
-    page.wait_for_selector("#flows table.matrix[data-level=city]")
-    cities = _api(
-        demo_server, "/v1/graph/flows", level="city", **{"from": "2025-01-01"}, to="2025-01-31"
-    )
-    assert page.locator("#flows table.matrix tbody tr").count() == len(cities["labels"])
-    page.screenshot(path=str(screenshots / "05-city-flows.png"), full_page=True)
+    # the flows between regions
+    page.click("#flow-level button[data-level=region]")
+    page.wait_for_selector("#flows table.matrix[data-level=region]")
+    period = {"from": "2025-01-01", "to": "2025-01-31"}
+    regions = _api(demo_server, "/v1/graph/flows", level="region", **period)
+    assert page.locator("#flows table.matrix tbody tr").count() == len(regions["labels"])
+    page.screenshot(path=str(screenshots / "05-region-flows.png"), full_page=True)
 
     assert problems == []
+
+
+def _crossing(m: dict[str, Any]) -> int:
+    """How many groups the page's matrix shows: all of up to 12, else those with credit across."""
+    n = len(m["labels"])
+    if n <= 12:
+        return n
+    a = m["amounts"]
+    return sum(
+        any(a[i][j] for j in range(n) if j != i) or any(a[k][i] for k in range(n) if k != i)
+        for i in range(n)
+    )
 
 
 def _click_node(page: Any, node_id: str) -> None:

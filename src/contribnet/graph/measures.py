@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Betweenness is exact up to this many nodes, estimated from this many sampled sources beyond.
-BROKERAGE_SAMPLE = 300
+BROKERAGE_SAMPLE = 120
 
 
 def own_credit(G: nx.DiGraph) -> dict[str, int]:

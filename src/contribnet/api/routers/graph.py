@@ -27,6 +27,7 @@ from contribnet.graph import (
 )
 from contribnet.graph.farmers import StaffCredit
 from contribnet.graph.measures import NodeMeasures
+from contribnet.services.settlement import credit_rows
 from contribnet.store.base import Store
 
 router = APIRouter(
@@ -38,17 +39,13 @@ CreditRowsSource = Callable[[Store, date | None, date | None], Iterable[CreditRo
 
 
 def settled_credit_rows() -> CreditRowsSource:
-    """The source of settled credit: the settlement service's current settlements.
+    """The source of settled credit: the current settlements
+    (:func:`contribnet.services.settlement.credit_rows`).
 
     A dependency, so that a test can read credit from elsewhere
     (``app.dependency_overrides[settled_credit_rows] = ...``).
     """
-    try:
-        from contribnet.services.settlement import credit_rows
-    except ImportError as exc:  # the settlement service is not installed in this build
-        raise HTTPException(503, "settled credit is not available: no settlement service") from exc
-    source: CreditRowsSource = credit_rows
-    return source
+    return credit_rows
 
 
 RowsSource = Annotated[CreditRowsSource, Depends(settled_credit_rows)]

@@ -10,13 +10,14 @@
   const KEY = "contribnet.apiKey";
   const $ = (selector) => document.querySelector(selector);
   const state = {
-    flowLevel: "brand",
+    flowLevel: "city",
     brands: [],
     collab: null,
     selected: null,
     seq: 0,
     detailSeq: 0,
     facetsReady: false,
+    colourBy: "brand",
   };
   const app = { state, cy: null };
   window.contribnet = app;
@@ -34,6 +35,7 @@
   const BRAND_COLOURS = { nio: "#2563eb", onvo: "#0d9488" };
   const PALETTE = ["#7c3aed", "#db2777", "#ca8a04", "#0891b2", "#65a30d", "#dc2626"];
   const CROSS = "#f97316";
+  const BIG = 1500; // links from which the graph is drawn for speed rather than detail
   const SAME = "#94a3b8";
 
   function brandColour(brand) {
@@ -43,6 +45,11 @@
     const i = others.indexOf(brand);
     return PALETTE[(i < 0 ? others.length : i) % PALETTE.length];
   }
+  // communities: the largest get their own colour, the rest (mostly pairs and loners) share grey
+  const COMMUNITY_COLOURS = ["#2563eb", "#e11d48", "#0d9488", "#d97706", "#7c3aed", "#0891b2", "#65a30d", "#db2777", "#4f46e5", "#ca8a04"];
+  const communityColour = (c) => (c < COMMUNITY_COLOURS.length ? COMMUNITY_COLOURS[c] : "#a8b3c4");
+  const nodeColour = (n) => (state.colourBy === "community" ? communityColour(n.community) : brandColour(n.brand));
+
   const brandName = (brand) =>
     !brand ? "unknown" : brand.length <= 4 ? brand.toUpperCase() : brand[0].toUpperCase() + brand.slice(1);
   const shortName = (node) => (node.name || node.id).split(" · ")[0];
@@ -91,8 +98,9 @@
     $("#graph").dataset.state = "loading";
     setNotice(null);
     try {
-      const [collab, flows, farmers] = await Promise.all([
+      const [collab, brandFlows, flows, farmers] = await Promise.all([
         api("/v1/graph/collaboration", { level: "store", ...filters }),
+        api("/v1/graph/flows", { level: "brand", ...filters }),
         api("/v1/graph/flows", { level: state.flowLevel, ...filters }),
         api("/v1/graph/farmers", { ...filters, limit: 25 }),
       ]);
@@ -102,7 +110,8 @@
       renderKpis(collab);
       renderGraph(collab);
       renderLegend(collab);
-      renderFlows(flows);
+      renderFlows(brandFlows, $("#flows-brand"));
+      renderFlows(flows, $("#flows"));
       renderFarmers(farmers);
       if (state.selected && app.cy.getElementById(state.selected).nonempty()) {
         select(state.selected, { focus: false });
@@ -117,7 +126,7 @@
 
   async function refreshFlows() {
     try {
-      renderFlows(await api("/v1/graph/flows", { level: state.flowLevel, ...filterParams() }));
+      renderFlows(await api("/v1/graph/flows", { level: state.flowLevel, ...filterParams() }), $("#flows"));
     } catch (error) {
       handle(error);
     }
@@ -208,7 +217,7 @@
         style: {
           width: "data(width)",
           "line-color": SAME,
-          opacity: 0.5,
+          opacity: big ? 0.28 : 0.5,
           "curve-style": big ? "haystack" : "bezier",
           "target-arrow-shape": big ? "none" : "triangle",
           "target-arrow-color": SAME,
@@ -217,9 +226,9 @@
       },
       {
         selector: "edge.cross",
-        style: { "line-color": CROSS, "target-arrow-color": CROSS, "line-style": big ? "solid" : "dashed", "line-dash-pattern": [7, 3], opacity: 0.75 },
+        style: { "line-color": CROSS, "target-arrow-color": CROSS, "line-style": big ? "solid" : "dashed", "line-dash-pattern": [7, 3], opacity: big ? 0.4 : 0.75 },
       },
-      { selector: ".faded", style: { opacity: 0.16, "text-opacity": 0 } },
+      { selector: ".faded", style: { opacity: big ? 0.07 : 0.16, "text-opacity": 0 } },
       { selector: "edge.lit", style: { opacity: 0.95, "z-index": 10 } },
       {
         selector: "node.picked",
@@ -229,16 +238,21 @@
     ];
   }
 
-  function createGraph() {
-    cytoscape.use(cytoscapeFcose);
+  /** The Cytoscape instance; a big graph (thousands of links) gets the renderer's fast paths:
+   * haystack edges without arrows, and edges hidden while panning and zooming. */
+  function createGraph(big) {
+    if (app.cy) app.cy.destroy();
+    state.big = big;
     const cy = cytoscape({
       container: $("#graph"),
       elements: [],
-      style: graphStyle(false),
-      minZoom: 0.15,
+      style: graphStyle(big),
+      minZoom: 0.1,
       maxZoom: 4,
       wheelSensitivity: 0.3,
-      pixelRatio: "auto",
+      pixelRatio: big ? 1 : "auto",
+      hideEdgesOnViewport: big,
+
     });
     cy.on("tap", "node", (event) => select(event.target.id()));
     cy.on("tap", (event) => {
@@ -252,37 +266,40 @@
   }
 
   function renderGraph(collab) {
-    const cy = app.cy;
+    const started = performance.now();
     const nodes = collab.nodes;
     const edges = collab.edges;
-    const big = edges.length > 1500;
+    const big = edges.length > BIG;
+    if (big !== state.big) createGraph(big);
+    const cy = app.cy;
     // credit is very skewed (a bulk handover can make one store earn 100x the median):
     // sizes and widths follow its logarithm
     const nodeScale = logScale(nodes.map((n) => n.credit));
     const edgeScale = logScale(edges.map((e) => e.amount));
     state.edgeScale = edgeScale;
+    const shrink = nodes.length > 200 ? 0.6 : 1; // many stores: smaller marks, less overlap
     const elements = nodes.map((n) => {
       const t = nodeScale(n.credit);
       return {
         group: "nodes",
-        data: { id: n.id, label: shortName(n), size: 12 + 40 * t, font: 11 + 4 * t, colour: brandColour(n.brand), node: n },
+        data: { id: n.id, label: shortName(n), size: (12 + 40 * t) * shrink, font: 12 + 5 * t, colour: nodeColour(n), node: n },
         classes: n.in_scope ? "" : "out",
       };
     });
     for (const e of edges) {
       elements.push({
         group: "edges",
-        data: { id: `${e.source}->${e.target}`, source: e.source, target: e.target, width: 0.8 + 6.5 * edgeScale(e.amount), edge: e },
+        data: { id: `${e.source}->${e.target}`, source: e.source, target: e.target, width: (0.8 + 6.5 * edgeScale(e.amount)) * shrink, edge: e },
         classes: e.cross_brand ? "cross" : "",
       });
     }
     cy.batch(() => {
       cy.elements().remove();
-      cy.style(graphStyle(big));
       cy.add(elements);
     });
-    cy.hideEdgesOnViewport = big;
+    const laid = performance.now();
     layout();
+    app.timings = { elements: laid - started, layout: performance.now() - laid };
     const el = $("#graph");
     el.dataset.nodes = String(nodes.length);
     el.dataset.edges = String(edges.length);
@@ -311,19 +328,19 @@
       cy
         .layout({
           name: "fcose",
-          quality: "proof",
+          quality: state.big ? "default" : "proof",
           randomize: true,
           animate: false,
           fit: true,
           padding: 28,
-          nodeDimensionsIncludeLabels: false,
+          nodeDimensionsIncludeLabels: !state.big, // room for the labels, where they are shown
           packComponents: true,
           nodeRepulsion: () => 6500,
           idealEdgeLength: (edge) => 95 - 45 * edgeScale(edge.data("edge").amount),
           edgeElasticity: () => 0.35,
           gravity: 0.35,
           gravityRange: 3.2,
-          numIter: 2500,
+          numIter: state.big ? 1000 : 2500,
           tile: true,
           tilingPaddingVertical: 14,
           tilingPaddingHorizontal: 14,
@@ -361,9 +378,28 @@
     $("#tooltip").hidden = true;
   }
 
+  function recolour() {
+    app.cy.batch(() => app.cy.nodes().forEach((ele) => ele.data("colour", nodeColour(ele.data("node")))));
+    renderLegend(state.collab);
+  }
+
+  function communitySizes(collab) {
+    const sizes = new Map();
+    for (const n of collab.nodes) sizes.set(n.community, (sizes.get(n.community) || 0) + 1);
+    return sizes;
+  }
+
   function renderLegend(collab) {
-    const present = [...new Set(collab.nodes.map((n) => n.brand).filter(Boolean))].sort();
-    const rows = present.map((b) => `<div class="row"><span class="dot" style="background:${brandColour(b)}"></span>${esc(brandName(b))} store</div>`);
+    let rows;
+    if (state.colourBy === "community") {
+      const sizes = communitySizes(collab);
+      const shown = [...sizes.keys()].filter((c) => c < COMMUNITY_COLOURS.length && sizes.get(c) > 1).sort((a, b) => a - b);
+      rows = shown.map((c) => `<div class="row"><span class="dot" style="background:${communityColour(c)}"></span>#${c + 1} · ${sizes.get(c)} stores</div>`);
+      rows.push(`<div class="row"><span class="dot" style="background:${communityColour(99)}"></span>smaller groups</div>`);
+    } else {
+      const present = [...new Set(collab.nodes.map((n) => n.brand).filter(Boolean))].sort();
+      rows = present.map((b) => `<div class="row"><span class="dot" style="background:${brandColour(b)}"></span>${esc(brandName(b))} store</div>`);
+    }
     if (collab.nodes.some((n) => !n.in_scope)) rows.push('<div class="row"><span class="dot out"></span>partner outside the filter</div>');
     rows.push('<div class="row"><span class="line"></span>credit on a same-brand store\'s deals</div>');
     rows.push('<div class="row"><span class="line cross"></span>cross-brand credit</div>');
@@ -442,8 +478,24 @@
       .join("")}</ul>`;
   }
 
+  /** A store's brokerage as its rank among the stores drawn (the value itself is in the title). */
+  function brokerage(n) {
+    const nodes = state.collab ? state.collab.nodes : [];
+    const rank = 1 + nodes.filter((m) => m.centrality > n.centrality).length;
+    const of = nodes.length;
+    const title = `weighted betweenness ${n.centrality.toFixed(4)}: how much of the collaboration between other stores runs through it`;
+    return `<span title="${esc(title)}">${n.centrality > 0 && of ? `#${rank} of ${of}` : "none"}</span>`;
+  }
+
+  function community(n) {
+    const size = state.collab ? communitySizes(state.collab).get(n.community) || 1 : 1;
+    return `<span class="swatch-inline" style="background:${communityColour(n.community)}"></span>#${n.community + 1} · ${size} store${size === 1 ? "" : "s"}`;
+  }
+
   function renderDetail(data) {
     const n = data.store;
+    // brokerage and community as in the graph drawn (which the filters may have narrowed)
+    const drawn = (state.collab && state.collab.nodes.find((m) => m.id === n.id)) || n;
     const stat = (label, value) => `<div class="stat"><div class="label">${label}</div><div class="value">${value}</div></div>`;
     const nodeBrand = n.brand;
     const flowList = (items, verb) =>
@@ -476,8 +528,8 @@
         ${stat("Deals closed", whole.format(n.deals_closed))}
         ${stat("Partners", whole.format(n.partners))}
         ${stat("Assist ratio", `${pct(n.assist_ratio)}<div class="ratio"><span style="width:${100 * n.assist_ratio}%"></span></div>`)}
-        ${stat("Brokerage", n.centrality.toFixed(3))}
-        ${stat("Community", `#${n.community + 1}`)}
+        ${stat("Brokerage", brokerage(drawn))}
+        ${stat("Community", community(drawn))}
       </div>
       <div class="section"><h3>Top contributors</h3>
         <p class="hint">grey: on this store's own deals · orange: on deals other stores closed</p>${people}</div>
@@ -489,13 +541,24 @@
   }
 
   // --- flows ----------------------------------------------------------------------------------
-  function renderFlows(m) {
-    const n = m.labels.length;
-    const container = $("#flows");
-    if (!n) {
+  /** Keep only the groups with credit across the line when there are many (a 30-city matrix is
+   * mostly an empty diagonal); returns the matrix and how many groups were left out. */
+  function crossingOnly(m) {
+    if (m.labels.length <= 12) return [m, 0];
+    const keep = m.labels
+      .map((_, i) => i)
+      .filter((i) => m.amounts[i].some((v, j) => j !== i && v > 0) || m.amounts.some((row, k) => k !== i && row[i] > 0));
+    const pick = (rows) => keep.map((i) => keep.map((j) => rows[i][j]));
+    return [{ ...m, labels: keep.map((i) => m.labels[i]), amounts: pick(m.amounts), deals: pick(m.deals) }, m.labels.length - keep.length];
+  }
+
+  function renderFlows(full, container) {
+    if (!full.labels.length) {
       container.innerHTML = '<p class="muted">No settled credit for these filters.</p>';
       return;
     }
+    const [m, hidden] = crossingOnly(full);
+    const n = m.labels.length;
     const label = m.level === "brand" ? brandName : (x) => x;
     let maxOff = 1;
     m.amounts.forEach((row, i) => row.forEach((v, j) => i !== j && (maxOff = Math.max(maxOff, v))));
@@ -531,6 +594,8 @@
         `<b>${esc(label(m.labels[p.i]))}</b> → <b>${esc(label(m.labels[p.j]))}</b> <span class="muted">· ${p.deals} deal${p.deals === 1 ? "" : "s"}</span>`,
       fill: (p, max) => `<span style="width:${(100 * p.v) / max}%;background:${CROSS}"></span>`,
     });
+    const plural = { brand: "brands", city: "cities", region: "regions" }[m.level];
+    const note = hidden ? ` ${hidden} ${plural} with no credit across the line are left out of the matrix.` : "";
     container.innerHTML = `<div class="flows-body${dense ? " stacked" : ""}">
       <div class="matrix-wrap"><table class="matrix${dense ? " dense" : ""}" data-level="${m.level}">
       <thead><tr><th class="corner">earned by ↓ · closed by →</th>${head}<th class="total" scope="col">across</th></tr></thead>
@@ -538,7 +603,7 @@
       <div class="scale"><span>cross-group credit</span><span class="ramp"></span><span>${money(maxOff)}</span></div></div>
       <div class="pairs"><h3>Largest flows across the line</h3>
       <p class="hint">Earned by → closed by. ${money(m.between)} of ${money(m.total)} (${pct(share(m.between, m.total))})
-        was earned on another ${m.level}'s deals.</p>${top}</div>
+        was earned on another ${m.level}'s deals.${note}</p>${top}</div>
       </div>`;
   }
 
@@ -601,7 +666,8 @@
 
   // --- wiring ---------------------------------------------------------------------------------
   function init() {
-    createGraph();
+    cytoscape.use(cytoscapeFcose);
+    createGraph(false);
     $("#key-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const key = $("#key-input").value.trim();
@@ -628,11 +694,22 @@
     for (const button of document.querySelectorAll("#flow-level button")) {
       button.addEventListener("click", () => {
         state.flowLevel = button.dataset.level;
+        $("#flow-level-name").textContent = button.textContent.toLowerCase();
         for (const b of document.querySelectorAll("#flow-level button")) b.classList.toggle("on", b === button);
         refreshFlows();
       });
     }
-    $("#fit").addEventListener("click", () => app.cy.fit(undefined, 28));
+    $("#fit").addEventListener("click", () => {
+      app.cy.stop();
+      app.cy.fit(undefined, 28);
+    });
+    for (const button of document.querySelectorAll("#colour-by button")) {
+      button.addEventListener("click", () => {
+        state.colourBy = button.dataset.colour;
+        for (const b of document.querySelectorAll("#colour-by button")) b.classList.toggle("on", b === button);
+        if (state.collab) recolour();
+      });
+    }
     $("#relayout").addEventListener("click", layout);
     updateKeyButton();
     if (localStorage.getItem(KEY)) refresh();
