@@ -6,6 +6,7 @@ demo's deals are settled under the default policy first, as ``contribnet settle`
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -27,6 +29,18 @@ from contribnet.services.settlement import settle_period
 from contribnet.settings import Settings
 from contribnet.store import Store, open_store
 
+#: Debian's Chromium (``apt-get install chromium``); Playwright's own browser download is not used.
+CHROMIUM = os.environ.get("CONTRIBNET_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEMO_SIZE = "demo"  # 84 stores, ~550 deals: loads and settles in about 2 s
 DEMO_SEED = 1
 ADMIN_KEY = "cn_admin_browser_test"
@@ -103,3 +117,21 @@ def screenshots() -> Path:
     path = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def serve() -> Any:
+    """:func:`serving`, for tests that run an app of their own."""
+    return serving
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium through Playwright; skips without the package or the browser."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        yield b
+        b.close()

@@ -22,12 +22,6 @@ from contribnet.domain.credit_rows import CreditRow
 from contribnet.settings import Settings
 from contribnet.store import open_store
 
-playwright = pytest.importorskip("playwright.sync_api")
-
-from test_dashboard_browser import CHROMIUM, LAUNCH_ARGS  # noqa: E402
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
-
 REGIONS = ["East", "North", "South", "Southwest", "Central", "Northeast"]
 KEY = "cn_admin_scale_test"
 
@@ -85,9 +79,7 @@ def large_network(seed: int = 7, cities: int = 48, deals: int = 6_000) -> list[C
 
 
 @pytest.fixture(scope="module")
-def large_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from conftest import serving
-
+def large_server(tmp_path_factory: pytest.TempPathFactory, serve: Any) -> Iterator[str]:
     rows = large_network()
 
     def source(_store: Any, start: date | None, end: date | None) -> Iterator[CreditRow]:
@@ -96,21 +88,25 @@ def large_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('scale') / 'scale.db'}")
     app = create_app(store=store, settings=Settings(admin_key=KEY))
     app.dependency_overrides[settled_credit_rows] = lambda: source
-    with serving(app) as url:
+    with serve(app) as url:
         yield url
     store.close()
 
 
-def test_large_network_renders_and_responds(large_server: str, screenshots: Path) -> None:
+def test_large_network_renders_and_responds(
+    large_server: str, browser: Any, screenshots: Path
+) -> None:
     expected = httpx.get(
         large_server + "/v1/graph/collaboration", headers={"Authorization": f"Bearer {KEY}"}
     ).json()
     assert len(expected["nodes"]) == 432 and len(expected["edges"]) > 2_000
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = context.new_page()
         problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on(
+            "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+        )
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(large_server + "/")
         page.fill("#key-input", KEY)
@@ -154,7 +150,8 @@ def test_large_network_renders_and_responds(large_server: str, screenshots: Path
         page.mouse.move(5, 5)
         page.wait_for_timeout(400)
         page.screenshot(path=str(screenshots / "06-large-network.png"))
-        browser.close()
+    finally:
+        context.close()
     print(
         f"\nlarge network: loaded in {loaded:.1f}s ({timings}), zoom at {fps:.0f} fps,"
         f" detail in {clicked:.1f}s"

@@ -249,7 +249,6 @@
       style: graphStyle(big),
       minZoom: 0.1,
       maxZoom: 4,
-      wheelSensitivity: 0.3,
       pixelRatio: big ? 1 : "auto",
       hideEdgesOnViewport: big,
 
@@ -713,7 +712,10 @@
     $("#relayout").addEventListener("click", layout);
     updateKeyButton();
     if (localStorage.getItem(KEY)) refresh();
-    else askKey("");
+    else {
+      $("#graph").dataset.state = "waiting"; // for a key
+      askKey("");
+    }
   }
 
   init();
