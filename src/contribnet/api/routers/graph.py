@@ -420,7 +420,11 @@ def _node_in_scope(
     )
 
 
-@router.get("/collaboration", response_model=Collaboration)
+@router.get(
+    "/collaboration",
+    response_model=Collaboration,
+    summary="The collaboration graph: stores (staff, brands, cities) and the credit between them",
+)
 def get_collaboration(
     store: StoreDep,
     source: RowsSource,
@@ -467,7 +471,11 @@ def get_collaboration(
     )
 
 
-@router.get("/flows", response_model=FlowMatrixOut)
+@router.get(
+    "/flows",
+    response_model=FlowMatrixOut,
+    summary="Credit earned by each brand (city, region) on deals closed by each",
+)
 def get_flows(
     store: StoreDep,
     source: RowsSource,
@@ -493,7 +501,11 @@ def get_flows(
     )
 
 
-@router.get("/farmers", response_model=Farmers)
+@router.get(
+    "/farmers",
+    response_model=Farmers,
+    summary="The farmers' leaderboard: staff who earn mostly on deals others closed",
+)
 def get_farmers(
     store: StoreDep,
     source: RowsSource,
@@ -521,6 +533,7 @@ def get_farmers(
 @router.get(
     "/stores/{store_id}",
     response_model=StoreCollaborators,
+    summary="One store: its measures, top contributors, inflows and outflows",
     responses={404: {"description": "The store earned and closed nothing in the period."}},
 )
 def get_store_collaborators(
