@@ -346,6 +346,7 @@
         })
         .run(),
     );
+    cy.fit(undefined, 24); // labels included, which the layout's own fit leaves out
   }
 
   function nodeTip(ele) {
