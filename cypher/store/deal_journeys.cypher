@@ -1,18 +1,23 @@
-// The credit engine's inputs for many deals in one read: each non-voided deal's event, its
-// customer's record, and the customer's non-voided touches (fields), referrals, handovers and the
-// joint events their touches name (recorded events). The store then adds the staff's employment
-// spells and the stores involved. Instants are returned as ISO text, which the driver reads far
-// faster than temporal values.
+// The credit engine's inputs for many deals in one read. Per non-voided deal: its event, its
+// customer's record, the customer's touches (fields), referrals, handovers and the joint events
+// their touches name (recorded events, with voided flags), the employment spells of every staff
+// member involved and the records of every store involved. Instants come back as ISO text, which
+// the driver reads far faster than temporal values.
 // Parameters: $ids (deal ids).
-// Returns: id, deal (JSON), customer (JSON or null), touches [{id, at, staff, store, stage, ...}],
-//   referrals, handovers, joint_events (lists of {payload, voided}).
+// Returns: id, deal (JSON), customer (JSON or null), touches [{id, at (text), staff, store, stage,
+//   ..., voided}], referrals, handovers, joint_events [{payload, voided}],
+//   spells [{staff, from, payload}], stores [payload].
 // Example: {id: 'd-1', deal: '{"id":"d-1",...}', customer: '{"id":"c-1",...}',
-//   touches: [{id: 't-1', at: '2025-01-03T03:00:00Z', staff: 'sf-x', ...}], referrals: [...], ...}
+//   touches: [{id: 't-1', at: '2025-01-03T03:00:00Z', staff: 'sf-x', ...}], referrals: [...],
+//   handovers: [...], joint_events: [...], spells: [{staff: 'sf-x', from: '2024-01-01',
+//   payload: '{...}'}], stores: ['{"id":"st-a",...}', ...]}
 UNWIND $ids AS id
 MATCH (d:Deal {id: id})
 WHERE NOT coalesce(d.voided, false)
 MATCH (e:Event {key: id})
 MATCH (c:Customer)-[:PLACED]->(d)
+MATCH (closer:Staff)-[:CLOSED]->(d)
+MATCH (d)-[:AT]->(at:Store)
 CALL (c) {
   OPTIONAL MATCH (ce:Event {key: c.id})
   RETURN CASE WHEN ce.type = 'customer' THEN ce.payload END AS customer
@@ -22,14 +27,18 @@ CALL (c) {
   RETURN collect(t {.*, at: toString(t.at), staff: s.id, customer: c.id}) AS touches
 }
 CALL (c) {
-  MATCH ()-[r:REFERRED]->(c)
+  MATCH (referrer)-[r:REFERRED]->(c)
   MATCH (re:Event {key: r.id})
-  RETURN collect({payload: re.payload, voided: coalesce(r.voided, false)}) AS referrals
+  RETURN collect({payload: re.payload, voided: coalesce(r.voided, false)}) AS referrals,
+         collect(DISTINCT r.to_store) AS referral_stores,
+         collect(DISTINCT CASE WHEN referrer:Staff THEN referrer.id END) AS referrers
 }
 CALL (c) {
-  MATCH (h:Handover)-[:INCLUDES]->(c)
+  MATCH (from:Staff)-[:HANDED_OVER]->(h:Handover)-[:INCLUDES]->(c)
+  MATCH (h)-[:TO]->(to:Staff)
   MATCH (he:Event {key: h.id})
-  RETURN collect({payload: he.payload, voided: coalesce(h.voided, false)}) AS handovers
+  RETURN collect({payload: he.payload, voided: coalesce(h.voided, false)}) AS handovers,
+         collect(DISTINCT from.id) + collect(DISTINCT to.id) AS handover_staff
 }
 CALL (touches) {
   UNWIND touches AS t
@@ -37,6 +46,31 @@ CALL (touches) {
   WHERE joint_event_id IS NOT NULL
   MATCH (j:JointEvent {id: joint_event_id})
   MATCH (je:Event {key: j.id})
-  RETURN collect({payload: je.payload, voided: coalesce(j.voided, false)}) AS joint_events
+  OPTIONAL MATCH (organiser:Store)-[:ORGANISED]->(j)
+  WITH j, je, collect(organiser.id) AS organisers
+  RETURN collect({payload: je.payload, voided: coalesce(j.voided, false)}) AS joint_events,
+         reduce(acc = [], o IN collect(organisers) | acc + o) AS organiser_stores
 }
-RETURN id, e.payload AS deal, customer, touches, referrals, handovers, joint_events
+WITH id, e, customer, touches, referrals, handovers, joint_events, at, referral_stores,
+     organiser_stores,
+     [closer.id] + [t IN touches | t.staff] + referrers + handover_staff AS staff_ids
+CALL (staff_ids) {
+  UNWIND staff_ids AS staff_id
+  WITH DISTINCT staff_id
+  MATCH (:Staff {id: staff_id})-[spell:EMPLOYED_AT]->(workplace:Store)
+  MATCH (se:Event {key: spell.key})
+  RETURN collect({staff: staff_id, from: toString(spell.from), payload: se.payload}) AS spells,
+         collect(workplace.id) AS workplaces
+}
+WITH id, e, customer, touches, referrals, handovers, joint_events, spells,
+     [at.id] + [t IN touches | t.store] + referral_stores + organiser_stores + workplaces
+       AS store_ids
+CALL (store_ids) {
+  UNWIND store_ids AS store_id
+  WITH DISTINCT store_id
+  MATCH (se:Event {key: store_id})
+  WHERE se.type = 'store'
+  RETURN collect(se.payload) AS stores
+}
+RETURN id, e.payload AS deal, customer, touches, referrals, handovers, joint_events, spells,
+       stores

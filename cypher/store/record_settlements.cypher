@@ -4,16 +4,16 @@
 // relationships are replaced by one per contributor of this settlement,
 // (:Deal)-[:CREDITED {settlement, amount, share, points, model, policy, policy_version}]->
 // (:Staff|:Customer). The superseded settlement stays readable.
-// Parameters: $rows [{id, deal, seq, slot, closed_at, model, policy, policy_name, policy_version,
-//   input_hash, requested_by, created_at, supersedes, reason, pool, record,
+// Parameters: $rows [{id, deal, seq, slot, closed_at (ISO text), model, policy, policy_name,
+//   policy_version, input_hash, requested_by, created_at (ISO text), supersedes, reason, pool, record,
 //   staff: [{id, amount, share, points}], owners: [{id, amount, share, points}]}].
 UNWIND $rows AS row
 MATCH (d:Deal {id: row.deal})
 CREATE (s:Settlement {id: row.id, deal: row.deal, seq: row.seq, slot: row.slot,
-                      closed_at: row.closed_at, model: row.model, policy: row.policy,
+                      closed_at: datetime(row.closed_at), model: row.model, policy: row.policy,
                       policy_name: row.policy_name, policy_version: row.policy_version,
                       input_hash: row.input_hash, requested_by: row.requested_by,
-                      created_at: row.created_at, supersedes: row.supersedes,
+                      created_at: datetime(row.created_at), supersedes: row.supersedes,
                       reason: row.reason, pool: row.pool, record: row.record})
 CREATE (s)-[:SETTLES]->(d)
 SET d.settlement = row.id

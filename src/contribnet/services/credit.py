@@ -26,7 +26,7 @@ from contribnet.domain.errors import NotFound
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import InvalidRequest, PolicyRecord
-from contribnet.services.policies import resolve_policy
+from contribnet.services.policies import PREVIEW_POLICY_AGE, resolve_policy
 from contribnet.store.base import Store
 
 __all__ = ["Preview", "check_model", "credit_context", "deal_journey", "preview"]
@@ -94,9 +94,9 @@ def preview(
 ) -> Preview:
     """The deal's split as it would be settled now: under ``policy`` (``name@version`` or
     ``name``), else the version in force at the deal's close; with ``model``, else the policy's.
-    Nothing is written."""
+    Nothing is written. The policy versions may be up to ``PREVIEW_POLICY_AGE`` seconds old."""
     journey = deal_journey(store, deal_id)
-    record = resolve_policy(store, policy, journey.deal.closed_at)
+    record = resolve_policy(store, policy, journey.deal.closed_at, max_age=PREVIEW_POLICY_AGE)
     name = check_model(model or record.policy.model)
     context = credit_context(store, record.policy, name)
     try:

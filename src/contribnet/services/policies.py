@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 import tomllib
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -42,8 +45,37 @@ __all__ = [
     "policy_hash",
     "policy_in_force",
     "policy_record",
+    "recorded_policies",
     "resolve_policy",
 ]
+
+#: Previews may read the policy versions recorded up to this many seconds ago (settlements
+#: always read them afresh); recording one through this module refreshes them at once.
+PREVIEW_POLICY_AGE = 1.0
+
+_recorded: weakref.WeakKeyDictionary[Store, tuple[float, list[PolicyRecord]]] = (
+    weakref.WeakKeyDictionary()
+)
+_recorded_lock = threading.Lock()
+
+
+def recorded_policies(store: Store, max_age: float = 0.0) -> list[PolicyRecord]:
+    """The store's policy versions, read afresh unless read less than ``max_age`` seconds ago."""
+    now = time.monotonic()
+    if max_age > 0:
+        with _recorded_lock:
+            cached = _recorded.get(store)
+        if cached is not None and now - cached[0] < max_age:
+            return cached[1]
+    records = store.policies()
+    with _recorded_lock:
+        _recorded[store] = (now, records)
+    return records
+
+
+def _forget(store: Store) -> None:
+    with _recorded_lock:
+        _recorded.pop(store, None)
 
 
 def policy_hash(policy: Policy) -> str:
@@ -130,6 +162,7 @@ def ensure_default_policy(store: Store) -> PolicyRecord | None:
     path = POLICIES_DIR / "default.toml"
     source = path.read_text(encoding="utf-8") if path.exists() else None
     record, _ = store.put_policy(policy_record(default_policy(), "bootstrap", source))
+    _forget(store)
     return record
 
 
@@ -154,7 +187,9 @@ def add_policy(
                 exclude={"version"}
             ):
                 return latest, False
-    return store.put_policy(policy_record(policy, created_by, source))
+    recorded_now = store.put_policy(policy_record(policy, created_by, source))
+    _forget(store)
+    return recorded_now
 
 
 def find_policy(records: Sequence[PolicyRecord], ref: str) -> PolicyRecord:
@@ -207,10 +242,15 @@ def in_force_until(
 
 
 def resolve_policy(
-    store: Store, ref: str | None, closed_at: datetime, field: str = "policy"
+    store: Store,
+    ref: str | None,
+    closed_at: datetime,
+    field: str = "policy",
+    max_age: float = 0.0,
 ) -> PolicyRecord:
-    """The named version, else the one in force at ``closed_at``; problems name ``field``."""
-    records = store.policies()
+    """The named version, else the one in force at ``closed_at``; problems name ``field``.
+    ``max_age``: see :func:`recorded_policies`."""
+    records = recorded_policies(store, max_age)
     if ref:
         try:
             return find_policy(records, ref)

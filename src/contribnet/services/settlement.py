@@ -263,6 +263,7 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
     result = _ChunkResult(deals=len(deal_ids))
     now = datetime.now(UTC)
     settlements = []
+    contexts: dict[tuple[str, str], Any] = {}  # one per policy version and model in the chunk
     for deal_id in deal_ids:
         journey = journeys.get(deal_id)
         if journey is None:  # voided since it was listed
@@ -271,7 +272,9 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
         try:
             record = plan.policy or policy_in_force(plan.policies, journey.deal.closed_at)
             name = plan.model or record.policy.model
-            context = credit_context(store, record.policy, name)
+            if (record.id, name) not in contexts:
+                contexts[record.id, name] = credit_context(store, record.policy, name)
+            context = contexts[record.id, name]
             split = compute_split(journey, record.policy, name, context)
         except (InvalidRequest, CreditError) as exc:
             result.failed.append((deal_id, str(exc)))

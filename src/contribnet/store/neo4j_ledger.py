@@ -20,7 +20,8 @@ from neo4j import ManagedTransaction
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
-from contribnet.domain.events import Deal
+from contribnet.domain.events import Deal, Staff
+from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.journey import DealJourney, Journey
 from contribnet.domain.settlement import (
     Adjustment,
@@ -81,14 +82,14 @@ def _settlement_row(s: Settlement) -> dict[str, Any]:
         "deal": s.deal,
         "seq": s.seq,
         "slot": s.slot,
-        "closed_at": s.closed_at,
+        "closed_at": s.closed_at.isoformat(),
         "model": s.model,
         "policy": s.policy,
         "policy_name": s.policy_name,
         "policy_version": s.policy_version,
         "input_hash": s.input_hash,
         "requested_by": s.requested_by,
-        "created_at": s.created_at,
+        "created_at": s.created_at.isoformat(),
         "supersedes": s.supersedes,
         "reason": s.reason,
         "pool": s.pool,
@@ -139,11 +140,27 @@ class Neo4jLedger:
     _driver: neo4j.Driver
     _database: str
     _read: Any
-    _staff_spells: Any
-    _stores: Any
 
     def _write(self, query: str, **params: Any) -> None:
         self._driver.execute_query(cypher.load(query), params, database_=self._database)
+
+    def _quick_read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        """A read in an auto-commit transaction: one round trip fewer than a managed one, which
+        counts on the preview's hot path; retried here on the errors a managed one retries."""
+        for attempt in range(_RETRIES):
+            try:
+                with self._driver.session(
+                    database=self._database, default_access_mode=neo4j.READ_ACCESS
+                ) as session:
+                    return list(session.run(cypher.load(query), params))
+            except (
+                neo4j.exceptions.TransientError,
+                neo4j.exceptions.SessionExpired,
+                neo4j.exceptions.ServiceUnavailable,
+            ):
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     # --- reads for the ledger ----------------------------------------------------------
 
@@ -151,51 +168,51 @@ class Neo4jLedger:
         return int(self._read("store/event_count")[0]["count"])
 
     def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
-        rows = self._read("store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
-        parsed = []
-        staff_ids: set[str] = set()
-        store_ids: set[str] = set()
+        rows = self._quick_read("store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
+        found = {}
+        # Deals of one read share staff and stores: read each record once.
+        staff_records: dict[str, Staff] = {}
+        store_records: dict[str, StoreRecord] = {}
         for row in rows:
             deal = Deal.model_validate_json(row["deal"])
-            touches = _in_order([_touch(t) for t in row["touches"]], "at")
-            referrals = _in_order(
-                [_item(r["payload"], r["voided"]) for r in row["referrals"]], "at"
-            )
-            handovers = _in_order(
-                [_item(h["payload"], h["voided"]) for h in row["handovers"]], "at"
-            )
-            joint = _in_order([_item(j["payload"], j["voided"]) for j in row["joint_events"]], "at")
             journey = Journey.model_construct(
                 customer=json.loads(row["customer"]) if row["customer"] else None,
-                touches=touches,
-                referrals=referrals,
-                handovers=handovers,
-                joint_events=joint,
+                touches=_in_order([_touch(t) for t in row["touches"]], "at"),
+                referrals=_in_order(
+                    [_item(r["payload"], r["voided"]) for r in row["referrals"]], "at"
+                ),
+                handovers=_in_order(
+                    [_item(h["payload"], h["voided"]) for h in row["handovers"]], "at"
+                ),
+                joint_events=_in_order(
+                    [_item(j["payload"], j["voided"]) for j in row["joint_events"]], "at"
+                ),
                 deals=[],
             )
-            staff_ids.add(deal.staff)
-            staff_ids.update(t["staff"] for t in touches)
-            staff_ids.update(r["referrer_staff"] for r in referrals if r.get("referrer_staff"))
-            staff_ids.update(h[k] for h in handovers for k in ("from_staff", "to_staff"))
-            store_ids.add(deal.store)
-            store_ids.update(t["store"] for t in touches)
-            store_ids.update(r["to_store"] for r in referrals)
-            store_ids.update(o for j in joint for o in j["organisers"])
-            parsed.append((deal, journey))
-        spells = self._staff_spells(sorted(staff_ids)) if staff_ids else {}
-        store_ids.update(s.store for staff in spells.values() for s in staff)
-        stores = self._stores(sorted(store_ids)) if store_ids else {}
-
-        def spells_of(ids: Sequence[str]) -> dict[str, Any]:
-            return {i: spells[i] for i in ids if i in spells}
-
-        def stores_of(ids: Sequence[str]) -> dict[str, Any]:
-            return {i: stores[i] for i in ids if i in stores}
-
-        return {
-            deal.id: assemble_deal_journey(deal, journey, spells_of, stores_of)
-            for deal, journey in parsed
-        }
+            spells: dict[str, list[tuple[str, Staff]]] = {}
+            for spell in row["spells"]:
+                payload = spell["payload"]
+                if payload not in staff_records:
+                    staff_records[payload] = Staff.model_validate_json(payload)
+                spells.setdefault(spell["staff"], []).append(
+                    (spell["from"] or "", staff_records[payload])
+                )
+            by_staff = {
+                k: tuple(s for _, s in sorted(v, key=lambda x: x[0])) for k, v in spells.items()
+            }
+            stores = {}
+            for payload in row["stores"]:
+                if payload not in store_records:
+                    store_records[payload] = StoreRecord.model_validate_json(payload)
+                record = store_records[payload]
+                stores[record.id] = record
+            found[deal.id] = assemble_deal_journey(
+                deal,
+                journey,
+                lambda ids, known=by_staff: {i: known[i] for i in ids if i in known},
+                lambda ids, known=stores: {i: known[i] for i in ids if i in known},
+            )
+        return found
 
     def closed_deals(
         self,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
@@ -52,7 +54,7 @@ class CreditPreview(Split):
     responses=_ERRORS,  # type: ignore[arg-type]
     summary="Preview a deal's credit split (nothing is written)",
 )
-def get_credit(
+async def get_credit(
     deal_id: DealId,
     store: StoreDep,
     _: Readers,
@@ -67,11 +69,31 @@ def get_credit(
             examples=["default@1"],
         ),
     ] = None,
-) -> CreditPreview:
+) -> Response:
     """The split computed from the journey as stored now: who gets what share of the reward
     pool, in exact fen, and why. Settling with the same policy and model records this split."""
-    found = credit_service.preview(store, deal_id, model=model, policy=policy)
-    return CreditPreview.model_construct(**dict(found.split), policy_id=found.policy.id)
+    # Previews are the hot path: a few at a time in worker threads, the rest waiting in line
+    # (first come, first served) rather than all contending for the interpreter at once; and
+    # the split, built by the engine's own models, is serialised once, not validated again.
+    async with _preview_slots():
+        found = await run_in_threadpool(
+            credit_service.preview, store, deal_id, model=model, policy=policy
+        )
+    body = CreditPreview.model_construct(**dict(found.split), policy_id=found.policy.id)
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _preview_slots() -> asyncio.Semaphore:
+    """Four previews computed at a time per event loop (a semaphore serves one loop only)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(4)
+    return _slots[loop]
 
 
 class SettleRequest(BaseModel):

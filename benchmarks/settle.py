@@ -1,0 +1,383 @@
+"""Settlement throughput from Neo4j and credit-preview latency, each beside a reference.
+
+* **Settle** -- every deal of the ``m`` demo network (about 100,000) settled from Neo4j end to end
+  by ``contribnet settle --workers N`` in a child process: list the unsettled deals, read their
+  journeys a chunk at a time (one query), compute each split, write the chunk's settlements and
+  ``CREDITED`` relationships in one transaction. References on the same store in the same run:
+  the **bare read** (every deal's journey read in the same chunks, nothing computed or written)
+  and the **engine alone** (``compute_split`` on journeys already in memory), each on one core.
+* **Preview** -- a real ``contribnet serve`` (uvicorn, one process) on loopback over the same
+  store; 50 concurrent clients ask ``GET /v1/deals/{id}/credit`` for random deals. *Closed loop*:
+  each client sends its next request as soon as the last answer arrives (the server saturated);
+  *paced*: each client asks once a second on average (Poisson arrivals, 50 requests/s offered).
+  Bounded by a request count and a time limit; latency is measured by the clients.
+
+The network is loaded once (through ``ingest_stream``, the import path) into a Neo4j kept under
+``.cache/bench-settle/`` and reused by later runs -- loading ``m`` takes minutes, and its time is
+reported when it happens. The ledger (policies, settlements, adjustments, ``CREDITED``) is emptied
+before each run. ``NEO4J_URI`` points the benchmark at another server instead (which it wipes and
+loads when it does not hold the network).
+
+Run: ``make bench`` or ``python -m benchmarks.settle [--size m] [--workers 2] [--requests 4000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from benchmarks.ingest import free_port, peak_rss_mib
+from benchmarks.results_file import append_section
+from contribnet import neo4j_local
+from contribnet.credit import compute_split
+from contribnet.demo.generator import generate_with_summary
+from contribnet.paths import cache_dir
+from contribnet.services.ingest import ingest_stream
+from contribnet.services.policies import ensure_default_policy
+from contribnet.store import open_store
+
+CHUNK = 500
+ENGINE_SAMPLE = 10_000
+CLIENTS = 50
+GOALS = {"settle": 2_000.0, "p99_ms": 50.0}
+
+#: Empties the ledger in bounded transactions (benchmark tooling, not part of the store port).
+RESET = (
+    "MATCH (n) WHERE n:Settlement OR n:Adjustment OR n:Policy "
+    "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+    "MATCH ()-[c:CREDITED]->() CALL (c) { DELETE c } IN TRANSACTIONS OF 10000 ROWS",
+    "MATCH (d:Deal) WHERE d.settlement IS NOT NULL "
+    "CALL (d) { REMOVE d.settlement } IN TRANSACTIONS OF 10000 ROWS",
+)
+WIPE = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+
+def _url(uri: str, user: str, password: str) -> str:
+    parts = urlsplit(uri)
+    return (
+        f"{parts.scheme}://{quote(user)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    )
+
+
+def neo4j_server(home: Path) -> tuple[str, bool]:
+    """The store URL of NEO4J_URI's server, or of the cached local one (started if need be), and
+    whether this run started it."""
+    if os.environ.get("NEO4J_URI"):
+        user, password = os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "")
+        return _url(os.environ["NEO4J_URI"], user, password), False
+    running = neo4j_local.status(home / "neo4j")
+    if running is not None:
+        return _url(running.uri, running.user, running.password), False
+    server = neo4j_local.start(home / "neo4j", heap="2g", pagecache="4g")
+    return _url(server.uri, server.user, server.password), True
+
+
+def ensure_network(url: str, home: Path, size: str, seed: int) -> dict[str, Any]:
+    """Load the network unless the store holds it already; what is loaded, and how long it took.
+
+    A marker file beside the cached server records what was loaded into which server (``local``:
+    the one under ``home``, whose port changes from run to run; else the NEO4J_URI)."""
+    server = os.environ.get("NEO4J_URI") or "local"
+    marker = home / f"loaded-{size}-{seed}.json"
+    store = open_store(url)
+    try:
+        if marker.exists():
+            loaded: dict[str, Any] = json.loads(marker.read_text())
+            if loaded.get("server") == server and store.event_count() == loaded["events"]:
+                return {**loaded, "cached": True}
+        driver = store._driver  # type: ignore[attr-defined]
+        with driver.session() as session:
+            session.run(WIPE).consume()
+        events, summary = generate_with_summary(size, seed)
+        print(f"loading the {size} network into Neo4j (once; later runs reuse it) ...", flush=True)
+        started = time.perf_counter()
+        result = ingest_stream(store, events, progress=sys.stderr.isatty())
+        seconds = time.perf_counter() - started
+        loaded = {
+            "server": server,
+            "size": size,
+            "seed": seed,
+            "events": result.accepted,
+            "deals": summary.deals,
+            "load_seconds": round(seconds, 1),
+        }
+        marker.write_text(json.dumps(loaded))
+        return {**loaded, "cached": False}
+    finally:
+        store.close()
+
+
+def reset_ledger(url: str) -> None:
+    store = open_store(url)
+    try:
+        with store._driver.session() as session:  # type: ignore[attr-defined]
+            for statement in RESET:
+                session.run(statement).consume()
+    finally:
+        store.close()
+
+
+def bare_read(url: str) -> tuple[int, float]:
+    """Deals and seconds to read every deal's journey, chunk by chunk, on one core."""
+    store = open_store(url)
+    try:
+        refs = store.closed_deals(None, None, limit=10**7)
+        ids = [r.id for r in refs]
+        started = time.perf_counter()
+        read = 0
+        for i in range(0, len(ids), CHUNK):
+            read += len(store.deal_journeys(ids[i : i + CHUNK]))
+        return read, time.perf_counter() - started
+    finally:
+        store.close()
+
+
+def engine_alone(url: str) -> tuple[int, float]:
+    """Deals and seconds for ``compute_split`` alone on journeys in memory, one core."""
+    store = open_store(url)
+    try:
+        ensure_default_policy(store)
+        policy = store.policies()[0].policy
+        ids = [r.id for r in store.closed_deals(None, None, limit=ENGINE_SAMPLE)]
+        journeys = []
+        for i in range(0, len(ids), CHUNK):
+            journeys += store.deal_journeys(ids[i : i + CHUNK]).values()
+    finally:
+        store.close()
+    started = time.perf_counter()
+    for journey in journeys:
+        compute_split(journey, policy)
+    return len(journeys), time.perf_counter() - started
+
+
+def settle_run(url: str, workers: int) -> tuple[dict[str, Any], float, float]:
+    """``contribnet settle`` over everything in a child process: its outcome, seconds, and the
+    peak RSS (MiB) of the largest process it ran."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contribnet.cli",
+            "settle",
+            "--store",
+            url,
+            "--json",
+            "--workers",
+            str(workers),
+            "--chunk",
+            str(CHUNK),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"contribnet settle failed: {done.stderr[-2000:]}")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return json.loads(done.stdout), seconds, rss
+
+
+async def _get(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, key: str
+) -> int | None:
+    """One HTTP/1.1 request on a kept-alive connection; the status, or None if the server had
+    closed the connection. A few lines of asyncio rather than an HTTP library, so that the
+    clients, on the same two cores, take little from the server they measure."""
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+    )
+    first = await reader.readline()
+    if not first:
+        return None
+    status = int(first.split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def _clients(
+    port: int, key: str, deals: list[str], requests: int, limit_s: float, paced: bool
+) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + limit_s
+    budget = [requests]
+    rng = random.Random(7)
+
+    async def one_client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while budget[0] > 0 and time.perf_counter() < deadline:
+                budget[0] -= 1
+                if paced:
+                    await asyncio.sleep(rng.expovariate(1.0))  # once a second on average
+                path = f"/v1/deals/{rng.choice(deals)}/credit"
+                started = time.perf_counter()
+                status = await _get(reader, writer, path, key)
+                if status is None:  # idle past the server's keep-alive: connect again (timed)
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    status = await _get(reader, writer, path, key)
+                latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    raise RuntimeError(f"preview answered {status}")
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    return latencies
+
+
+def preview_latency(url: str, requests: int, limit_s: float) -> dict[str, Any]:
+    store = open_store(url)
+    try:
+        deals = [r.id for r in store.closed_deals(None, None, limit=10**7)]
+    finally:
+        store.close()
+    port, key = free_port(), "bench-admin"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port), "--store", url],
+        env={**os.environ, "CONTRIBNET_ADMIN_KEY": key},
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        asyncio.run(_clients(port, key, deals, 500, 60, paced=False))  # warm-up, untimed
+        figures: dict[str, Any] = {}
+        for mode, paced in (("closed", False), ("paced", True)):
+            started = time.perf_counter()
+            latencies = asyncio.run(_clients(port, key, deals, requests, limit_s, paced))
+            elapsed = time.perf_counter() - started
+            latencies.sort()
+            figures[mode] = {
+                "requests": len(latencies),
+                "per_s": len(latencies) / elapsed,
+                "p50_ms": 1000 * latencies[len(latencies) // 2],
+                "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            }
+        figures["rss"] = peak_rss_mib(server.pid)
+        return figures
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="m", help="demo network size (default m: ~100k deals)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="settle processes (default 2)")
+    parser.add_argument("--requests", type=int, default=4_000, help="previews per mode")
+    parser.add_argument("--seconds", type=float, default=60, help="time limit per preview mode")
+    parser.add_argument("--only", choices=("settle", "preview"), help="run one part (no results)")
+    args = parser.parse_args()
+
+    home = cache_dir() / "bench-settle"
+    home.mkdir(parents=True, exist_ok=True)
+    url, started_here = neo4j_server(home)
+    try:
+        loaded = ensure_network(url, home, args.size, args.seed)
+        if args.only != "preview":
+            reset_ledger(url)
+            read_n, read_s = bare_read(url)
+            engine_n, engine_s = engine_alone(url)
+            outcome, settle_s, settle_rss = settle_run(url, args.workers)
+            print(
+                f"settled {outcome['created']:,} in {settle_s:.1f} s; read {read_n / read_s:,.0f}"
+                f"/s, engine {engine_n / engine_s:,.0f}/s",
+                flush=True,
+            )
+        if args.only != "settle":
+            previews = preview_latency(url, args.requests, args.seconds)
+            print(json.dumps(previews), flush=True)
+    finally:
+        if started_here:
+            neo4j_local.stop(home / "neo4j")
+    if args.only:
+        return
+
+    settled = outcome["created"]
+    rate = settled / settle_s
+    load = (
+        f"the network was already loaded (loading it took {loaded.get('load_seconds', '?')} s "
+        "when it was)"
+        if loaded["cached"]
+        else f"loading it through ingest_stream took {loaded['load_seconds']} s in this run"
+    )
+    rows: list[list[object]] = [
+        [
+            "settle end to end (Neo4j)",
+            f"{args.workers} processes",
+            f"{settled:,} deals",
+            f"{rate:,.0f} deals/s",
+            f"{settle_rss:,.0f} MiB",
+            f"≥ {GOALS['settle']:,.0f} deals/s",
+        ],
+        [
+            "reference: bare read of the journeys",
+            "1 process",
+            f"{read_n:,} deals",
+            f"{read_n / read_s:,.0f} deals/s",
+            "",
+            "",
+        ],
+        [
+            "reference: engine alone (compute_split)",
+            "1 process",
+            f"{engine_n:,} deals",
+            f"{engine_n / engine_s:,.0f} deals/s",
+            "",
+            "",
+        ],
+    ]
+    for mode, label in (("closed", "closed loop"), ("paced", "paced, 50 req/s offered")):
+        p = previews[mode]
+        rows.append(
+            [
+                f"preview, {CLIENTS} clients, {label}",
+                "uvicorn, 1 process",
+                f"{p['requests']:,} requests, {p['per_s']:,.0f}/s",
+                f"p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms",
+                f"{previews['rss']:,.0f} MiB" if mode == "closed" else "",
+                f"p99 < {GOALS['p99_ms']:.0f} ms",
+            ]
+        )
+    append_section(
+        f"Settlement: {settled:,} deals of the {args.size} network from Neo4j, and preview latency",
+        ["what", "how", "work", "figure", "peak RSS", "goal"],
+        rows,
+        f"Network: {loaded['events']:,} events, {loaded['deals']:,} deals (seed {loaded['seed']}); "
+        f"{load}. Settle = `contribnet settle --workers {args.workers}` in a child process (list "
+        f"unsettled deals, read journeys {CHUNK} at a time in one query, compute, write each "
+        "chunk's settlements and CREDITED in one transaction); its peak RSS is the largest of its "
+        "processes. The references run on one core in this process on the same store. Preview "
+        "latency is measured by the clients (httpx, asyncio) on the same machine, after 500 "
+        "untimed requests; the server's peak RSS is shown on the closed-loop row.",
+    )
+
+
+if __name__ == "__main__":
+    main()
