@@ -80,7 +80,13 @@ def neo4j_server(home: Path) -> tuple[str, bool]:
     running = neo4j_local.status(home / "neo4j")
     if running is not None:
         return _url(running.uri, running.user, running.password), False
-    server = neo4j_local.start(home / "neo4j", heap="2g", pagecache="4g")
+    # Each run rewrites ~100k settlements: keep one transaction log file, not two days of them.
+    server = neo4j_local.start(
+        home / "neo4j",
+        heap="2g",
+        pagecache="4g",
+        conf={"db.tx_log.rotation.retention_policy": "1 files"},
+    )
     return _url(server.uri, server.user, server.password), True
 
 
