@@ -6,7 +6,7 @@ STORE ?= sqlite:///./contribnet.db
 PORT ?= 8000
 export CONTRIBNET_CACHE ?= $(CURDIR)/.cache
 
-.PHONY: run test bench lint neo4j-build clean
+.PHONY: run test browser bench lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,17 +19,23 @@ run: $(BIN)/.installed
 	@mkdir -p .cache
 	@[ -s .cache/admin-key ] || $(BIN)/python -c "import secrets; print('cn_admin_' + secrets.token_urlsafe(24))" > .cache/admin-key
 	$(BIN)/contribnet demo --store $(STORE)
+	$(BIN)/contribnet settle --store $(STORE)
 	@echo "admin API key (bearer): $$(cat .cache/admin-key)"
 	CONTRIBNET_ADMIN_KEY=$$(cat .cache/admin-key) $(BIN)/contribnet serve --store $(STORE) --port $(PORT)
 
 ## Install and run every test, the Neo4j ones against a real Neo4j 5.26 built from Maven Central.
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/python -m pytest
+
+## Debian's Chromium (and CJK fonts for the staff names) for the leaders' page browser tests.
+browser:
+	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 ## Benchmarks; results are appended to benchmarks/results.md.
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.ingest
-	@for b in credit generate; do \
+	@for b in credit generate settle; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
 

@@ -32,3 +32,6 @@ CREATE CONSTRAINT settlement_slot IF NOT EXISTS FOR (s:Settlement) REQUIRE s.slo
 CREATE INDEX settlement_deal IF NOT EXISTS FOR (s:Settlement) ON (s.deal);
 CREATE CONSTRAINT adjustment_id IF NOT EXISTS FOR (a:Adjustment) REQUIRE a.id IS UNIQUE;
 CREATE INDEX adjustment_closed_at IF NOT EXISTS FOR (a:Adjustment) ON (a.closed_at);
+
+// Joint-event reach: touches at a joint event, found without scanning every touch.
+CREATE INDEX touched_joint_event IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.joint_event);

@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "contribnet.cli.demo",
     "contribnet.cli.neo4j",
     "contribnet.cli.settle",
+    "contribnet.cli.query",
 )
 
 
