@@ -83,12 +83,17 @@ def through_api(
     speed, and a production server is warm.
     """
     port = free_port()
+    key = "bench-" + os.urandom(8).hex()
     server = subprocess.Popen(
         [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port), "--store", store_url],
         stdout=subprocess.DEVNULL,
+        env={**os.environ, "CONTRIBNET_ADMIN_KEY": key},
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=300,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as client:
             for _ in range(300):
                 try:
                     if client.get("/health").status_code == 200:
