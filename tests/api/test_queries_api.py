@@ -9,11 +9,9 @@ from urllib.parse import quote, urlsplit
 
 import neo4j
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from contribnet.api.app import create_app
-from contribnet.api.routers import queries as queries_router
 from contribnet.demo.scenarios import all_events
 from contribnet.services.ingest import ingest_stream
 from contribnet.services.keys import create_key
@@ -27,13 +25,6 @@ def _url(server: Any) -> str:
     parts = urlsplit(server.uri)
     auth = f"{quote(server.user)}:{quote(server.password, safe='')}"
     return f"{parts.scheme}://{auth}@{parts.hostname}:{parts.port}"
-
-
-def _with_queries(app: FastAPI) -> FastAPI:
-    """The app with the queries router (a no-op once ``create_app`` includes it)."""
-    if not any(getattr(route, "path", "") == "/v1/cypher" for route in app.routes):
-        app.include_router(queries_router.router)
-    return app
 
 
 def _auth(key: str) -> dict[str, str]:
@@ -58,7 +49,7 @@ def api(neo4j_server: Any, neo4j_driver: neo4j.Driver) -> Iterator[tuple[TestCli
     url = _url(neo4j_server)
     store = open_store(url)
     ingest_stream(store, all_events())
-    app = _with_queries(create_app(store=store, settings=Settings(store_url=url, admin_key=ADMIN)))
+    app = create_app(store=store, settings=Settings(store_url=url, admin_key=ADMIN))
     with TestClient(app) as client:
         yield client, store
     store.close()
@@ -237,7 +228,7 @@ def test_openapi_documents_the_routes(api) -> None:
 def test_sqlite_store_answers_409(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'q.db'}"
     store = open_store(url)
-    app = _with_queries(create_app(store=store, settings=Settings(store_url=url, admin_key=ADMIN)))
+    app = create_app(store=store, settings=Settings(store_url=url, admin_key=ADMIN))
     with TestClient(app) as client:
         listed = client.get("/v1/queries", headers=_auth(ADMIN))
         assert listed.status_code == 200  # the library itself is files

@@ -18,15 +18,6 @@ from contribnet.services.ingest import ingest_stream
 from contribnet.store import open_store
 
 
-@pytest.fixture(autouse=True)
-def _query_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``contribnet.cli.query`` in the command list (until ``cli/__init__.py`` names it)."""
-    if "contribnet.cli.query" not in cli._COMMAND_MODULES:
-        monkeypatch.setattr(
-            cli, "_COMMAND_MODULES", (*cli._COMMAND_MODULES, "contribnet.cli.query")
-        )
-
-
 @pytest.fixture(scope="module")
 def url(neo4j_server: Any, neo4j_driver: neo4j.Driver) -> Iterator[str]:
     with neo4j_driver.session(database="neo4j") as session:
