@@ -7,6 +7,7 @@ from dataclasses import asdict
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from neo4j.exceptions import ClientError, DriverError, Neo4jError, TransientError
 
 from contribnet.credit import CreditError
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
@@ -15,6 +16,25 @@ from contribnet.domain.settlement import InvalidRequest, RecordConflict, Settlem
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DriverError)
+    @app.exception_handler(TransientError)
+    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Nothing was written (a batch is one transaction); the client may send it again.
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"the store did not answer in time; nothing was written, retry: {exc}"},
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(ClientError)
+    async def _store_refused(_: Request, exc: Neo4jError) -> JSONResponse:
+        timed_out = "TransactionTimedOut" in (exc.code or "")
+        return JSONResponse(
+            status_code=503 if timed_out else 400,
+            content={"detail": f"the store refused the request; nothing was written: {exc.message}",
+                     "code": exc.code},
+        )
+
     @app.exception_handler(InvalidEvents)
     async def _invalid(_: Request, exc: InvalidEvents) -> JSONResponse:
         errors = [{k: v for k, v in asdict(e).items() if v is not None} for e in exc.errors]
