@@ -35,7 +35,7 @@ browser:
 ## Benchmarks; results are appended to benchmarks/results.md.
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.ingest
-	@for b in credit generate settle; do \
+	@for b in credit generate settle graph; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
 
