@@ -61,43 +61,37 @@ SetFunction = Callable[[int], float] | npt.NDArray[np.float64]
 # --- transforms over the subsets of s stages (arrays of length 2**s, index = stage mask) --------
 
 
-def _subset_sums(a: FloatArray) -> FloatArray:
-    """``out[M] = sum of a[T] over T subset of M`` along the last axis (zeta transform)."""
+def _butterfly(a: FloatArray, *, to_superset_side: bool, sign: float) -> FloatArray:
+    """One pass per stage bit over the last axis: the shared core of the three transforms below.
+
+    At each bit, the half with the bit set (``to_superset_side``) or the half without it receives
+    ``sign`` times the other half.
+    """
     out = a.astype(np.float64, copy=True)
     size = out.shape[-1]
     lead = out.shape[:-1]
+    target, source = (1, 0) if to_superset_side else (0, 1)
     bit = 1
     while bit < size:
         view = out.reshape(*lead, size // (2 * bit), 2, bit)
-        view[..., 1, :] += view[..., 0, :]
+        view[..., target, :] += sign * view[..., source, :]
         bit *= 2
     return out
+
+
+def _subset_sums(a: FloatArray) -> FloatArray:
+    """``out[M] = sum of a[T] over T subset of M`` along the last axis (zeta transform)."""
+    return _butterfly(a, to_superset_side=True, sign=1.0)
 
 
 def _superset_sums(a: FloatArray) -> FloatArray:
     """``out[M] = sum of a[T] over T superset of M`` along the last axis."""
-    out = a.astype(np.float64, copy=True)
-    size = out.shape[-1]
-    lead = out.shape[:-1]
-    bit = 1
-    while bit < size:
-        view = out.reshape(*lead, size // (2 * bit), 2, bit)
-        view[..., 0, :] += view[..., 1, :]
-        bit *= 2
-    return out
+    return _butterfly(a, to_superset_side=False, sign=1.0)
 
 
 def _superset_mobius(f: FloatArray) -> FloatArray:
     """The ``h`` with ``f(M) = sum of h(T) over T superset of M`` (inverse of the above)."""
-    out = f.astype(np.float64, copy=True)
-    size = out.shape[-1]
-    lead = out.shape[:-1]
-    bit = 1
-    while bit < size:
-        view = out.reshape(*lead, size // (2 * bit), 2, bit)
-        view[..., 0, :] -= view[..., 1, :]
-        bit *= 2
-    return out
+    return _butterfly(f, to_superset_side=False, sign=-1.0)
 
 
 def _unions(masks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
