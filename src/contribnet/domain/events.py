@@ -269,7 +269,7 @@ def canonical_json(event: Event) -> bytes:
 
     The model fixes the field order, so equal events always serialise to equal bytes.
     """
-    return event.model_dump_json(by_alias=True, exclude_none=True).encode()
+    return event.__pydantic_serializer__.to_json(event, by_alias=True, exclude_none=True)
 
 
 def event_hash(canonical: bytes) -> str:

@@ -113,6 +113,46 @@ def _path_of(url: str) -> str:
     return rest[1:] if rest.startswith("/") else rest
 
 
+_BACKSTOP_PAGES = 25_000
+
+
+class _Checkpointer:
+    """Copies the write-ahead log into the database file on a thread of its own.
+
+    Left to itself SQLite checkpoints inside whichever commit takes the log past its limit, so
+    one ingest request in a few pays for all of them; in WAL mode a checkpoint can run beside new
+    writes, and ``sqlite3`` lets go of the GIL while it does, so here it uses the second core.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closing:
+                return
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # busy or interrupted: the next poke (or SQLite's backstop) tries again
+
+    def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        self._thread.join()
+        self._db.close()
+
+
 class SqliteStore(SqliteLedger):
     """The ``Store`` port on one SQLite file."""
 
@@ -130,9 +170,15 @@ class SqliteStore(SqliteLedger):
         self._db.execute("PRAGMA cache_size=-65536")
         self._db.executescript(SCHEMA)
         self._db.executescript(LEDGER_SCHEMA)
+        self._checkpointer = _Checkpointer(path) if path != ":memory:" else None
+        if self._checkpointer:
+            # SQLite's own checkpoint stays as a backstop, far above what one batch writes.
+            self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
 
     def close(self) -> None:
         with self._lock:
+            if self._checkpointer:
+                self._checkpointer.close()
             self._db.close()
 
     # --- writes ----------------------------------------------------------------------------
@@ -154,28 +200,64 @@ class SqliteStore(SqliteLedger):
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                stored = self.stored_hashes([e.key for e in events])
-                conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
-                if conflicts:
-                    raise ConflictError(conflicts)
-                new = [e for e in events if e.key not in stored]
-                self._write(new)
+                new = self._log_new(events)
+                self._project(new)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        if self._checkpointer:
+            self._checkpointer.poke()
         return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
 
-    def _write(self, events: Sequence[RecordedEvent]) -> None:
+    def _log_new(self, events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
+        """Append the events not yet in the log; raise ``ConflictError`` on a re-used key.
+
+        Most batches are all new, so the insert comes first and the key index it probes anyway
+        does the checking; only when some rows were ignored are the stored hashes read, from the
+        rows that were there before this insert (``seq`` only grows).
+        """
         db = self._db
+        (last_seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        before = db.total_changes
         db.executemany(
-            "INSERT INTO events (key, type, hash, payload) VALUES (?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO events (key, type, hash, payload) VALUES (?, ?, ?, ?)",
             [(e.key, e.event.type, e.hash, e.canonical.decode()) for e in events],
         )
+        if db.total_changes - before == len(events):
+            return events
+        stored: dict[str, str] = {}
+        keys = [e.key for e in events]
+        for start in range(0, len(keys), 5000):
+            chunk = keys[start : start + 5000]
+            marks = ",".join("?" * len(chunk))
+            stored.update(
+                db.execute(
+                    f"SELECT key, hash FROM events WHERE key IN ({marks}) AND seq <= ?",
+                    [*chunk, last_seq],
+                ).fetchall()
+            )
+        conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
+        if conflicts:
+            raise ConflictError(conflicts)
+        return [e for e in events if e.key not in stored]
+
+    def _project(self, events: Sequence[RecordedEvent]) -> None:
+        db = self._db
+        touches = [e.event for e in events if isinstance(e.event, Touch)]
+        if touches:
+            db.executemany(
+                "INSERT INTO touches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (t.id, _sortable(t.at), t.customer, t.staff, t.store, t.stage, t.channel, t.joint_event)
+                    for t in touches
+                ],
+            )
         rows: dict[str, list[tuple[Any, ...]]] = {}
         for recorded in events:
-            for table, row in _rows(recorded):
-                rows.setdefault(table, []).append(row)
+            if not isinstance(recorded.event, Touch):
+                for table, row in _rows(recorded):
+                    rows.setdefault(table, []).append(row)
         for table, table_rows in rows.items():
             marks = ",".join("?" * len(table_rows[0]))
             verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
@@ -338,11 +420,9 @@ _LINK_TABLES = frozenset({"handover_customers", "joint_event_organisers"})
 
 
 def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """The index rows one event adds, as ``(table, row)``."""
+    """The index rows one event other than a touch adds, as ``(table, row)``."""
     e = recorded.event
-    if isinstance(e, Touch):
-        yield "touches", (e.id, _sortable(e.at), e.customer, e.staff, e.store, e.stage, e.channel, e.joint_event)
-    elif isinstance(e, Referral):
+    if isinstance(e, Referral):
         yield "referrals", (e.id, _sortable(e.at), e.customer, e.to_store, e.referrer_staff, e.referrer_customer)
     elif isinstance(e, Deal):
         yield "deals", (e.id, e.customer, e.store, e.staff, _sortable(e.closed_at), e.amount, e.reward_pool)
