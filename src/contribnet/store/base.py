@@ -19,8 +19,10 @@ from contribnet.domain.events import (
     JointEvent,
     Referral,
     Staff,
-    Store as StoreRecord,
     Touch,
+)
+from contribnet.domain.events import (
+    Store as StoreRecord,
 )
 from contribnet.domain.journey import DealJourney, Journey, Page
 from contribnet.domain.settlement import (
@@ -31,7 +33,14 @@ from contribnet.domain.settlement import (
     Settlement,
 )
 
-__all__ = ["IngestResult", "RecordedEvent", "Store", "assemble_deal_journey", "staff_view"]
+__all__ = [
+    "IngestResult",
+    "RecordedEvent",
+    "Store",
+    "assemble_deal_journey",
+    "deal_journey_of",
+    "staff_view",
+]
 
 
 class RecordedEvent(NamedTuple):
@@ -202,10 +211,30 @@ def assemble_deal_journey(
     def live(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in i.items() if k != "voided"} for i in items if not i["voided"]]
 
-    touches = tuple(Touch.model_validate(t) for t in live(journey.touches))
-    referrals = tuple(Referral.model_validate(r) for r in live(journey.referrals))
-    handovers = tuple(Handover.model_validate(h) for h in live(journey.handovers))
-    joint_events = tuple(JointEvent.model_validate(j) for j in live(journey.joint_events))
+    return deal_journey_of(
+        deal,
+        Customer.model_validate(journey.customer) if journey.customer else None,
+        tuple(Touch.model_validate(t) for t in live(journey.touches)),
+        tuple(Referral.model_validate(r) for r in live(journey.referrals)),
+        tuple(Handover.model_validate(h) for h in live(journey.handovers)),
+        tuple(JointEvent.model_validate(j) for j in live(journey.joint_events)),
+        staff_spells,
+        stores,
+    )
+
+
+def deal_journey_of(
+    deal: Deal,
+    customer: Customer | None,
+    touches: tuple[Touch, ...],
+    referrals: tuple[Referral, ...],
+    handovers: tuple[Handover, ...],
+    joint_events: tuple[JointEvent, ...],
+    staff_spells: Callable[[Sequence[str]], dict[str, tuple[Staff, ...]]],
+    stores: Callable[[Sequence[str]], dict[str, StoreRecord]],
+) -> DealJourney:
+    """A :class:`DealJourney` from the deal's live events (in journey order), with the employment
+    spells and store records of every staff member and store they involve looked up."""
     staff_ids = {deal.staff} | {t.staff for t in touches}
     staff_ids |= {h.from_staff for h in handovers} | {h.to_staff for h in handovers}
     staff_ids |= {r.referrer_staff for r in referrals if r.referrer_staff}
@@ -215,7 +244,7 @@ def assemble_deal_journey(
     store_ids |= {s.store for spells in staff.values() for s in spells}
     return DealJourney(
         deal=deal,
-        customer=Customer.model_validate(journey.customer) if journey.customer else None,
+        customer=customer,
         touches=touches,
         referrals=referrals,
         handovers=handovers,

@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import ManagedTransaction
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
-from contribnet.domain.events import Deal, Staff
+from contribnet.domain.events import Customer, Deal, Handover, JointEvent, Referral, Staff, Touch
 from contribnet.domain.events import Store as StoreRecord
-from contribnet.domain.journey import DealJourney, Journey
+from contribnet.domain.journey import DealJourney
 from contribnet.domain.settlement import (
     Adjustment,
     DealRef,
@@ -31,7 +31,7 @@ from contribnet.domain.settlement import (
     RecordOutcome,
     Settlement,
 )
-from contribnet.store.base import assemble_deal_journey
+from contribnet.store.base import deal_journey_of
 
 __all__ = ["Neo4jLedger"]
 
@@ -47,25 +47,28 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _item(payload: str, voided: bool) -> dict[str, Any]:
-    return {**json.loads(payload), "voided": voided}
+_Timed = TypeVar("_Timed", Referral, Handover, JointEvent)
 
 
-def _touch(properties: dict[str, Any]) -> dict[str, Any]:
-    """A touch as the journey lists it, from its relationship's properties."""
-    touch = {k: v for k, v in properties.items() if k != "hash" and v is not None}
-    if "evidence" in touch:
-        touch["evidence"] = json.loads(touch["evidence"])
-    touch["voided"] = bool(properties.get("voided"))
-    return touch
+def _when(event: Touch | Referral | Handover | JointEvent) -> tuple[datetime, str]:
+    return event.at, event.id
 
 
-def _in_order(items: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
-    def key(item: dict[str, Any]) -> tuple[datetime, str]:
-        at = item[field]
-        return (at if isinstance(at, datetime) else datetime.fromisoformat(at), item["id"])
+def _live(model: type[_Timed], items: list[dict[str, Any]]) -> tuple[_Timed, ...]:
+    """The recorded events of one kind that are not voided, in time order."""
+    return tuple(
+        sorted(
+            (model.model_validate_json(i["payload"]) for i in items if not i["voided"]), key=_when
+        )
+    )
 
-    return sorted(items, key=key)
+
+def _touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
+    """A touch's event fields, from its relationship's properties."""
+    fields = {k: v for k, v in properties.items() if k not in ("hash", "voided") and v is not None}
+    if "evidence" in fields:
+        fields["evidence"] = json.loads(fields["evidence"])
+    return fields
 
 
 def _credits(settlement: Settlement, kind: str) -> list[dict[str, Any]]:
@@ -175,19 +178,16 @@ class Neo4jLedger:
         store_records: dict[str, StoreRecord] = {}
         for row in rows:
             deal = Deal.model_validate_json(row["deal"])
-            journey = Journey.model_construct(
-                customer=json.loads(row["customer"]) if row["customer"] else None,
-                touches=_in_order([_touch(t) for t in row["touches"]], "at"),
-                referrals=_in_order(
-                    [_item(r["payload"], r["voided"]) for r in row["referrals"]], "at"
-                ),
-                handovers=_in_order(
-                    [_item(h["payload"], h["voided"]) for h in row["handovers"]], "at"
-                ),
-                joint_events=_in_order(
-                    [_item(j["payload"], j["voided"]) for j in row["joint_events"]], "at"
-                ),
-                deals=[],
+            customer = Customer.model_validate_json(row["customer"]) if row["customer"] else None
+            touches = tuple(
+                sorted(
+                    (
+                        Touch.model_validate(_touch_fields(t))
+                        for t in row["touches"]
+                        if not t["voided"]
+                    ),
+                    key=_when,
+                )
             )
             spells: dict[str, list[tuple[str, Staff]]] = {}
             for spell in row["spells"]:
@@ -206,9 +206,13 @@ class Neo4jLedger:
                     store_records[payload] = StoreRecord.model_validate_json(payload)
                 record = store_records[payload]
                 stores[record.id] = record
-            found[deal.id] = assemble_deal_journey(
+            found[deal.id] = deal_journey_of(
                 deal,
-                journey,
+                customer,
+                touches,
+                _live(Referral, row["referrals"]),
+                _live(Handover, row["handovers"]),
+                _live(JointEvent, row["joint_events"]),
                 lambda ids, known=by_staff: {i: known[i] for i in ids if i in known},
                 lambda ids, known=stores: {i: known[i] for i in ids if i in known},
             )
