@@ -6,10 +6,11 @@
   ``CREDITED`` relationships in one transaction. References on the same store in the same run:
   the **bare read** (every deal's journey read in the same chunks, nothing computed or written)
   and the **engine alone** (``compute_split`` on journeys already in memory), each on one core.
-* **Preview** -- a real ``contribnet serve`` (uvicorn, one process) on loopback over the same
+* **Preview** -- a real ``contribnet serve --workers 2`` (uvicorn) on loopback over the same
   store; 50 concurrent clients ask ``GET /v1/deals/{id}/credit`` for random deals. *Closed loop*:
   each client sends its next request as soon as the last answer arrives (the server saturated);
-  *paced*: each client asks once a second on average (Poisson arrivals, 50 requests/s offered).
+  *paced*: each client pauses at random (Poisson arrivals) so that together they offer a set rate
+  (50, 100, 200 and 300 requests/s by default).
   Bounded by a request count and a time limit; latency is measured by the clients.
 
 The network is loaded once (through ``ingest_stream``, the import path) into a Neo4j kept under
@@ -220,8 +221,10 @@ async def _get(
 
 
 async def _clients(
-    port: int, key: str, deals: list[str], requests: int, limit_s: float, paced: bool
+    port: int, key: str, deals: list[str], requests: int, limit_s: float, rate: float | None
 ) -> list[float]:
+    """Latencies of ``CLIENTS`` concurrent clients: back to back (``rate`` None, a closed loop) or
+    each pausing at random (Poisson arrivals) so that together they offer ``rate`` requests/s."""
     latencies: list[float] = []
     deadline = time.perf_counter() + limit_s
     budget = [requests]
@@ -232,8 +235,8 @@ async def _clients(
         try:
             while budget[0] > 0 and time.perf_counter() < deadline:
                 budget[0] -= 1
-                if paced:
-                    await asyncio.sleep(rng.expovariate(1.0))  # once a second on average
+                if rate is not None:
+                    await asyncio.sleep(rng.expovariate(rate / CLIENTS))
                 path = f"/v1/deals/{rng.choice(deals)}/credit"
                 started = time.perf_counter()
                 status = await _get(reader, writer, path, key)
@@ -251,7 +254,10 @@ async def _clients(
     return latencies
 
 
-def preview_latency(url: str, requests: int, limit_s: float) -> dict[str, Any]:
+def preview_latency(
+    url: str, requests: int, limit_s: float, server_workers: int, rates: list[float]
+) -> dict[str, Any]:
+    """p50/p99 of previews in a closed loop and at each offered rate, from one server."""
     store = open_store(url)
     try:
         deals = [r.id for r in store.closed_deals(None, None, limit=10**7)]
@@ -259,7 +265,10 @@ def preview_latency(url: str, requests: int, limit_s: float) -> dict[str, Any]:
         store.close()
     port, key = free_port(), "bench-admin"
     server = subprocess.Popen(
-        [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port), "--store", url],
+        [
+            sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port), "--store", url,
+            "--workers", str(server_workers),
+        ],
         env={**os.environ, "CONTRIBNET_ADMIN_KEY": key},
         stdout=subprocess.DEVNULL,
     )
@@ -271,24 +280,34 @@ def preview_latency(url: str, requests: int, limit_s: float) -> dict[str, Any]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        asyncio.run(_clients(port, key, deals, 500, 60, paced=False))  # warm-up, untimed
+        asyncio.run(_clients(port, key, deals, 1000, 60, rate=None))  # warm-up, untimed
         figures: dict[str, Any] = {}
-        for mode, paced in (("closed", False), ("paced", True)):
+        for rate in [None, *rates]:
             started = time.perf_counter()
-            latencies = asyncio.run(_clients(port, key, deals, requests, limit_s, paced))
+            latencies = asyncio.run(_clients(port, key, deals, requests, limit_s, rate))
             elapsed = time.perf_counter() - started
             latencies.sort()
-            figures[mode] = {
+            figures["closed" if rate is None else f"{rate:g}"] = {
                 "requests": len(latencies),
                 "per_s": len(latencies) / elapsed,
                 "p50_ms": 1000 * latencies[len(latencies) // 2],
                 "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             }
-        figures["rss"] = peak_rss_mib(server.pid)
+        figures["rss"] = _tree_rss_mib(server.pid)
         return figures
     finally:
         server.terminate()
         server.wait(30)
+
+
+def _tree_rss_mib(pid: int) -> float:
+    """Peak RSS of a process and its children (uvicorn's workers), summed."""
+    total = peak_rss_mib(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            total += peak_rss_mib(int(child))
+    return total
 
 
 def main() -> None:
@@ -297,6 +316,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="settle processes (default 2)")
     parser.add_argument("--requests", type=int, default=4_000, help="previews per mode")
+    parser.add_argument(
+        "--server-workers", type=int, default=2, help="`contribnet serve --workers` (default 2)"
+    )
+    parser.add_argument(
+        "--rates",
+        default="50,100,200,300",
+        help="offered preview rates (requests/s) to measure besides the closed loop",
+    )
     parser.add_argument("--seconds", type=float, default=60, help="time limit per preview mode")
     parser.add_argument("--only", choices=("settle", "preview"), help="run one part (no results)")
     args = parser.parse_args()
@@ -317,7 +344,10 @@ def main() -> None:
                 flush=True,
             )
         if args.only != "settle":
-            previews = preview_latency(url, args.requests, args.seconds)
+            rates = [float(r) for r in args.rates.split(",") if r.strip()]
+            previews = preview_latency(
+                url, args.requests, args.seconds, args.server_workers, rates
+            )
             print(json.dumps(previews), flush=True)
     finally:
         if started_here:
@@ -359,12 +389,15 @@ def main() -> None:
             "",
         ],
     ]
-    for mode, label in (("closed", "closed loop"), ("paced", "paced, 50 req/s offered")):
+    modes = [("closed", "closed loop")] + [
+        (mode, f"paced, {mode} req/s offered") for mode in previews if mode not in ("closed", "rss")
+    ]
+    for mode, label in modes:
         p = previews[mode]
         rows.append(
             [
                 f"preview, {CLIENTS} clients, {label}",
-                "uvicorn, 1 process",
+                f"uvicorn, {args.server_workers} process{'es' if args.server_workers > 1 else ''}",
                 f"{p['requests']:,} requests, {p['per_s']:,.0f}/s",
                 f"p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms",
                 f"{previews['rss']:,.0f} MiB" if mode == "closed" else "",

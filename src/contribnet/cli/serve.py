@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from contribnet.cli.common import add_store_option, settings_from
@@ -12,6 +13,13 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes (default 1); on Neo4j, one per core serves reads in parallel",
+    )
     add_store_option(serve)
     serve.set_defaults(func=_serve)
 
@@ -22,7 +30,26 @@ def _serve(args: argparse.Namespace) -> int:
     from contribnet.api.app import create_app
 
     settings = settings_from(args)
-    print(f"contribnet API on http://{args.host}:{args.port}  (docs: http://{args.host}:{args.port}/docs)")
+    url = f"http://{args.host}:{args.port}"
+    print(f"contribnet API on {url}  (docs: {url}/docs)")
     print(f"store: {settings.store_url}")
-    uvicorn.run(create_app(settings=settings), host=args.host, port=args.port, log_level="warning")
+    if args.workers < 1:
+        raise SystemExit("contribnet serve: --workers must be at least 1")
+    if args.workers == 1:
+        app = create_app(settings=settings)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    # Worker processes build their own app from the environment, so the settings travel there.
+    os.environ["CONTRIBNET_STORE"] = settings.store_url
+    os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)
+    if settings.admin_key:
+        os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key
+    uvicorn.run(
+        "contribnet.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
     return 0

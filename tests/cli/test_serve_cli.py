@@ -1,0 +1,91 @@
+"""``contribnet serve``: one process, or several sharing the port, over the same store."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_with_two_workers_answers_from_both_over_one_store(tmp_path: Path) -> None:
+    """Worker processes get the store and the admin key from the command line's settings."""
+    port, key = _free_port(), "test-admin-key-123"
+    store = f"sqlite:///{tmp_path / 'served.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRIBNET_")}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "contribnet.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--store",
+            store,
+            "--workers",
+            "2",
+        ],
+        env={**env, "CONTRIBNET_ADMIN_KEY": key},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {key}"}
+        brand = {"type": "brand", "id": "b-1", "name": "One"}
+        posted = httpx.post(f"{base}/v1/events", json={"events": [brand]}, headers=headers)
+        assert posted.json() == {"accepted": 1, "duplicates": 0}
+        # Every later request, whichever worker takes it, sees the same store.
+        again = [
+            httpx.post(f"{base}/v1/events", json={"events": [brand]}, headers=headers).json()
+            for _ in range(10)
+        ]
+        assert again == [{"accepted": 0, "duplicates": 1}] * 10
+        assert (
+            httpx.get(f"{base}/v1/deals", headers={"Authorization": "Bearer wrong"}).status_code
+            == 401
+        )
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children]
+        workers = [c for c in commands if b"spawn_main" in c and b"resource_tracker" not in c]
+        assert len(workers) == 2
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_serve_refuses_zero_workers(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contribnet.cli",
+            "serve",
+            "--store",
+            f"sqlite:///{tmp_path / 'x.db'}",
+            "--workers",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "--workers" in done.stderr
