@@ -94,7 +94,10 @@ class Neo4jStore(Neo4jLedger):
     def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
         self._driver.execute_query(
             cypher.load("store/put_api_key"),
-            hash=key_hash, role=role, staff=staff, created_at=created_at,
+            hash=key_hash,
+            role=role,
+            staff=staff,
+            created_at=created_at,
             database_=self._database,
         )
 
@@ -208,16 +211,16 @@ class Neo4jStore(Neo4jLedger):
 def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
     """Check for conflicts, then log and project the new events; all in one transaction."""
     keys = [e.key for e in events]
-    stored = {
-        r["key"]: r["hash"] for r in tx.run(cypher.load("store/stored_hashes"), keys=keys)
-    }
+    stored = {r["key"]: r["hash"] for r in tx.run(cypher.load("store/stored_hashes"), keys=keys)}
     conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
     if conflicts:
         raise ConflictError(conflicts)
     new = [e for e in events if e.key not in stored]
     if not new:
         return 0
-    voidable = [e.key for e in new if isinstance(e.event, (Touch, Referral, Deal, Handover, JointEvent))]
+    voidable = [
+        e.key for e in new if isinstance(e.event, (Touch, Referral, Deal, Handover, JointEvent))
+    ]
     voided = {r["id"] for r in tx.run(cypher.load("store/voided_targets"), ids=voidable)}
     voided |= {e.event.target for e in new if isinstance(e.event, Void)}
 
@@ -282,12 +285,27 @@ def _fields(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
     return row
 
 
-def _touch_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
-    row = _fields(recorded, voided)
-    row["hash"] = recorded.hash
-    if row["evidence"] is not None:
-        row["evidence"] = json.dumps(row["evidence"], ensure_ascii=False, sort_keys=True)
-    return row
+def _touch_row(recorded: RecordedEvent, voided: set[str]) -> list[Any]:
+    """A touch as the positional row ``project_touches`` takes: lists cost the server less to
+    read than maps, and touches are most of the stream."""
+    t = recorded.event
+    assert isinstance(t, Touch)
+    evidence = None
+    if t.evidence is not None:
+        evidence = json.dumps(t.evidence, ensure_ascii=False, sort_keys=True)
+    return [
+        t.id,
+        recorded.hash,
+        t.at,
+        t.customer,
+        t.staff,
+        t.store,
+        t.stage,
+        t.channel,
+        t.joint_event,
+        evidence,
+        recorded.key in voided,
+    ]
 
 
 def _staff_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
