@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from contribnet.credit.allocation import allocate
@@ -47,38 +48,73 @@ def needs_context(model: str) -> bool:
     return get_model(model).needs_context
 
 
+#: The canonical text of a hashed payload: keys sorted at every level, no spaces. One encoder
+#: for every hash (``json.dumps`` would build one per call); the payloads have no cycles to check.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
+
+#: Policy texts by object, with the policy itself so that its id cannot be reused meanwhile.
+_policy_texts: dict[int, tuple[Policy, str]] = {}
+
+
 def _canonical_journey(journey: DealJourney) -> dict[str, Any]:
     data = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
     for key in ("touches", "referrals", "handovers", "joint_events"):
-        data[key] = sorted(data.get(key, []), key=lambda item: item["id"])
+        data[key] = sorted(data.get(key, []), key=itemgetter("id"))
     data["staff"] = {
-        k: sorted(v, key=lambda s: json.dumps(s, sort_keys=True))
+        # most staff have one spell, and sorting one needs no key (a JSON text each)
+        k: sorted(v, key=lambda s: json.dumps(s, sort_keys=True)) if len(v) > 1 else v
         for k, v in data.get("staff", {}).items()
     }
     return data
+
+
+def _policy_text(policy: Policy) -> str:
+    """The canonical text of a policy, encoded once per policy object: a batch hashes the same
+    policy for every deal, and its many floats cost more to encode than a journey."""
+    cached = _policy_texts.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    text = _CANONICAL.encode(policy.model_dump(mode="json"))
+    if len(_policy_texts) >= 64:
+        _policy_texts.clear()
+    _policy_texts[id(policy)] = (policy, text)
+    return text
 
 
 def input_hash(
     journey: DealJourney, policy: Policy, model: str, context: CreditContext | None
 ) -> str:
     """A hash of everything a split depends on: the journey (in any order), the policy, the
-    model and, for data-driven models, the context's fingerprint."""
-    payload = {
-        "journey": _canonical_journey(journey),
-        "policy": policy.model_dump(mode="json"),
-        "model": model,
-        "context": context.fingerprint if context is not None and needs_context(model) else None,
-    }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    model and, for data-driven models, the context's fingerprint.
+
+    It is the hash of the canonical text (keys sorted, no spaces) of ``{"context": ...,
+    "journey": ..., "model": ..., "policy": ...}``; settlements store it, so that text never
+    changes.
+    """
+    fingerprint = context.fingerprint if context is not None and needs_context(model) else None
+    # the payload's text assembled in key order, so the policy's text can be reused
+    text = "".join(
+        (
+            '{"context":',
+            _CANONICAL.encode(fingerprint),
+            ',"journey":',
+            _CANONICAL.encode(_canonical_journey(journey)),
+            ',"model":',
+            _CANONICAL.encode(model),
+            ',"policy":',
+            _policy_text(policy),
+            "}",
+        )
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _home(touches: Sequence[CreditTouch]) -> str | None:
     """A contributor's store: that of their latest touch with a known store."""
-    for t in sorted(touches, key=lambda t: (t.at, t.id), reverse=True):
-        if t.store is not None:
-            return t.store
-    return None
+    known = [t for t in touches if t.store is not None]
+    return max(known, key=lambda t: (t.at, t.id)).store if known else None
 
 
 def _pool_allocations(
@@ -121,6 +157,7 @@ def _pool_allocations(
     for i, t in enumerate(attribution.touches):
         if t.contributor in own:
             own[t.contributor].append(i)
+    known_stores = journey.stores
     allocations = []
     for c in members:
         idx = own[c]
@@ -139,13 +176,13 @@ def _pool_allocations(
         stores = [
             StoreShare(
                 store=s,
-                brand=journey.stores[s].brand if s in journey.stores else None,
+                brand=known_stores[s].brand if s in known_stores else None,
                 share=v / store_total if store_total > 0 else 0.0,
             )
             for s, v in sorted(store_part.items())
         ]
         home = _home(touches) if c.kind == "staff" else None
-        brand = journey.stores[home].brand if home in journey.stores else None
+        brand = known_stores[home].brand if home in known_stores else None
         touch_credits = [
             TouchCredit(
                 id=t.id,
@@ -155,7 +192,7 @@ def _pool_allocations(
                 store=t.store,
                 joint_event=t.joint_event,
                 credit=x,
-                factors=dict(attribution.factors[i]),
+                factors=attribution.factors[i],  # validation copies it
             )
             for t, x, i in zip(touches, scaled, idx, strict=True)
         ]

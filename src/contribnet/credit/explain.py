@@ -25,19 +25,18 @@ def _num(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _stage_phrase(stage: str, touches: Sequence[TouchCredit]) -> str:
-    n = len(touches)
-    head = f"{n} {stage} touch" + ("es" if n > 1 else "")
+#: The factors shown as the model's weight of a touch.
+_WEIGHTS = ("stage_weight", "removal_weight")
+#: Factors shown by name when any touch of the stage has them.
+_FLAGS = (("first", "first"), ("last", "last"), ("test_drive", "first test drive"))
+
+
+def _details(touches: Sequence[TouchCredit]) -> list[str]:
+    """What the phrase of a stage's touches says about them: where they came from, the weights,
+    roles, positions, decay, saturation and joint events, each once."""
     sources = sorted({t.source for t in touches} - {"touch"})
     details = ["the deal itself" if s == "deal" else f"from a {s}" for s in sources]
-    weights = sorted(
-        {
-            t.factors[k]
-            for t in touches
-            for k in ("stage_weight", "removal_weight")
-            if k in t.factors
-        }
-    )
+    weights = sorted({t.factors[k] for t in touches for k in _WEIGHTS if k in t.factors})
     if weights:
         details.append("weight " + "/".join(_num(w) for w in weights))
     roles = sorted(
@@ -45,7 +44,7 @@ def _stage_phrase(stage: str, touches: Sequence[TouchCredit]) -> str:
     )
     if roles:
         details.append("role " + ", ".join(roles))
-    for key, label in (("first", "first"), ("last", "last"), ("test_drive", "first test drive")):
+    for key, label in _FLAGS:
         if any(key in t.factors for t in touches):
             details.append(label)
     decays = [t.factors["decay"] for t in touches if "decay" in t.factors]
@@ -60,6 +59,38 @@ def _stage_phrase(stage: str, touches: Sequence[TouchCredit]) -> str:
     joint = sorted({t.joint_event for t in touches if t.joint_event})
     if joint:
         details.append("joint event " + ", ".join(joint))
+    return details
+
+
+def _touch_details(touch: TouchCredit) -> list[str]:
+    """:func:`_details` of one touch, without the sets and sorting that only several need: most
+    stages of a contributor have a single touch, and this runs for every one of them."""
+    factors = touch.factors
+    details = []
+    if touch.source != "touch":
+        details.append("the deal itself" if touch.source == "deal" else f"from a {touch.source}")
+    weights = sorted({factors[k] for k in _WEIGHTS if k in factors})
+    if weights:
+        details.append("weight " + "/".join(_num(w) for w in weights))
+    roles = sorted(k.removeprefix("role:") for k in factors if k.startswith("role:"))
+    if roles:
+        details.append("role " + ", ".join(roles))
+    for key, label in _FLAGS:
+        if key in factors:
+            details.append(label)
+    if "decay" in factors and factors["decay"] < 0.999:
+        details.append(f"decay {_num(factors['decay'])}")
+    if "saturation" in factors:
+        details.append(f"saturated ×{_num(factors['saturation'])}")
+    if touch.joint_event:
+        details.append(f"joint event {touch.joint_event}")
+    return details
+
+
+def _stage_phrase(stage: str, touches: Sequence[TouchCredit]) -> str:
+    n = len(touches)
+    head = f"{n} {stage} touch" + ("es" if n > 1 else "")
+    details = _touch_details(touches[0]) if n == 1 else _details(touches)
     return head + (f" ({'; '.join(details)})" if details else "")
 
 

@@ -108,6 +108,9 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
     def staff_store(staff_id: str, at: datetime) -> str | None:
         return store_at(journey.staff.get(staff_id, ()), at.date())
 
+    def age(at: datetime) -> float:
+        return max((closed - at).total_seconds() / 86400.0, 0.0)
+
     candidates: list[CreditTouch] = []
     for t in journey.touches:
         if t.customer != deal.customer:
@@ -118,7 +121,7 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
                 contributor=Contributor("staff", t.staff),
                 stage=t.stage,
                 at=t.at,
-                age_days=0.0,
+                age_days=age(t.at),
                 store=t.store,
                 joint_event=t.joint_event if t.joint_event in organisers else None,
                 organisers=organisers.get(t.joint_event or "", ()),
@@ -140,7 +143,7 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
         else:
             who = Contributor("owner", str(r.referrer_customer))
             store = None
-        candidates.append(CreditTouch(r.id, who, "referral", r.at, 0.0, store, "referral"))
+        candidates.append(CreditTouch(r.id, who, "referral", r.at, age(r.at), store, "referral"))
     for h in journey.handovers:
         if deal.customer not in h.customers:
             continue
@@ -150,19 +153,20 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
                 Contributor("staff", h.from_staff),
                 "handover",
                 h.at,
-                0.0,
+                age(h.at),
                 staff_store(h.from_staff, h.at),
                 "handover",
             )
         )
 
+    weights = policy.stage_weights
     kept: list[CreditTouch] = []
     for c in sorted(candidates, key=_sort_key):
         if c.at > closed:
             dropped.append(Dropped(c.id, "after the deal closed"))
         elif c.at < earliest:
             dropped.append(Dropped(c.id, f"more than {policy.lookback_days:g} days before closing"))
-        elif policy.weight(c.stage) <= 0:
+        elif weights.get(c.stage, 0.0) <= 0:
             dropped.append(Dropped(c.id, f"stage {c.stage!r} has weight 0"))
         else:
             kept.append(c)
@@ -176,27 +180,15 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
     window = timedelta(minutes=policy.dedup_minutes)
     last_kept: dict[tuple[Contributor, str], CreditTouch] = {}
     touches: list[CreditTouch] = []
-    for c in sorted(kept, key=_sort_key):
+    # still in order: the order touch, at the close and of the last source, sorts last
+    for c in kept:
         key = (c.contributor, c.stage)
         previous = last_kept.get(key)
         if previous is not None and c.at - previous.at <= window:
             dropped.append(Dropped(c.id, f"repeated log of {previous.id}"))
             continue
         last_kept[key] = c
-        age = max((closed - c.at).total_seconds() / 86400.0, 0.0)
-        touches.append(
-            CreditTouch(
-                c.id,
-                c.contributor,
-                c.stage,
-                c.at,
-                age,
-                c.store,
-                c.source,
-                c.joint_event,
-                c.organisers,
-            )
-        )
+        touches.append(c)
     return Prepared(deal.id, closed, region, tuple(touches), tuple(dropped))
 
 
