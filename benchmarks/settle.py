@@ -49,7 +49,7 @@ from contribnet.services.ingest import ingest_stream
 from contribnet.services.policies import ensure_default_policy
 from contribnet.store import open_store
 
-CHUNK = 500
+CHUNK = 1000
 ENGINE_SAMPLE = 10_000
 CLIENTS = 50
 GOALS = {"settle": 2_000.0, "p99_ms": 50.0}

@@ -80,6 +80,26 @@ def test_deal_journeys_match_deal_journey(store: Store, network: list) -> None:
     assert list(store.deal_journeys(["d-x1", "d-1"])) == ["d-1"]
 
 
+def test_closed_deals_pages_cover_every_deal_once_across_tied_closes(
+    store: Store, network: list
+) -> None:
+    """Pages of two, walked by cursor, over closes shared by up to three deals."""
+    ingest_events(store, network)
+    closes = ["2025-03-01T00:00:00Z"] * 3 + ["2025-03-02T00:00:00Z"] * 2 + ["2025-03-03T00:00:00Z"]
+    for i, at in enumerate(closes):
+        ingest_events(store, _deal(i, at))
+    everything = store.closed_deals(None, None)
+    assert len(everything) == 1 + len(closes)
+    assert everything == sorted(everything, key=lambda r: (r.closed_at, r.id))
+    march = datetime(2025, 3, 1, tzinfo=UTC)
+    for start in (None, march):
+        walked, after = [], None
+        while page := store.closed_deals(start, None, after=after, limit=2):
+            walked += page
+            after = page[-1]
+        assert walked == [r for r in everything if start is None or r.closed_at >= start]
+
+
 def test_closed_deals_by_period_and_cursor(store: Store, network: list) -> None:
     ingest_events(store, network)
     for i, at in enumerate(

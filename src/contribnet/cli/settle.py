@@ -100,6 +100,7 @@ def _settle(args: argparse.Namespace) -> int:
             return 0
         if args.reason:
             raise InvalidRequest.one("reason", "--reason goes with --deal")
+        settlement_service.tune_gc_for_batch()  # this process now settles in bulk
         steps = settlement_service.settle_period(
             store,
             args.start,

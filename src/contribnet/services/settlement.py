@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import uuid
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 #: Deals read, computed and written together by :func:`settle_period`.
-CHUNK = 500
+CHUNK = 1000
 #: Failures listed in a batch's progress (all are counted).
 MAX_LISTED_FAILURES = 100
 
@@ -293,10 +294,23 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
 _worker_store: Store | None = None
 
 
+def tune_gc_for_batch() -> None:
+    """Make the cyclic garbage collector run far less often in a process that settles in bulk.
+
+    A settled deal leaves thousands of short-lived objects (touches, explanations, rows), almost
+    none in reference cycles, so reference counting frees them; the collector's default threshold
+    (700 new objects) would still rescan the young ones every few deals, about a fifth of the
+    engine's time. What is loaded at start-up (modules, policies) is frozen out of its scans.
+    """
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 def _init_worker(store_url: str) -> None:
     global _worker_store
     from contribnet.store import open_store
 
+    tune_gc_for_batch()
     _worker_store = open_store(store_url)
 
 
