@@ -25,7 +25,8 @@ from rich.console import Console
 
 from benchmarks.results_file import append_section
 from contribnet.cli.demo import write_json_lines
-from contribnet.demo.generator import NetworkGenerator, fewer_gc_pauses
+from contribnet.demo.generator import NetworkGenerator
+from contribnet.process import fewer_gc_pauses
 
 #: Goals from the issue: demo in a few seconds, m well under a few minutes, l streams in < 1 GB.
 GOALS: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {

@@ -27,8 +27,8 @@ from contribnet.demo.generator import (
     START,
     NetworkGenerator,
     Summary,
-    fewer_gc_pauses,
 )
+from contribnet.process import fewer_gc_pauses
 
 DEFAULT_SEED = 1
 _FLUSH_EVERY = 5_000

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contribnet.cli.common import add_store_option, opened_store, settings_from
+from contribnet.process import fewer_gc_pauses
 from contribnet.services.ingest import ingest_file
 
 
@@ -38,7 +39,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"contribnet: error: no such file: {args.file}", file=sys.stderr)
         return 2
     settings = settings_from(args)
-    with opened_store(args) as store:
+    with opened_store(args) as store, fewer_gc_pauses():
         result = ingest_file(store, args.file, settings.stages, progress=sys.stderr.isatty())
     print(f"accepted {result.accepted}, duplicates {result.duplicates}")
     return 0

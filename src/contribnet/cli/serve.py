@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from contribnet.cli.common import add_store_option, settings_from
+from contribnet.process import tune_gc
 
 
 def register(subparsers: Any) -> None:
@@ -24,6 +25,14 @@ def register(subparsers: Any) -> None:
     serve.set_defaults(func=_serve)
 
 
+def served_app() -> Any:
+    """The app a worker process of ``serve --workers N`` builds, settings from the environment."""
+    from contribnet.api.app import create_app
+
+    tune_gc()
+    return create_app()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -36,6 +45,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise SystemExit("contribnet serve: --workers must be at least 1")
     if args.workers == 1:
+        tune_gc()
         app = create_app(settings=settings)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
@@ -45,7 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.admin_key:
         os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key
     uvicorn.run(
-        "contribnet.api.app:create_app",
+        "contribnet.cli.serve:served_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from contribnet.cli.common import add_store_option, opened_store, settings_from
 from contribnet.domain.settlement import InvalidRequest
+from contribnet.process import tune_gc
 from contribnet.services import policies as policy_service
 from contribnet.services import settlement as settlement_service
 
@@ -100,7 +101,7 @@ def _settle(args: argparse.Namespace) -> int:
             return 0
         if args.reason:
             raise InvalidRequest.one("reason", "--reason goes with --deal")
-        settlement_service.tune_gc_for_batch()  # this process now settles in bulk
+        tune_gc()  # this process now settles in bulk
         steps = settlement_service.settle_period(
             store,
             args.start,

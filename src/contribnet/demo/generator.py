@@ -21,13 +21,11 @@ same events, byte for byte.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import random
 from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
@@ -42,7 +40,6 @@ __all__ = [
     "NetworkGenerator",
     "SizeSpec",
     "Summary",
-    "fewer_gc_pauses",
     "generate",
     "generate_with_summary",
 ]
@@ -1453,17 +1450,3 @@ def generate_with_summary(size: str, seed: int) -> tuple[Iterator[Event], Summar
     return gen.events(), gen.summary
 
 
-@contextmanager
-def fewer_gc_pauses() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while streaming a big network.
-
-    The waiting events are hundreds of thousands of long-lived containers which the default
-    thresholds rescan over and over (about 40% of the time for ``l``); the generator makes no
-    reference cycles, so collecting rarely loses nothing. The old thresholds come back after.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(20_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import multiprocessing
 import uuid
@@ -43,6 +42,7 @@ from contribnet.domain.settlement import (
     period_bounds,
     settlement_id,
 )
+from contribnet.process import tune_gc
 from contribnet.services.credit import check_model, credit_context, deal_journey
 from contribnet.services.policies import find_policy, policy_in_force, resolve_policy
 from contribnet.store.base import Store
@@ -294,23 +294,11 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
 _worker_store: Store | None = None
 
 
-def tune_gc_for_batch() -> None:
-    """Make the cyclic garbage collector run far less often in a process that settles in bulk.
-
-    A settled deal leaves thousands of short-lived objects (touches, explanations, rows), almost
-    none in reference cycles, so reference counting frees them; the collector's default threshold
-    (700 new objects) would still rescan the young ones every few deals, about a fifth of the
-    engine's time. What is loaded at start-up (modules, policies) is frozen out of its scans.
-    """
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-
-
 def _init_worker(store_url: str) -> None:
     global _worker_store
     from contribnet.store import open_store
 
-    tune_gc_for_batch()
+    tune_gc()
     _worker_store = open_store(store_url)
 
 

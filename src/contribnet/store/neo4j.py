@@ -24,7 +24,6 @@ from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
 from contribnet import cypher
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
-    canonical_json,
     Deal,
     Handover,
     JointEvent,
@@ -33,6 +32,7 @@ from contribnet.domain.events import (
     Store,
     Touch,
     Void,
+    canonical_json,
 )
 from contribnet.domain.journey import Journey, Page
 from contribnet.store.base import (

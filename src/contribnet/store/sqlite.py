@@ -7,10 +7,12 @@ staff member, store or customer it names, and reads join whatever has arrived.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -96,7 +98,10 @@ _VOIDED = "EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
 _LISTS = {
     "stores": ("SELECT e.payload FROM stores s JOIN events e ON e.key = s.id", "stores"),
     "customers": ("SELECT e.payload FROM customers c JOIN events e ON e.key = c.id", "customers"),
-    "deals": ("SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e ON e.key = d.id", "deals"),
+    "deals": (
+        "SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e ON e.key = d.id",
+        "deals",
+    ),
 }
 
 
@@ -141,16 +146,31 @@ class _Checkpointer:
             self._wake.clear()
             if self._closing:
                 return
-            try:
+            # Busy or interrupted: the next poke (or SQLite's backstop) tries again.
+            with suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:
-                pass  # busy or interrupted: the next poke (or SQLite's backstop) tries again
 
     def close(self) -> None:
         self._closing = True
         self._wake.set()
         self._thread.join()
         self._db.close()
+
+
+class _WriterQueue:
+    """An exclusive ``flock`` on ``<database>-writer.lock``, held around each write transaction."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(f"{path}-writer.lock", "a+b")  # noqa: SIM115 (held open for life)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class SqliteStore(SqliteLedger):
@@ -171,6 +191,7 @@ class SqliteStore(SqliteLedger):
         self._db.executescript(SCHEMA)
         self._db.executescript(LEDGER_SCHEMA)
         self._checkpointer = _Checkpointer(path) if path != ":memory:" else None
+        self._writer_queue = _WriterQueue(path) if path != ":memory:" else nullcontext()
         if self._checkpointer:
             # SQLite's own checkpoint stays as a backstop, far above what one batch writes.
             self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
@@ -179,6 +200,8 @@ class SqliteStore(SqliteLedger):
         with self._lock:
             if self._checkpointer:
                 self._checkpointer.close()
+            if isinstance(self._writer_queue, _WriterQueue):
+                self._writer_queue.close()
             self._db.close()
 
     # --- writes ----------------------------------------------------------------------------
@@ -197,18 +220,29 @@ class SqliteStore(SqliteLedger):
         return found
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
-        with self._lock:
+        with self._writing():
+            new = self._log_new(events)
+            self._project(new)
+        return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed if the block ends well and rolled back if not.
+
+        Writers queue on a lock file before ``BEGIN IMMEDIATE``: SQLite makes a second process's
+        writer poll with growing sleeps while the first holds the database, which leaves it idle
+        long after the first commits; a blocked ``flock`` wakes at once.
+        """
+        with self._lock, self._writer_queue:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                new = self._log_new(events)
-                self._project(new)
+                yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
         if self._checkpointer:
             self._checkpointer.poke()
-        return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
 
     def _log_new(self, events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
         """Append the events not yet in the log; raise ``ConflictError`` on a re-used key.
@@ -249,7 +283,16 @@ class SqliteStore(SqliteLedger):
             db.executemany(
                 "INSERT INTO touches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (t.id, _sortable(t.at), t.customer, t.staff, t.store, t.stage, t.channel, t.joint_event)
+                    (
+                        t.id,
+                        _sortable(t.at),
+                        t.customer,
+                        t.staff,
+                        t.store,
+                        t.stage,
+                        t.channel,
+                        t.joint_event,
+                    )
                     for t in touches
                 ],
             )
@@ -270,7 +313,9 @@ class SqliteStore(SqliteLedger):
             )
 
     def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT role, staff, created_at FROM api_keys WHERE hash = ?", (key_hash,))
+        rows = self._query(
+            "SELECT role, staff, created_at FROM api_keys WHERE hash = ?", (key_hash,)
+        )
         return dict(zip(("role", "staff", "created_at"), rows[0], strict=True)) if rows else None
 
     # --- reads -----------------------------------------------------------------------------
@@ -287,17 +332,24 @@ class SqliteStore(SqliteLedger):
         return json.loads(row[0][0]) if row else None
 
     def _items(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        return [{**json.loads(payload), "voided": bool(voided)} for payload, voided in self._query(sql, params)]
+        return [
+            {**json.loads(payload), "voided": bool(voided)}
+            for payload, voided in self._query(sql, params)
+        ]
 
     def journey(self, customer_id: str) -> Journey:
         c = (customer_id,)
         touches = self._items(
-            "SELECT e.payload, " + _VOIDED.format("t") + " FROM touches t JOIN events e ON e.key = t.id"
+            "SELECT e.payload, "
+            + _VOIDED.format("t")
+            + " FROM touches t JOIN events e ON e.key = t.id"
             " WHERE t.customer = ? ORDER BY t.at, t.id",
             c,
         )
         referrals = self._items(
-            "SELECT e.payload, " + _VOIDED.format("r") + " FROM referrals r JOIN events e ON e.key = r.id"
+            "SELECT e.payload, "
+            + _VOIDED.format("r")
+            + " FROM referrals r JOIN events e ON e.key = r.id"
             " WHERE r.customer = ? ORDER BY r.at, r.id",
             c,
         )
@@ -308,12 +360,17 @@ class SqliteStore(SqliteLedger):
             c,
         )
         joint_events = self._items(
-            "SELECT e.payload, " + _VOIDED.format("j") + " FROM joint_events j JOIN events e ON e.key = j.id"
-            " WHERE j.id IN (SELECT joint_event FROM touches WHERE customer = ?) ORDER BY j.at, j.id",
+            "SELECT e.payload, "
+            + _VOIDED.format("j")
+            + " FROM joint_events j JOIN events e ON e.key = j.id"
+            " WHERE j.id IN (SELECT joint_event FROM touches WHERE customer = ?)"
+            " ORDER BY j.at, j.id",
             c,
         )
         deals = self._items(
-            "SELECT e.payload, " + _VOIDED.format("d") + " FROM deals d JOIN events e ON e.key = d.id"
+            "SELECT e.payload, "
+            + _VOIDED.format("d")
+            + " FROM deals d JOIN events e ON e.key = d.id"
             " WHERE d.customer = ? ORDER BY d.closed_at, d.id",
             c,
         )
@@ -335,7 +392,9 @@ class SqliteStore(SqliteLedger):
         if payload is None or self._query("SELECT 1 FROM voids WHERE target = ?", (deal_id,)):
             raise NotFound("deal", deal_id)
         deal = Deal.model_validate(payload)
-        return assemble_deal_journey(deal, self.journey(deal.customer), self._staff_spells, self._stores)
+        return assemble_deal_journey(
+            deal, self.journey(deal.customer), self._staff_spells, self._stores
+        )
 
     def _staff_spells(self, ids: Sequence[str]) -> dict[str, tuple[Staff, ...]]:
         if not ids:
@@ -356,7 +415,8 @@ class SqliteStore(SqliteLedger):
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._query(
-            f"SELECT s.id, e.payload FROM stores s JOIN events e ON e.key = s.id WHERE s.id IN ({marks})",
+            "SELECT s.id, e.payload FROM stores s JOIN events e ON e.key = s.id"
+            f" WHERE s.id IN ({marks})",
             ids,
         )
         return {sid: Store.model_validate_json(p) for sid, p in rows}
@@ -364,12 +424,14 @@ class SqliteStore(SqliteLedger):
     def stage_paths(self) -> Iterator[tuple[tuple[str, ...], bool]]:
         with self._lock:
             converted = {
-                c for (c,) in self._db.execute(
+                c
+                for (c,) in self._db.execute(
                     "SELECT DISTINCT customer FROM deals d WHERE NOT " + _VOIDED.format("d")
                 )
             }
             rows = self._db.execute(
-                "SELECT customer, stage FROM touches t WHERE NOT " + _VOIDED.format("t")
+                "SELECT customer, stage FROM touches t WHERE NOT "
+                + _VOIDED.format("t")
                 + " ORDER BY customer, at, id"
             ).fetchall()
         for customer, group in groupby(rows, key=lambda r: r[0]):
@@ -397,10 +459,13 @@ class SqliteStore(SqliteLedger):
     def list(self, kind: str, offset: int, limit: int) -> Page:
         if kind == "staff":
             total = self._query("SELECT count(DISTINCT staff) FROM staff_spells")[0][0]
-            ids = [r[0] for r in self._query(
-                "SELECT DISTINCT staff FROM staff_spells ORDER BY staff LIMIT ? OFFSET ?",
-                (limit, offset),
-            )]
+            ids = [
+                r[0]
+                for r in self._query(
+                    "SELECT DISTINCT staff FROM staff_spells ORDER BY staff LIMIT ? OFFSET ?",
+                    (limit, offset),
+                )
+            ]
             spells = self._staff_spells(ids)
             items = [staff_view(i, spells[i]) for i in ids]
         else:
@@ -409,8 +474,7 @@ class SqliteStore(SqliteLedger):
             alias = select.split(" JOIN ")[0].split()[-1]
             rows = self._query(f"{select} ORDER BY {alias}.id LIMIT ? OFFSET ?", (limit, offset))
             items = [
-                {**json.loads(r[0]), **({"voided": bool(r[1])} if len(r) > 1 else {})}
-                for r in rows
+                {**json.loads(r[0]), **({"voided": bool(r[1])} if len(r) > 1 else {})} for r in rows
             ]
         return Page(items=items, offset=offset, limit=limit, total=total)
 
@@ -423,9 +487,15 @@ def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The index rows one event other than a touch adds, as ``(table, row)``."""
     e = recorded.event
     if isinstance(e, Referral):
-        yield "referrals", (e.id, _sortable(e.at), e.customer, e.to_store, e.referrer_staff, e.referrer_customer)
+        yield (
+            "referrals",
+            (e.id, _sortable(e.at), e.customer, e.to_store, e.referrer_staff, e.referrer_customer),
+        )
     elif isinstance(e, Deal):
-        yield "deals", (e.id, e.customer, e.store, e.staff, _sortable(e.closed_at), e.amount, e.reward_pool)
+        yield (
+            "deals",
+            (e.id, e.customer, e.store, e.staff, _sortable(e.closed_at), e.amount, e.reward_pool),
+        )
     elif isinstance(e, Handover):
         yield "handovers", (e.id, _sortable(e.at), e.from_staff, e.to_staff)
         for customer in e.customers:
@@ -438,7 +508,18 @@ def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
         yield "voids", (e.id, e.target, e.reason)
     elif isinstance(e, Staff):
         start = e.from_.isoformat() if e.from_ else ""
-        yield "staff_spells", (recorded.key, e.id, e.name, e.store, e.role, start, e.to.isoformat() if e.to else None)
+        yield (
+            "staff_spells",
+            (
+                recorded.key,
+                e.id,
+                e.name,
+                e.store,
+                e.role,
+                start,
+                e.to.isoformat() if e.to else None,
+            ),
+        )
     elif isinstance(e, Store):
         yield "stores", (e.id, e.name, e.brand, e.city, e.region, e.mall)
     elif isinstance(e, Customer):

@@ -3,15 +3,15 @@
 Mixed into :class:`~contribnet.store.sqlite.SqliteStore`. Records are immutable JSON rows; the
 only row ever replaced is a deal's pointer to its current settlement (``current_settlements``),
 in the same transaction that appends the settlement superseding it. ``settlements.slot``
-(``deal#seq``) is unique, so two settlements can never supersede the same one, and
-``BEGIN IMMEDIATE`` serialises writers across processes.
+(``deal#seq``) is unique, so two settlements can never supersede the same one. Each write is one
+transaction of the store's ``_writing``, which serialises writers across threads and processes.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -79,10 +79,11 @@ def _range(column: str, start: datetime | None, end: datetime | None) -> tuple[s
 
 
 class SqliteLedger:
-    """The ledger half of the ``Store`` port; needs the store's ``_db``, ``_lock``, ``_query``."""
+    """The ledger half of the ``Store`` port; needs the store's ``_db``, ``_writing`` and
+    ``_query``."""
 
     _db: sqlite3.Connection
-    _lock: threading.RLock
+    _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _query: Any
     deal_journey: Any
 
@@ -140,21 +141,15 @@ class SqliteLedger:
     # --- policies ------------------------------------------------------------------------
 
     def put_policy(self, record: PolicyRecord) -> tuple[PolicyRecord, bool]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT hash, record FROM policies WHERE id = ?", (record.id,)
-                ).fetchone()
-                if row is None:
-                    self._db.execute(
-                        "INSERT INTO policies (id, hash, record) VALUES (?, ?, ?)",
-                        (record.id, record.hash, record.model_dump_json()),
-                    )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._writing() as db:
+            row = db.execute(
+                "SELECT hash, record FROM policies WHERE id = ?", (record.id,)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO policies (id, hash, record) VALUES (?, ?, ?)",
+                    (record.id, record.hash, record.model_dump_json()),
+                )
         if row is None:
             return record, True
         if row[0] != record.hash:
@@ -170,15 +165,9 @@ class SqliteLedger:
 
     def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
         outcomes: list[RecordOutcome] = []
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for s in settlements:
-                    outcomes.append(self._record_one(s))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._writing():
+            for s in settlements:
+                outcomes.append(self._record_one(s))
         return outcomes
 
     def _record_one(self, s: Settlement) -> RecordOutcome:
@@ -262,30 +251,24 @@ class SqliteLedger:
     # --- adjustments -----------------------------------------------------------------------
 
     def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT record FROM adjustments WHERE id = ?", (adjustment.id,)
-                ).fetchone()
-                if row is None:
-                    self._db.execute(
-                        "INSERT INTO adjustments"
-                        " (id, deal, closed_at, from_staff, to_staff, record)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            adjustment.id,
-                            adjustment.deal,
-                            _text(adjustment.closed_at),
-                            adjustment.from_staff,
-                            adjustment.to_staff,
-                            adjustment.model_dump_json(),
-                        ),
-                    )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._writing() as db:
+            row = db.execute(
+                "SELECT record FROM adjustments WHERE id = ?", (adjustment.id,)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO adjustments"
+                    " (id, deal, closed_at, from_staff, to_staff, record)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        adjustment.id,
+                        adjustment.deal,
+                        _text(adjustment.closed_at),
+                        adjustment.from_staff,
+                        adjustment.to_staff,
+                        adjustment.model_dump_json(),
+                    ),
+                )
         if row is None:
             return adjustment, True
         recorded = Adjustment.model_validate_json(row[0])
