@@ -60,7 +60,9 @@ DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.6.1"
 
 # What Neo4j's own launcher passes to the JVM; embedding means passing them ourselves.
 JVM_FLAGS: tuple[str, ...] = (
-    "-XX:+UseG1GC",
+    # Throughput over pause times: a local server on a couple of cores, mostly bulk writes (the
+    # ingest benchmark measured about 5% more touches/s than with G1).
+    "-XX:+UseParallelGC",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+ExitOnOutOfMemoryError",
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
