@@ -414,8 +414,9 @@ def main() -> None:
         "chunk's settlements and CREDITED in one transaction); its peak RSS is the largest of its "
         "processes. The references run on one core in this process on the same store. Preview "
         "latency is measured by the clients (plain asyncio HTTP/1.1 on kept-alive connections, on "
-        "the same two cores) after 500 untimed requests; with 50 clients in a closed loop the "
-        "latency is 50 / throughput by construction. The server's peak RSS is on the closed-loop "
+        "the same two cores) after 1,000 untimed requests; with 50 clients in a closed loop the "
+        "latency is 50 / throughput by construction. The server's peak RSS (summed over its "
+        "processes) is on the closed-loop "
         "row.",
     )
 
