@@ -416,8 +416,7 @@ def main() -> None:
         "latency is measured by the clients (plain asyncio HTTP/1.1 on kept-alive connections, on "
         "the same two cores) after 1,000 untimed requests; with 50 clients in a closed loop the "
         "latency is 50 / throughput by construction. The server's peak RSS (summed over its "
-        "processes) is on the closed-loop "
-        "row.",
+        "processes) is on the closed-loop row.",
     )
 
 
