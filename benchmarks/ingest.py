@@ -153,13 +153,13 @@ def through_api(
                 sep="\n  ",
                 file=sys.stderr,
             )
-        return elapsed, _tree_rss_mib(server.pid)
+        return elapsed, tree_rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(30)
 
 
-def _tree_rss_mib(pid: int) -> float:
+def tree_rss_mib(pid: int) -> float:
     """Peak RSS of a process plus its children (uvicorn's workers)."""
     total = peak_rss_mib(pid)
     children = Path(f"/proc/{pid}/task/{pid}/children")

@@ -39,7 +39,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from benchmarks.ingest import free_port, peak_rss_mib
+from benchmarks.ingest import free_port, tree_rss_mib
 from benchmarks.results_file import append_section
 from contribnet import neo4j_local
 from contribnet.credit import compute_split
@@ -266,8 +266,16 @@ def preview_latency(
     port, key = free_port(), "bench-admin"
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port), "--store", url,
-            "--workers", str(server_workers),
+            sys.executable,
+            "-m",
+            "contribnet.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--store",
+            url,
+            "--workers",
+            str(server_workers),
         ],
         env={**os.environ, "CONTRIBNET_ADMIN_KEY": key},
         stdout=subprocess.DEVNULL,
@@ -293,21 +301,11 @@ def preview_latency(
                 "p50_ms": 1000 * latencies[len(latencies) // 2],
                 "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             }
-        figures["rss"] = _tree_rss_mib(server.pid)
+        figures["rss"] = tree_rss_mib(server.pid)
         return figures
     finally:
         server.terminate()
         server.wait(30)
-
-
-def _tree_rss_mib(pid: int) -> float:
-    """Peak RSS of a process and its children (uvicorn's workers), summed."""
-    total = peak_rss_mib(pid)
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        for child in children.read_text().split():
-            total += peak_rss_mib(int(child))
-    return total
 
 
 def main() -> None:
@@ -345,9 +343,7 @@ def main() -> None:
             )
         if args.only != "settle":
             rates = [float(r) for r in args.rates.split(",") if r.strip()]
-            previews = preview_latency(
-                url, args.requests, args.seconds, args.server_workers, rates
-            )
+            previews = preview_latency(url, args.requests, args.seconds, args.server_workers, rates)
             print(json.dumps(previews), flush=True)
     finally:
         if started_here:
