@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contribnet.api.app import create_app
-from contribnet.services.keys import create_key
+from contribnet.services.keys import create_key, hash_key, key_id
 from contribnet.settings import Settings
 
 Ledger = Any  # tests/ledger/conftest.py: kind, url, store, open()
@@ -140,6 +140,24 @@ def test_errors_name_their_field(api: Any) -> None:
     )
     assert (lone.status_code, field(lone)) == (422, "from_staff")
     assert client.get("/v1/staff/sf-nobody/statement", headers=admin).status_code == 404
+
+
+def test_records_name_the_key_that_asked(api: Any) -> None:
+    """A settlement and an adjustment record the role and the id of the key used, which
+    ``key_id`` derives from the stored hash alone; the bootstrap key is named as such."""
+    client, keys, ids = api
+    leader = keys["leader"]
+    settled = client.post(f"/v1/deals/{ids['deal']}/settlements", json={}, headers=_as(leader))
+    assert settled.status_code in (200, 201), settled.text
+    expected = f"leader ({key_id(hash_key(leader))})"
+    assert settled.json()["requested_by"] == expected
+    moved = client.post(
+        f"/v1/deals/{ids['deal']}/adjustments",
+        json={"from_staff": ids["staff"], "to_staff": ids["other"], "amount": 1, "reason": "t"},
+        headers=_as(keys["admin"]),
+    )
+    assert moved.status_code in (200, 201), moved.text
+    assert moved.json()["requested_by"] == "admin (bootstrap)"
 
 
 def test_policies_from_toml_or_json(api: Any) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from contribnet.cli.common import add_store_option, opened_store
 from contribnet.domain.roles import Role
-from contribnet.services.keys import create_key
+from contribnet.services.keys import create_key, hash_key, key_id
 
 
 def register(subparsers: Any) -> None:
@@ -22,5 +23,8 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     with opened_store(args) as store:
-        print(create_key(store, args.role, args.staff))
+        secret = create_key(store, args.role, args.staff)
+    print(secret)
+    # The secret is shown once; the id is what records made with it will name.
+    print(f"id: {key_id(hash_key(secret))}", file=sys.stderr)
     return 0

@@ -18,7 +18,9 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller, as their API key says."""
+    """The caller, as their API key says; ``key`` names the key itself (:func:`key_id`), so that
+    what a caller recorded can be traced to the key it used."""
 
     role: Role
     staff: str | None = None
+    key: str | None = None

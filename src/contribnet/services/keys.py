@@ -11,7 +11,10 @@ from contribnet.domain.errors import ContribnetError
 from contribnet.domain.roles import Principal, Role
 from contribnet.store.base import Store
 
-__all__ = ["create_key", "hash_key", "resolve_key"]
+__all__ = ["BOOTSTRAP_KEY_ID", "create_key", "hash_key", "key_id", "resolve_key"]
+
+#: What records made with the environment's admin key name it as.
+BOOTSTRAP_KEY_ID = "bootstrap"
 
 
 class InvalidKeyRequest(ContribnetError):
@@ -20,6 +23,16 @@ class InvalidKeyRequest(ContribnetError):
 
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def key_id(key_hash: str) -> str:
+    """A key's public name: the start of its stored hash. It identifies the key in records
+    (settlements, adjustments, policies) without revealing the secret.
+
+    >>> key_id(hash_key("cn_example"))
+    'key-97a74635e1f9'
+    """
+    return "key-" + key_hash[:12]
 
 
 def create_key(store: Store, role: str, staff: str | None = None) -> str:
@@ -38,6 +51,7 @@ def create_key(store: Store, role: str, staff: str | None = None) -> str:
 def resolve_key(store: Store, secret: str, admin_key: str | None) -> Principal | None:
     """The principal a secret stands for; the bootstrap admin key comes from the environment."""
     if admin_key and hmac.compare_digest(secret.encode(), admin_key.encode()):
-        return Principal(Role.ADMIN)
-    found = store.find_api_key(hash_key(secret))
-    return Principal(Role(found["role"]), found["staff"]) if found else None
+        return Principal(Role.ADMIN, key=BOOTSTRAP_KEY_ID)
+    key_hash = hash_key(secret)
+    found = store.find_api_key(key_hash)
+    return Principal(Role(found["role"]), found["staff"], key_id(key_hash)) if found else None

@@ -35,9 +35,11 @@ _ERRORS: dict[int | str, dict[str, str]] = {
 
 
 def requested_by(principal: Principal) -> str:
-    """Who asked, as settlements and adjustments record it."""
+    """Who asked, as settlements, adjustments and policies record it: the role (with the staff
+    id of a staff key) and the key used, e.g. ``leader (key-97a74635e1f9)``."""
     role = principal.role.value
-    return f"{role}:{principal.staff}" if principal.staff else role
+    who = f"{role}:{principal.staff}" if principal.staff else role
+    return f"{who} ({principal.key})" if principal.key else who
 
 
 class CreditPreview(Split):
