@@ -11,6 +11,7 @@ one batch is one transaction. All Cypher is in ``cypher/schema.cypher`` and ``cy
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -44,6 +45,8 @@ from contribnet.store.base import (
 from contribnet.store.neo4j_ledger import Neo4jLedger
 
 __all__ = ["Neo4jStore", "connect"]
+
+_log = logging.getLogger(__name__)
 
 _LIST_TYPES = {"stores": "store", "customers": "customer", "deals": "deal"}
 
@@ -87,8 +90,19 @@ class Neo4jStore(Neo4jLedger):
         return {r["key"]: r["hash"] for r in self._read("store/stored_hashes", keys=list(keys))}
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
-        with self._driver.session(database=self._database) as session:
-            accepted: int = session.execute_write(_append, list(events))
+        batch = list(events)
+        for attempt in (1, 2):
+            try:
+                with self._driver.session(database=self._database) as session:
+                    accepted: int = session.execute_write(_append, batch)
+                break
+            except neo4j.exceptions.ClientError as exc:
+                # A batch that outlived the server's transaction timeout was rolled back whole;
+                # appending is idempotent, so it is sent once more before the caller hears of it
+                # (seen rarely on a loaded two-core machine: one batch of a run stalls).
+                if attempt == 2 or "TransactionTimedOut" not in (exc.code or ""):
+                    raise
+                _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
 
     def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
