@@ -1,5 +1,5 @@
 // contribnet schema: constraints and indexes, applied idempotently at start-up.
-// Every statement is IF NOT EXISTS, so running this file again changes nothing.
+// Every statement is IF NOT EXISTS (the last one only waits), so running this file again changes nothing.
 
 // The append-only event log: one (:Event) per accepted event, keyed by its event key; a touch's
 // log entry is its [:TOUCHED] relationship (unique id, with the event's hash).
@@ -35,3 +35,8 @@ CREATE INDEX adjustment_closed_at IF NOT EXISTS FOR (a:Adjustment) ON (a.closed_
 
 // Joint-event reach: touches at a joint event, found without scanning every touch.
 CREATE INDEX touched_joint_event IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.joint_event);
+
+// Last: wait until every index is online. Plain indexes populate in the background after
+// CREATE INDEX returns; the store's queries name them in hints, and a query planned while one
+// was still populating would scan instead.
+CALL db.awaitIndexes(300);
