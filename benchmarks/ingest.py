@@ -78,18 +78,9 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def through_api(
-    store_url: str, payloads: list[bytes], warmup: list[bytes], processes: int = 1
-) -> tuple[float, float]:
-    """Seconds to post every body to a fresh server, and the server's peak RSS (MiB, summed over
-    its processes).
-
-    The server runs ``processes`` uvicorn workers and as many clients post at once, each its share
-    of the bodies in turn. The ``warmup`` bodies go first, untimed, from one client: Neo4j's JIT
-    needs a few batches to reach steady speed, and a production server is warm.
-    """
+def serve(store_url: str, admin_key: str, processes: int) -> tuple[subprocess.Popen[bytes], int]:
+    """A ``contribnet serve --workers processes`` on a free loopback port, once it answers."""
     port = free_port()
-    key = "bench-" + os.urandom(8).hex()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -104,8 +95,30 @@ def through_api(
             str(processes),
         ],
         stdout=subprocess.DEVNULL,
-        env={**os.environ, "CONTRIBNET_ADMIN_KEY": key},
+        env={**os.environ, "CONTRIBNET_ADMIN_KEY": admin_key},
     )
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                return server, port
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"contribnet serve on port {port} did not answer within a minute")
+
+
+def through_api(
+    store_url: str, payloads: list[bytes], warmup: list[bytes], processes: int = 1
+) -> tuple[float, float]:
+    """Seconds to post every body to a fresh server, and the server's peak RSS (MiB, summed over
+    its processes).
+
+    The server runs ``processes`` uvicorn workers and as many clients post at once, each its share
+    of the bodies in turn. The ``warmup`` bodies go first, untimed, from one client: Neo4j's JIT
+    needs a few batches to reach steady speed, and a production server is warm.
+    """
+    key = "bench-" + os.urandom(8).hex()
+    server, port = serve(store_url, key, processes)
 
     retries: list[bytes] = []
 
@@ -132,12 +145,6 @@ def through_api(
             conn.close()
 
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         post_all(warmup)
         with ThreadPoolExecutor(processes) as clients:
             started = time.perf_counter()

@@ -37,9 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
-from benchmarks.ingest import free_port, tree_rss_mib
+from benchmarks.ingest import serve, tree_rss_mib
 from benchmarks.results_file import append_section
 from contribnet import neo4j_local
 from contribnet.credit import compute_split
@@ -263,31 +261,9 @@ def preview_latency(
         deals = [r.id for r in store.closed_deals(None, None, limit=10**7)]
     finally:
         store.close()
-    port, key = free_port(), "bench-admin"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "contribnet.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--store",
-            url,
-            "--workers",
-            str(server_workers),
-        ],
-        env={**os.environ, "CONTRIBNET_ADMIN_KEY": key},
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    key = "bench-admin"
+    server, port = serve(url, key, server_workers)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         asyncio.run(_clients(port, key, deals, 1000, 60, rate=None))  # warm-up, untimed
         figures: dict[str, Any] = {}
         for rate in [None, *rates]:
