@@ -38,7 +38,7 @@ def test_a_timed_out_batch_is_sent_again_and_written_once(
     def times_out_once(tx: Any, events: Any) -> int:
         calls.append(len(events))
         written = real_append(tx, events)  # really written in this transaction ...
-        if len(calls) == 1:  # ... which the "server" then ends, as a timeout does
+        if len(calls) < 3:  # ... which the "server" then ends, as a timeout does, twice
             raise neo4j.exceptions.ClientError._hydrate_neo4j(code=TIMED_OUT, message="timed out")
         return written
 
@@ -46,7 +46,7 @@ def test_a_timed_out_batch_is_sent_again_and_written_once(
     try:
         result = ingest_events(store, [_touch(i) for i in range(5)])
         assert (result.accepted, result.duplicates) == (5, 0)
-        assert calls == [5, 5]
+        assert calls == [5, 5, 5]
         assert store.count_events() == {"touch": 5}
     finally:
         store.close()
@@ -70,6 +70,27 @@ def test_other_client_errors_are_not_retried(
         with pytest.raises(neo4j.exceptions.ClientError):
             ingest_events(store, [_touch(0)])
         assert calls == [1]
+        assert store.count_events() == {}
+    finally:
+        store.close()
+
+
+def test_a_batch_that_keeps_timing_out_is_refused_after_three_tries(
+    neo4j_server: Any, neo4j_driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _wipe(neo4j_driver)
+    store = open_store(neo4j_url(neo4j_server.uri, neo4j_server.user, neo4j_server.password))
+    calls = []
+
+    def always_times_out(tx: Any, events: Any) -> int:
+        calls.append(len(events))
+        raise neo4j.exceptions.ClientError._hydrate_neo4j(code=TIMED_OUT, message="timed out")
+
+    monkeypatch.setattr(neo4j_store, "_append", always_times_out)
+    try:
+        with pytest.raises(neo4j.exceptions.ClientError):
+            ingest_events(store, [_touch(0)])
+        assert calls == [1, 1, 1]
         assert store.count_events() == {}
     finally:
         store.close()

@@ -48,6 +48,9 @@ __all__ = ["Neo4jStore", "connect"]
 
 _log = logging.getLogger(__name__)
 
+#: How many times a batch is sent when Neo4j's transaction timeout ends it.
+_APPEND_ATTEMPTS = 3
+
 _LIST_TYPES = {"stores": "store", "customers": "customer", "deals": "deal"}
 
 
@@ -91,16 +94,17 @@ class Neo4jStore(Neo4jLedger):
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
         batch = list(events)
-        for attempt in (1, 2):
+        for attempt in range(1, _APPEND_ATTEMPTS + 1):
             try:
                 with self._driver.session(database=self._database) as session:
                     accepted: int = session.execute_write(_append, batch)
                 break
             except neo4j.exceptions.ClientError as exc:
                 # A batch that outlived the server's transaction timeout was rolled back whole;
-                # appending is idempotent, so it is sent once more before the caller hears of it
-                # (seen rarely on a loaded two-core machine: one batch of a run stalls).
-                if attempt == 2 or "TransactionTimedOut" not in (exc.code or ""):
+                # appending is idempotent, so it is sent again before the caller hears of it.
+                # Seen rarely on a loaded two-core machine: a batch stalls for a minute or two
+                # (cause not yet found), then the server is quick again.
+                if attempt == _APPEND_ATTEMPTS or "TransactionTimedOut" not in (exc.code or ""):
                     raise
                 _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
