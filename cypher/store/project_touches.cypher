@@ -7,8 +7,8 @@
 //    9 evidence? (JSON text), 10 voided].
 UNWIND $rows AS row
 MATCH (s:Staff {id: row[4]})
-  USING INDEX s:Staff(id)
+  USING INDEX SEEK s:Staff(id)
 MATCH (c:Customer {id: row[3]})
-  USING INDEX c:Customer(id)
+  USING INDEX SEEK c:Customer(id)
 CREATE (s)-[:TOUCHED {id: row[0], hash: row[1], at: row[2], store: row[5], stage: row[6],
                       channel: row[7], joint_event: row[8], evidence: row[9], voided: row[10]}]->(c)

@@ -2,5 +2,5 @@
 // Parameters: $ids. Returns: id.
 UNWIND $ids AS id
 MATCH (v:Event {target: id})
-  USING INDEX v:Event(target)
+  USING INDEX SEEK v:Event(target)
 RETURN DISTINCT id
