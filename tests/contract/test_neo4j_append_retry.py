@@ -1,16 +1,17 @@
-"""A batch that outlives Neo4j's transaction timeout is rolled back whole and sent once more."""
+"""A batch that outlives Neo4j's transaction timeout is rolled back whole and tried again."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import neo4j
 import pytest
 from tests.contract.conftest import _wipe, neo4j_url
 
-import contribnet.store.neo4j as neo4j_store
+import contribnet.store.neo4j as store_module
 from contribnet.services.ingest import ingest_events
-from contribnet.store import open_store
+from contribnet.store import Store, open_store
 
 TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
 
@@ -27,70 +28,64 @@ def _touch(i: int) -> dict[str, Any]:
     }
 
 
-def test_a_timed_out_batch_is_sent_again_and_written_once(
-    neo4j_server: Any, neo4j_driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def neo4j_store(neo4j_server: Any, neo4j_driver: neo4j.Driver) -> Iterator[Store]:
+    """The Neo4j store on an empty graph."""
     _wipe(neo4j_driver)
     store = open_store(neo4j_url(neo4j_server.uri, neo4j_server.user, neo4j_server.password))
-    real_append = neo4j_store._append
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _timed_out() -> neo4j.exceptions.ClientError:
+    return neo4j.exceptions.ClientError._hydrate_neo4j(code=TIMED_OUT, message="timed out")
+
+
+def test_a_timed_out_batch_is_sent_again_and_written_once(
+    neo4j_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_append = store_module._append
     calls = []
 
-    def times_out_once(tx: Any, events: Any) -> int:
+    def times_out_twice(tx: Any, events: Any) -> int:
         calls.append(len(events))
         written = real_append(tx, events)  # really written in this transaction ...
         if len(calls) < 3:  # ... which the "server" then ends, as a timeout does, twice
-            raise neo4j.exceptions.ClientError._hydrate_neo4j(code=TIMED_OUT, message="timed out")
+            raise _timed_out()
         return written
 
-    monkeypatch.setattr(neo4j_store, "_append", times_out_once)
-    try:
-        result = ingest_events(store, [_touch(i) for i in range(5)])
-        assert (result.accepted, result.duplicates) == (5, 0)
-        assert calls == [5, 5, 5]
-        assert store.count_events() == {"touch": 5}
-    finally:
-        store.close()
+    monkeypatch.setattr(store_module, "_append", times_out_twice)
+    result = ingest_events(neo4j_store, [_touch(i) for i in range(5)])
+    assert (result.accepted, result.duplicates) == (5, 0)
+    assert calls == [5, 5, 5]
+    assert neo4j_store.count_events() == {"touch": 5}
 
 
-def test_other_client_errors_are_not_retried(
-    neo4j_server: Any, neo4j_driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("error", "tries"),
+    [
+        (_timed_out, 3),  # the timeout keeps ending it: the caller hears of it after 3 tries
+        (
+            lambda: neo4j.exceptions.ClientError._hydrate_neo4j(
+                code="Neo.ClientError.Statement.SyntaxError", message="no"
+            ),
+            1,  # any other client error: at once
+        ),
+    ],
+)
+def test_a_batch_that_keeps_failing_is_refused_and_writes_nothing(
+    neo4j_store: Store, monkeypatch: pytest.MonkeyPatch, error: Any, tries: int
 ) -> None:
-    _wipe(neo4j_driver)
-    store = open_store(neo4j_url(neo4j_server.uri, neo4j_server.user, neo4j_server.password))
     calls = []
 
-    def refuses(tx: Any, events: Any) -> int:
+    def fails(tx: Any, events: Any) -> int:
         calls.append(len(events))
-        raise neo4j.exceptions.ClientError._hydrate_neo4j(
-            code="Neo.ClientError.Statement.SyntaxError", message="no"
-        )
+        raise error()
 
-    monkeypatch.setattr(neo4j_store, "_append", refuses)
-    try:
-        with pytest.raises(neo4j.exceptions.ClientError):
-            ingest_events(store, [_touch(0)])
-        assert calls == [1]
-        assert store.count_events() == {}
-    finally:
-        store.close()
-
-
-def test_a_batch_that_keeps_timing_out_is_refused_after_three_tries(
-    neo4j_server: Any, neo4j_driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _wipe(neo4j_driver)
-    store = open_store(neo4j_url(neo4j_server.uri, neo4j_server.user, neo4j_server.password))
-    calls = []
-
-    def always_times_out(tx: Any, events: Any) -> int:
-        calls.append(len(events))
-        raise neo4j.exceptions.ClientError._hydrate_neo4j(code=TIMED_OUT, message="timed out")
-
-    monkeypatch.setattr(neo4j_store, "_append", always_times_out)
-    try:
-        with pytest.raises(neo4j.exceptions.ClientError):
-            ingest_events(store, [_touch(0)])
-        assert calls == [1, 1, 1]
-        assert store.count_events() == {}
-    finally:
-        store.close()
+    monkeypatch.setattr(store_module, "_append", fails)
+    with pytest.raises(neo4j.exceptions.ClientError):
+        ingest_events(neo4j_store, [_touch(0)])
+    assert calls == [1] * tries
+    assert neo4j_store.count_events() == {}
