@@ -8,13 +8,9 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from contribnet.credit import build_context, compute_split, input_hash
 from contribnet.credit.engine import _canonical_journey, _home
-from contribnet.credit.explain import _details, _touch_details
 from contribnet.credit.guards import _sort_key, qualifying_touches
-from contribnet.credit.split import TouchCredit
 from contribnet.credit.touches import Contributor, CreditTouch
 from contribnet.demo.scenarios import SCENARIOS, deal_journey
 from contribnet.domain.journey import DealJourney
@@ -57,31 +53,6 @@ def test_an_equal_policy_in_another_object_hashes_the_same() -> None:
     first = input_hash(journey, Policy(), "linear", None)
     assert input_hash(journey, Policy(), "linear", None) == first
     assert input_hash(journey, Policy(cap=0.9), "linear", None) != first
-
-
-_FACTORS = [
-    {},
-    {"stage_weight": 25.0, "stage_part": 1.0},
-    {"stage_weight": 10.0, "removal_weight": 0.25},
-    {"stage_weight": 5.0, "removal_weight": 5.0},
-    {"first": 1.0, "decay": 0.5},
-    {"last": 1.0, "decay": 0.9995},
-    {"test_drive": 0.3, "saturation": 0.25},
-    {"role:closer": 0.3, "role:source": 0.2, "decay": 0.7},
-]
-
-
-@pytest.mark.parametrize("factors", _FACTORS)
-@pytest.mark.parametrize("source", ["touch", "referral", "handover", "deal"])
-@pytest.mark.parametrize("joint_event", [None, "show"])
-def test_one_touch_details_are_the_general_details_of_one_touch(
-    factors: dict[str, float], source: str, joint_event: str | None
-) -> None:
-    touch = TouchCredit.model_validate(
-        {"id": "t", "source": source, "stage": "lead", "at": AT, "joint_event": joint_event,
-         "credit": 0.5, "factors": factors}
-    )  # fmt: skip
-    assert _touch_details(touch) == _details([touch])
 
 
 def _touch(id: str, at: datetime, store: str | None) -> CreditTouch:

@@ -54,6 +54,8 @@ def allocate(total: int, weights: Sequence[float], keys: Sequence[str]) -> list[
         raise ValueError("one key per weight")
     if total < 0:
         raise ValueError("cannot allocate a negative total")
+    if len(weights) == 1:  # the usual case (one store takes a credit whole): nothing to divide
+        return [total if weights[0] > 0 else 0]
     q = quantise(weights)
     denominator = sum(q)
     if denominator == 0:

@@ -62,35 +62,10 @@ def _details(touches: Sequence[TouchCredit]) -> list[str]:
     return details
 
 
-def _touch_details(touch: TouchCredit) -> list[str]:
-    """:func:`_details` of one touch, without the sets and sorting that only several need: most
-    stages of a contributor have a single touch, and this runs for every one of them."""
-    factors = touch.factors
-    details = []
-    if touch.source != "touch":
-        details.append("the deal itself" if touch.source == "deal" else f"from a {touch.source}")
-    weights = sorted({factors[k] for k in _WEIGHTS if k in factors})
-    if weights:
-        details.append("weight " + "/".join(_num(w) for w in weights))
-    roles = sorted(k.removeprefix("role:") for k in factors if k.startswith("role:"))
-    if roles:
-        details.append("role " + ", ".join(roles))
-    for key, label in _FLAGS:
-        if key in factors:
-            details.append(label)
-    if "decay" in factors and factors["decay"] < 0.999:
-        details.append(f"decay {_num(factors['decay'])}")
-    if "saturation" in factors:
-        details.append(f"saturated ×{_num(factors['saturation'])}")
-    if touch.joint_event:
-        details.append(f"joint event {touch.joint_event}")
-    return details
-
-
 def _stage_phrase(stage: str, touches: Sequence[TouchCredit]) -> str:
     n = len(touches)
     head = f"{n} {stage} touch" + ("es" if n > 1 else "")
-    details = _touch_details(touches[0]) if n == 1 else _details(touches)
+    details = _details(touches)
     return head + (f" ({'; '.join(details)})" if details else "")
 
 

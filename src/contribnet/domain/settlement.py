@@ -305,13 +305,10 @@ def credits_of(split: Split) -> list[Credit]:
         if not parts or sum(p for p, _ in parts.values()) <= 0:
             parts = {a.store: (1.0, a.brand)}
         keys = sorted(parts, key=lambda k: k or "")
-        if len(keys) == 1 and parts[keys[0]][0] > 0:  # the usual case: one store takes all
-            amounts, points = [a.amount], [a.points]
-        else:
-            weights = [parts[k][0] for k in keys]
-            names = [k or "" for k in keys]
-            amounts = allocate(a.amount, weights, names)
-            points = allocate(a.points, weights, names)
+        weights = [parts[k][0] for k in keys]
+        names = [k or "" for k in keys]
+        amounts = allocate(a.amount, weights, names)
+        points = allocate(a.points, weights, names)
         for key, amount, point in zip(keys, amounts, points, strict=True):
             credits.append(
                 Credit(
