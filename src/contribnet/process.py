@@ -8,8 +8,9 @@ from contextlib import contextmanager
 
 __all__ = ["fewer_gc_pauses", "tune_gc"]
 
-#: Allocations between young-generation collections (CPython's default is 700).
-_YOUNG_THRESHOLD = 100_000
+#: Collector thresholds: allocations between young collections (CPython's default is 700), then
+#: young collections per middle one and middle per full one.
+_THRESHOLDS = (100_000, 50, 100)
 
 
 def tune_gc() -> None:
@@ -23,7 +24,7 @@ def tune_gc() -> None:
     library caller keeps its own settings.
     """
     gc.freeze()
-    gc.set_threshold(_YOUNG_THRESHOLD, 50, 100)
+    gc.set_threshold(*_THRESHOLDS)
 
 
 @contextmanager
@@ -31,7 +32,7 @@ def fewer_gc_pauses() -> Iterator[None]:
     """:func:`tune_gc`'s thresholds for the length of a block (e.g. streaming a big network into a
     store), the old ones back after."""
     old = gc.get_threshold()
-    gc.set_threshold(_YOUNG_THRESHOLD, 50, 100)
+    gc.set_threshold(*_THRESHOLDS)
     try:
         yield
     finally:

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
 
 
 def served_app() -> Any:
-    """The app a worker process of ``serve --workers N`` builds, settings from the environment."""
+    """The app each process of ``contribnet serve`` builds, with settings from the environment."""
     from contribnet.api.app import create_app
 
     tune_gc()
@@ -36,19 +36,26 @@ def served_app() -> Any:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from contribnet.api.app import create_app
-
     settings = settings_from(args)
     url = f"http://{args.host}:{args.port}"
     print(f"contribnet API on {url}  (docs: {url}/docs)")
     print(f"store: {settings.store_url}")
     if args.workers < 1:
         raise SystemExit("contribnet serve: --workers must be at least 1")
-    if args.workers == 1:
-        tune_gc()
-        app = create_app(settings=settings)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
-        return 0
+    # Each server process builds its app from the environment, so the settings travel there.
+    os.environ["CONTRIBNET_STORE"] = settings.store_url
+    os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)
+    if settings.admin_key:
+        os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key
+    uvicorn.run(
+        "contribnet.cli.serve:served_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
+    return 0
     # Worker processes build their own app from the environment, so the settings travel there.
     os.environ["CONTRIBNET_STORE"] = settings.store_url
     os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)

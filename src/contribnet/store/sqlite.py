@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -158,19 +158,24 @@ class _Checkpointer:
 
 
 class _WriterQueue:
-    """An exclusive ``flock`` on ``<database>-writer.lock``, held around each write transaction."""
+    """An exclusive ``flock`` on ``<database>-writer.lock``, held around each write transaction
+    (nothing to share for an in-memory database, which only its one connection sees)."""
 
     def __init__(self, path: str) -> None:
-        self._file = open(f"{path}-writer.lock", "a+b")  # noqa: SIM115 (held open for life)
+        # held open for the store's life
+        self._file = None if path == ":memory:" else open(f"{path}-writer.lock", "a+b")  # noqa: SIM115
 
     def __enter__(self) -> None:
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
+        if self._file:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        if self._file:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
 
     def close(self) -> None:
-        self._file.close()
+        if self._file:
+            self._file.close()
 
 
 class SqliteStore(SqliteLedger):
@@ -191,7 +196,7 @@ class SqliteStore(SqliteLedger):
         self._db.executescript(SCHEMA)
         self._db.executescript(LEDGER_SCHEMA)
         self._checkpointer = _Checkpointer(path) if path != ":memory:" else None
-        self._writer_queue = _WriterQueue(path) if path != ":memory:" else nullcontext()
+        self._writer_queue = _WriterQueue(path)
         if self._checkpointer:
             # SQLite's own checkpoint stays as a backstop, far above what one batch writes.
             self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
@@ -200,23 +205,28 @@ class SqliteStore(SqliteLedger):
         with self._lock:
             if self._checkpointer:
                 self._checkpointer.close()
-            if isinstance(self._writer_queue, _WriterQueue):
-                self._writer_queue.close()
+            self._writer_queue.close()
             self._db.close()
 
     # --- writes ----------------------------------------------------------------------------
 
     def stored_hashes(self, keys: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
         with self._lock:
-            for start in range(0, len(keys), 5000):
-                chunk = list(keys[start : start + 5000])
-                marks = ",".join("?" * len(chunk))
-                found.update(
-                    self._db.execute(
-                        f"SELECT key, hash FROM events WHERE key IN ({marks})", chunk
-                    ).fetchall()
-                )
+            return self._hashes(keys)
+
+    def _hashes(self, keys: Sequence[str], up_to_seq: int | None = None) -> dict[str, str]:
+        """Stored content hashes by key; with ``up_to_seq`` only of events logged until then."""
+        found: dict[str, str] = {}
+        bound = "" if up_to_seq is None else " AND seq <= ?"
+        for start in range(0, len(keys), 5000):
+            chunk = list(keys[start : start + 5000])
+            marks = ",".join("?" * len(chunk))
+            params = chunk if up_to_seq is None else [*chunk, up_to_seq]
+            found.update(
+                self._db.execute(
+                    f"SELECT key, hash FROM events WHERE key IN ({marks}){bound}", params
+                ).fetchall()
+            )
         return found
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
@@ -260,17 +270,7 @@ class SqliteStore(SqliteLedger):
         )
         if db.total_changes - before == len(events):
             return events
-        stored: dict[str, str] = {}
-        keys = [e.key for e in events]
-        for start in range(0, len(keys), 5000):
-            chunk = keys[start : start + 5000]
-            marks = ",".join("?" * len(chunk))
-            stored.update(
-                db.execute(
-                    f"SELECT key, hash FROM events WHERE key IN ({marks}) AND seq <= ?",
-                    [*chunk, last_seq],
-                ).fetchall()
-            )
+        stored = self._hashes([e.key for e in events], up_to_seq=last_seq)
         conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
         if conflicts:
             raise ConflictError(conflicts)
