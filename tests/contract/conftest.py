@@ -46,14 +46,24 @@ def neo4j_url(uri: str, user: str, password: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path / 'contract.db'}")
-    else:
-        server = request.getfixturevalue("neo4j_server")
-        driver = request.getfixturevalue("neo4j_driver")
-        _wipe(driver)
-        opened = open_store(neo4j_url(server.uri, server.user, server.password))
+def store(request: pytest.FixtureRequest) -> Store:
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path / 'contract.db'}")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_server, neo4j_driver) -> Iterator[Store]:
+    """The Neo4j store on an empty graph (the schema stays)."""
+    _wipe(neo4j_driver)
+    opened = open_store(neo4j_url(neo4j_server.uri, neo4j_server.user, neo4j_server.password))
     try:
         yield opened
     finally:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import neo4j
 import pytest
-from tests.contract.conftest import _wipe, neo4j_url
 
 import contribnet.store.neo4j as store_module
 from contribnet.services.ingest import ingest_events
-from contribnet.store import Store, open_store
+from contribnet.store import Store
 
 TIMED_OUT = "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
 
@@ -26,17 +24,6 @@ def _touch(i: int) -> dict[str, Any]:
         "store": "st-r",
         "stage": "consultation",
     }
-
-
-@pytest.fixture
-def neo4j_store(neo4j_server: Any, neo4j_driver: neo4j.Driver) -> Iterator[Store]:
-    """The Neo4j store on an empty graph."""
-    _wipe(neo4j_driver)
-    store = open_store(neo4j_url(neo4j_server.uri, neo4j_server.user, neo4j_server.password))
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _timed_out() -> neo4j.exceptions.ClientError:

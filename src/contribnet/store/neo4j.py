@@ -42,7 +42,7 @@ from contribnet.store.base import (
     assemble_deal_journey,
     staff_view,
 )
-from contribnet.store.neo4j_ledger import Neo4jLedger
+from contribnet.store.neo4j_ledger import Neo4jLedger, touch_fields
 
 __all__ = ["Neo4jStore", "connect"]
 
@@ -102,8 +102,8 @@ class Neo4jStore(Neo4jLedger):
             except neo4j.exceptions.ClientError as exc:
                 # A batch that outlived the server's transaction timeout was rolled back whole;
                 # appending is idempotent, so it is sent again before the caller hears of it.
-                # Seen rarely on a loaded two-core machine: a batch stalls for a minute or two
-                # (cause not yet found), then the server is quick again.
+                # (The stall that made this necessary, a plan cached on an empty graph that
+                # scanned an index per key, is prevented by the seek hints in cypher/store/.)
                 if attempt == _APPEND_ATTEMPTS or "TransactionTimedOut" not in (exc.code or ""):
                     raise
                 _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
@@ -266,10 +266,8 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
 
 def _touch_payload(properties: dict[str, Any]) -> dict[str, Any]:
     """A touch's canonical JSON, rebuilt from its relationship's properties."""
-    fields = {k: v for k, v in properties.items() if k not in ("hash", "voided") and v is not None}
+    fields = touch_fields(properties)
     fields["at"] = fields["at"].to_native()
-    if "evidence" in fields:
-        fields["evidence"] = json.loads(fields["evidence"])
     return dict(json.loads(canonical_json(Touch.model_validate(fields))))
 
 

@@ -63,7 +63,7 @@ def _live(model: type[_Timed], items: list[dict[str, Any]]) -> tuple[_Timed, ...
     )
 
 
-def _touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
+def touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
     """A touch's event fields, from its relationship's properties."""
     fields = {k: v for k, v in properties.items() if k not in ("hash", "voided") and v is not None}
     if "evidence" in fields:
@@ -182,7 +182,7 @@ class Neo4jLedger:
             touches = tuple(
                 sorted(
                     (
-                        Touch.model_validate(_touch_fields(t))
+                        Touch.model_validate(touch_fields(t))
                         for t in row["touches"]
                         if not t["voided"]
                     ),
