@@ -56,17 +56,3 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="warning",
     )
     return 0
-    # Worker processes build their own app from the environment, so the settings travel there.
-    os.environ["CONTRIBNET_STORE"] = settings.store_url
-    os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)
-    if settings.admin_key:
-        os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key
-    uvicorn.run(
-        "contribnet.cli.serve:served_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
-    )
-    return 0
