@@ -103,3 +103,68 @@ def test_openapi_documents_the_event_body(client: TestClient) -> None:
     body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"]["examples"][0]["events"][0]["type"] == "brand"
     assert client.get("/health").json() == {"status": "ok"}
+
+
+# --- issue 12: money fields accept integers only ----------------------------------------------
+
+DEAL = {"type": "deal", "id": "d-9", "customer": "c-1", "store": "st-1", "staff": "sf-1",
+        "closed_at": "2025-01-06T00:00:00Z", "amount": 25000000, "reward_pool": 300000}
+
+
+@pytest.mark.parametrize("field", ["amount", "reward_pool", "points_pool"])
+@pytest.mark.parametrize("value", ["100", 100.5, 100.0, True, "1e2"])
+def test_money_is_an_integer_of_fen_never_a_string_or_float(
+    client: TestClient, field: str, value: object
+) -> None:
+    response = client.post("/v1/events", json={"events": [dict(DEAL, **{field: value})]})
+    assert response.status_code == 422
+    assert [(e["id"], e["field"]) for e in response.json()["errors"]] == [("d-9", field)]
+    assert client.get("/v1/deals/d-9").status_code == 404
+
+
+def test_integer_money_is_accepted_up_to_the_maximum(client: TestClient) -> None:
+    deal = dict(DEAL, amount=10**15, reward_pool=10**15, points_pool=0)
+    response = client.post("/v1/events", json={"events": [deal]})
+    assert response.status_code == 200, response.text
+    assert client.get("/v1/deals/d-9").json()["reward_pool"] == 10**15
+    too_big = dict(DEAL, id="d-10", reward_pool=10**15 + 1)
+    assert client.post("/v1/events", json={"events": [too_big]}).status_code == 422
+
+
+def test_ndjson_files_with_integer_money_still_load_and_strings_do_not(tmp_path: Path) -> None:
+    import json
+
+    from contribnet.domain.errors import InvalidEvents
+    from contribnet.services.ingest import ingest_file
+
+    store = open_store("sqlite://:memory:")
+    try:
+        good = tmp_path / "good.jsonl"
+        good.write_text(json.dumps(DEAL) + "\n")
+        assert ingest_file(store, good).accepted == 1
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps(dict(DEAL, id="d-11", reward_pool="300000")) + "\n")
+        with pytest.raises(InvalidEvents) as raised:
+            ingest_file(store, bad)
+        assert [(e.line, e.field) for e in raised.value.errors] == [(1, "reward_pool")]
+    finally:
+        store.close()
+
+
+def test_a_policy_with_absurd_weights_is_422_when_stored(client: TestClient) -> None:
+    toml = "effective_from = 2025-03-01\n[stage_weights]\ntest_drive = 1e308\n"
+    response = client.post(
+        "/v1/policies", content=toml, headers={"Content-Type": "application/toml"}
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["policy.stage_weights.test_drive"]
+    strings = {"effective_from": "2025-03-01", "stage_weights": {"test_drive": "25"}}
+    response = client.post("/v1/policies", json=strings)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["policy.stage_weights.test_drive"]
+    not_utf8 = b"effective_from = 2025-03-01\ndescription = '\xff'\n"
+    response = client.post(
+        "/v1/policies", content=not_utf8, headers={"Content-Type": "application/toml"}
+    )
+    assert response.status_code == 422 and "UTF-8" in response.json()["detail"]
+    assert [p["id"] for p in client.get("/v1/policies").json()] == ["default@1"]  # bootstrap

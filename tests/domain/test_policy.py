@@ -9,6 +9,7 @@ import pytest
 
 from contribnet.domain.errors import ContribnetError
 from contribnet.domain.policy import (
+    MAX_WEIGHT,
     MODEL_NAMES,
     InvalidPolicy,
     Policy,
@@ -121,3 +122,148 @@ def test_unlisted_stages_weigh_zero_and_every_model_name_is_valid() -> None:
 def test_every_policy_in_the_folder_loads() -> None:
     for path in sorted(POLICIES_DIR.glob("*.toml")):
         assert load_policy(path).name
+
+
+# --- issue 12: every unreadable or invalid policy is a clear error, found when stored ----------
+
+
+def test_outcome_stages_and_analysis_models_for_pay_defaults(tmp_path: Path) -> None:
+    policy = Policy()
+    assert policy.outcome_stages == ("quote", "order", "delivery")
+    assert policy.analysis_models_for_pay is False
+    loaded = load_policy(
+        _write(tmp_path, 'outcome_stages = ["order"]\nanalysis_models_for_pay = true\n')
+    )
+    assert loaded.outcome_stages == ("order",)
+    assert loaded.analysis_models_for_pay is True
+
+
+def test_a_policy_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('description = "Politique révisée"\n'.encode("latin-1"))
+    with pytest.raises(InvalidPolicy) as info:
+        load_policy(path)
+    assert str(path) in str(info.value) and "UTF-8" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[stage_weights]\ntest_drive = 1e308\n", "stage_weights.test_drive"),
+        ("[stage_weights]\ntest_drive = 1000001\n", "stage_weights.test_drive"),
+        ("[stage_weights]\ntest_drive = inf\n", "stage_weights.test_drive"),
+        ("[stage_weights]\ntest_drive = nan\n", "stage_weights.test_drive"),
+        ("[region_stage_weights.East]\nlead = 1e300\n", "region_stage_weights.East.lead"),
+        ("[position_based]\nfirst = 1e308\n", "position_based.first"),
+        ("[role_shares]\ncloser = 1e308\n", "role_shares.closer"),
+        ("conversion_smoothing = 1e308\n", "conversion_smoothing"),
+        ("lookback_days = 1e9\n", "lookback_days"),  # beyond the calendar: a date overflow
+        ("dedup_minutes = 1e300\n", "dedup_minutes"),
+        ("half_life_days = 1e300\n", "half_life_days"),
+        ("owner_points = 10000000000000000\n", "owner_points"),
+    ],
+)
+def test_absurd_numbers_are_refused_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(InvalidPolicy) as info:
+        load_policy(_write(tmp_path, text))
+    assert f"{key}:" in str(info.value)
+
+
+def test_the_largest_weights_allowed_still_split_every_model_exactly() -> None:
+    from contribnet.credit import build_context, compute_split
+    from contribnet.demo.scenarios import SCENARIOS, deal_journey
+
+    # Only ratios matter: the default weights scaled up to the bound split as the defaults do.
+    base = Policy()
+    scale = MAX_WEIGHT / max(base.stage_weights.values())
+    huge = Policy(stage_weights={k: w * scale for k, w in base.stage_weights.items()})
+    grab = next(s for s in SCENARIOS if s.key == "order_grabbing")
+    journey = deal_journey(grab.events, grab.checks[0].deal)
+    paths = [(("lead", "test_drive", "order"), True), (("lead",), False)]
+    for model in MODEL_NAMES:
+        expected = compute_split(journey, base, model, build_context(paths, base))
+        split = compute_split(journey, huge, model, build_context(paths, huge))
+        assert sum(a.amount for a in split.allocations) == split.pool, model
+        got = {a.id: a.amount for a in split.allocations}
+        for a in expected.allocations:
+            assert abs(got[a.id] - a.amount) <= 1, model
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('half_life_days = "7"\n', "half_life_days"),
+        ('[stage_weights]\nlead = "10"\n', "stage_weights.lead"),
+        ('floor = "0.1"\n', "floor"),
+        ('markov_order = "2"\n', "markov_order"),
+        ("markov_order = 2.0\n", "markov_order"),
+        ("owner_points = 10.5\n", "owner_points"),
+        ('analysis_models_for_pay = "yes"\n', "analysis_models_for_pay"),
+        ("saturation = true\n", "saturation"),
+    ],
+)
+def test_numbers_are_never_read_from_strings(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(InvalidPolicy) as info:
+        load_policy(_write(tmp_path, text))
+    assert f"{key}:" in str(info.value)
+
+
+def test_toml_integers_still_work_for_float_keys(tmp_path: Path) -> None:
+    policy = load_policy(
+        _write(tmp_path, "half_life_days = 3\ncap = 1\n[stage_weights]\nlead = 12\n")
+    )
+    assert policy.half_life_days == 3.0 and isinstance(policy.half_life_days, float)
+    assert policy.stage_weights["lead"] == 12.0 and policy.cap == 1.0
+
+
+def test_toml_syntax_errors_name_the_line(tmp_path: Path) -> None:
+    with pytest.raises(InvalidPolicy, match="line 2"):
+        load_policy(_write(tmp_path, 'name = "x"\nmodel = \n'))
+
+
+def test_stored_policies_are_checked_when_parsed() -> None:
+    from contribnet.domain.settlement import InvalidRequest
+    from contribnet.services.policies import parse_policy
+
+    for data, field in (
+        (
+            {"effective_from": "2025-04-01", "stage_weights": {"test_drive": 1e308}},
+            "policy.stage_weights.test_drive",
+        ),
+        ({"effective_from": "2025-04-01", "half_life_days": "7"}, "policy.half_life_days"),
+        (
+            "effective_from = 2025-04-01\n[stage_weights]\nlead = 1e308\n",
+            "policy.stage_weights.lead",
+        ),
+    ):
+        with pytest.raises(InvalidRequest) as info:
+            parse_policy(data)
+        assert [f for f, _ in info.value.problems] == [field]
+    policy, _ = parse_policy({"effective_from": "2025-04-01", "stage_weights": {"lead": 3}})
+    assert policy.stage_weights == {"lead": 3.0}
+
+
+def test_cli_refuses_a_policy_that_is_not_utf8(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from contribnet.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b'effective_from = 2025-03-01\ndescription = "\xff\xfe"\n')
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    assert main(["policies", "add", str(bad), "--store", url]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "UTF-8" in err and "Traceback" not in err
+    events = tmp_path / "events.jsonl"
+    events.write_text("")
+    assert main(["credit", "--events", str(events), "--deal", "d-1", "--policy", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "UTF-8" in err
+
+
+def test_cli_refuses_absurd_weights_naming_the_key(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from contribnet.cli import main
+
+    bad = tmp_path / "huge.toml"
+    bad.write_text("effective_from = 2025-03-01\n[stage_weights]\ntest_drive = 1e308\n")
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    assert main(["policies", "add", str(bad), "--store", url]) == 2
+    assert "policy.stage_weights.test_drive" in capsys.readouterr().err

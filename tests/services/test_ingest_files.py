@@ -88,3 +88,18 @@ def test_json_document_and_csv(store, tmp_path: Path) -> None:
     with pytest.raises(InvalidEvents) as raised:
         ingest_file(store, bad)
     assert [(e.line, e.field) for e in raised.value.errors] == [(3, "at")]
+
+
+def test_csv_deals_carry_whole_fen_and_refuse_anything_else(store, tmp_path: Path) -> None:
+    header = "type,id,customer,store,staff,closed_at,amount,reward_pool\n"
+    good = tmp_path / "deals.csv"
+    good.write_text(header + "deal,d-1,c-1,st-1,sf-1,2025-01-01T00:00:00Z,30000000,500000\n")
+    assert ingest_file(store, good).accepted == 1
+    bad = tmp_path / "bad-deals.csv"
+    bad.write_text(header + "deal,d-2,c-1,st-1,sf-1,2025-01-01T00:00:00Z,300.5,1e2\n")
+    with pytest.raises(InvalidEvents) as raised:
+        ingest_file(store, bad)
+    assert sorted((e.line, e.field) for e in raised.value.errors) == [
+        (2, "amount"),
+        (2, "reward_pool"),
+    ]

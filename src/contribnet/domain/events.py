@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     TypeAdapter,
     ValidationInfo,
     field_validator,
@@ -29,6 +30,7 @@ from pydantic import (
 __all__ = [
     "DEFAULT_STAGES",
     "MAX_BATCH",
+    "MONEY_FIELDS",
     "Brand",
     "Customer",
     "Deal",
@@ -78,7 +80,11 @@ def _utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s@]+$")]
-Fen = Annotated[int, Field(ge=0, le=10**15)]
+# Strict: money is an integer of fen. "100" or 100.0 (or true) is a mistake upstream, likely a
+# unit or a type error, and a mistake about money must be refused, not coerced.
+Fen = Annotated[int, Strict(), Field(ge=0, le=10**15)]
+#: The money fields (``Fen``) of the events, which a text format (CSV) must turn into integers.
+MONEY_FIELDS: frozenset[str] = frozenset({"amount", "reward_pool", "points_pool"})
 
 
 class _Event(BaseModel):

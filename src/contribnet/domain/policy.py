@@ -21,6 +21,7 @@ from contribnet.domain.errors import ContribnetError
 __all__ = [
     "DEFAULT_STAGE_WEIGHTS",
     "MODEL_NAMES",
+    "MAX_WEIGHT",
     "InvalidPolicy",
     "Policy",
     "PositionWeights",
@@ -61,8 +62,17 @@ DEFAULT_STAGE_WEIGHTS: dict[str, float] = {
     "follow_up": 0.0,
 }
 
-Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+#: The largest weight a policy may give. Weights are relative, so a bound loses nothing, and it
+#: keeps every model's sums of products of weights finite (shapley would otherwise overflow and
+#: stage_weighted fall back to an equal split when weights near 1e308 sum to infinity).
+MAX_WEIGHT = 1e6
+#: The longest span, in days, a policy's windows may cover; beyond it dates leave the calendar.
+MAX_DAYS = 36_525.0
+
+# strict: a number written as a string ("10") is a mistake, not a value to coerce; an integer
+# for a float field is still a number (TOML's ``10`` for ``10.0``). Booleans are not numbers.
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False, strict=True)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 
 
 class _Table(BaseModel):
@@ -101,7 +111,13 @@ class Policy(BaseModel):
 
     Stage weights are relative numbers. A stage weighted 0, or not listed, does not count under
     any model (its touches are not *qualifying*). ``region_stage_weights`` overrides single stage
-    weights for the deals of one region (the region of the deal's store).
+    weights for the deals of one region (the region of the deal's store). Every weight lies in
+    ``[0, MAX_WEIGHT]``, and numbers are never read from strings.
+
+    ``outcome_stages`` are the stages that only happen once the customer has decided (quote,
+    order, delivery): the learned models (markov, shapley_conversion) do not learn them, and
+    their part of the pool is paid by the stage weights. ``analysis_models_for_pay`` lets a
+    settlement use a model marked "analysis only" (one that fails a fairness scenario).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -113,20 +129,24 @@ class Policy(BaseModel):
     model: str = "stage_weighted"
     stage_weights: dict[str, Weight] = Field(default_factory=lambda: dict(DEFAULT_STAGE_WEIGHTS))
     region_stage_weights: dict[str, dict[str, Weight]] = Field(default_factory=dict)
-    half_life_days: float = Field(default=7.0, gt=0, allow_inf_nan=False)
-    lookback_days: float = Field(default=180.0, ge=0, allow_inf_nan=False)
-    dedup_minutes: float = Field(default=30.0, ge=0, allow_inf_nan=False)
-    saturation: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)
+    half_life_days: float = Field(default=7.0, gt=0, le=MAX_DAYS, allow_inf_nan=False, strict=True)
+    lookback_days: float = Field(default=180.0, ge=0, le=MAX_DAYS, allow_inf_nan=False, strict=True)
+    dedup_minutes: float = Field(
+        default=30.0, ge=0, le=MAX_DAYS * 1440, allow_inf_nan=False, strict=True
+    )
+    saturation: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False, strict=True)
     floor: Fraction = 0.0
-    cap: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
+    cap: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False, strict=True)
     position_based: PositionWeights = PositionWeights()
     w_shaped: WShapeWeights = WShapeWeights()
     role_shares: RoleShares = RoleShares()
     role_fallback: str = "pro_rata"
-    markov_order: int = Field(default=1, ge=1, le=4)
-    conversion_smoothing: float = Field(default=1.0, ge=0, allow_inf_nan=False)
+    markov_order: int = Field(default=1, ge=1, le=4, strict=True)
+    conversion_smoothing: Weight = 1.0
     owner_referrals: Literal["points", "cash", "ignore"] = "points"
-    owner_points: int = Field(default=1000, ge=0)
+    owner_points: int = Field(default=1000, ge=0, le=10**15, strict=True)
+    outcome_stages: tuple[str, ...] = ("quote", "order", "delivery")
+    analysis_models_for_pay: bool = Field(default=False, strict=True)
 
     @field_validator("model")
     @classmethod
@@ -207,6 +227,8 @@ def load_policy(path: str | Path) -> Policy:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidPolicy(str(path), [f"cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidPolicy(str(path), [f"not UTF-8 text (byte {exc.start})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidPolicy(str(path), [f"not TOML: {exc}"]) from None
     try:

@@ -25,6 +25,7 @@ from contribnet.domain.errors import ConflictError, FieldError, InvalidEvents
 from contribnet.domain.events import (
     DEFAULT_STAGES,
     MAX_BATCH,
+    MONEY_FIELDS,
     Event,
     Touch,
     canonical_json,
@@ -265,6 +266,10 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
                         event[name] = [v.strip() for v in value.split(";") if v.strip()]
                     elif name in _JSON_FIELDS:
                         event[name] = json.loads(value)
+                    elif name in MONEY_FIELDS and value.isascii() and value.isdigit():
+                        # CSV has no numbers, only text: whole fen become integers; anything
+                        # else stays text, which the event model refuses naming the field
+                        event[name] = int(value)
                     else:
                         event[name] = value
             except ValueError as exc:

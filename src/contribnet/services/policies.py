@@ -25,10 +25,13 @@ import tomllib
 import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from contribnet.credit.context import CreditError
+from contribnet.credit.registry import payable
 from contribnet.domain.errors import NotFound
 from contribnet.domain.policy import Policy, default_policy
 from contribnet.domain.settlement import InvalidRequest, PolicyRecord, business_date
@@ -45,6 +48,7 @@ __all__ = [
     "policy_hash",
     "policy_in_force",
     "policy_record",
+    "read_policy_file",
     "recorded_policies",
     "resolve_policy",
 ]
@@ -141,7 +145,7 @@ def parse_policy(
             )
         name = str(data.setdefault("name", "default"))
         if "version" not in data:
-            numbers = [int(r.version) for r in recorded if r.name == name and r.version.isdigit()]
+            numbers = [int(r.version) for r in recorded if r.name == name and r.version.isdecimal()]
             data["version"] = str(max(numbers, default=0) + 1)
         elif isinstance(data["version"], int):
             data["version"] = str(data["version"])
@@ -152,6 +156,26 @@ def parse_policy(
     if for_storage and "@" in policy.name:
         raise InvalidRequest.one(f"{field}.name", "must not contain '@'")
     return policy, source
+
+
+def read_policy_file(path: str | Path, field: str = "file") -> str:
+    """The text of a policy file; :class:`InvalidRequest` naming ``field`` and the file if it
+    cannot be read or is not UTF-8 (TOML is UTF-8 by definition).
+
+    >>> read_policy_file("/no/such/policy.toml")
+    Traceback (most recent call last):
+    ...
+    contribnet.domain.settlement.InvalidRequest: file: cannot read /no/such/policy.toml: ...
+    """
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest.one(
+            field, f"{path} is not UTF-8 text (byte {exc.start}); a policy is UTF-8 TOML"
+        ) from None
+    except OSError as exc:
+        raise InvalidRequest.one(field, f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def ensure_default_policy(store: Store) -> PolicyRecord | None:
@@ -176,6 +200,10 @@ def add_policy(
     with other values raises :class:`~contribnet.domain.settlement.RecordConflict`."""
     recorded = store.policies()
     policy, source = parse_policy(data, recorded=recorded)
+    try:
+        payable(policy.model, policy)  # an "analysis only" model, unless the policy allows it
+    except CreditError as exc:
+        raise InvalidRequest.one("policy.model", str(exc)) from None
     numbered = isinstance(data, dict) and "version" in data
     if isinstance(data, str):
         numbered = "version" in tomllib.loads(data)
