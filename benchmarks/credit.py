@@ -16,9 +16,9 @@ for the peers) is not timed. What is compared:
 * rule models -- ``rules_many`` (first, last, linear, time decay, position; exact fen allocation
   per deal) against ``ChannelAttribution.heuristic_models`` (first, last, linear in one call) on the
   same deals' stage paths;
-* Markov -- exact removal effects from the paths as the store yields them (tuples; encoding
-  included) against ``ChannelAttribution.markov_model`` (simulation), and the largest difference
-  of the attributed shares;
+* Markov -- exact removal effects from paths of stage tuples, as ``credit.learned.training_paths``
+  yields them (encoding included), against ``ChannelAttribution.markov_model`` (simulation), and
+  the largest difference of the attributed shares;
 * Shapley -- a 100-contributor, 11-stage deal through ``compute_split``; many 8-contributor deals
   with ``shapley_many``; and ``marketing-attribution-models``' Shapley (which enumerates every
   coalition of a journey's channels) against ours on the same conversion-rate game.
@@ -182,7 +182,7 @@ def child_markov(size: int) -> dict[str, Any]:
     from contribnet.credit.markov import encode_paths, markov_chain, removal_effects
 
     paths, converted = markov_paths(size)
-    pairs = list(zip(paths, converted, strict=True))  # what Store.stage_paths() yields
+    pairs = list(zip(paths, converted, strict=True))  # as credit.learned.training_paths yields
 
     def order(k: int) -> dict[str, float]:
         return removal_effects(markov_chain(encode_paths(pairs), k))
@@ -515,7 +515,7 @@ def report(args: argparse.Namespace) -> tuple[list[str], list[list[object]], str
     notes = (
         "Each figure is the best of 1-5 repeats, measured in its own process (peak RSS is that "
         "process's) on data regenerated from one seed; building inputs is not timed (ours: "
-        "arrays, or the list of stage-path tuples the store yields; peers: data frames of path "
+        "arrays, or the list of training-path tuples; peers: data frames of path "
         "strings, which they parse inside the timed call). Peers: `channelattribution` "
         "2.2.5 (C++), `marketing-attribution-models` (polars + Python). The peer's Markov "
         "simulation stops each simulated path at the longest observed path (12 stages) by "

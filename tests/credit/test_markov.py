@@ -94,8 +94,11 @@ def test_cycles_are_solved_exactly() -> None:
         assert effects[stage] == pytest.approx(reference[stage], abs=1e-9)
 
 
+@pytest.mark.parametrize("walk", [4, 0], ids=["walk", "sparse_lu"])
 @pytest.mark.parametrize("order", [1, 2, 4])
-def test_iterative_solver_agrees_with_lu(order: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sparse_solver_agrees_with_dense(
+    order: int, walk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(order)
     stages = ["lead", "reception", "consultation", "test_drive", "quote", "order"]
     paths = []
@@ -105,9 +108,39 @@ def test_iterative_solver_agrees_with_lu(order: int, monkeypatch: pytest.MonkeyP
     chain = markov_chain(encode_paths(paths), order)
     dense = removal_effects(chain)
     monkeypatch.setattr(markov_module, "DENSE_LIMIT", 0)
-    iterative = removal_effects(chain)
+    monkeypatch.setattr(markov_module, "WALK_STEPS_PER_STATE", walk)
+    sparse = removal_effects(chain)
     for stage in dense:
-        assert iterative[stage] == pytest.approx(dense[stage], abs=1e-10)
+        assert sparse[stage] == pytest.approx(dense[stage], abs=1e-12)
+
+
+def _loop_paths(stages: int, laps: int) -> list[tuple[tuple[str, ...], bool]]:
+    """One journey that goes round ``stages`` stages ``laps`` times and converts, one that stops
+    at the first stage, one that converts through stage ``b`` alone.
+
+    From the first stage the loop converts with probability ``x = (1/laps) p / (1 - p (laps -
+    1)/laps)``, ``p = laps / (laps + 1)`` the chance of going on rather than stopping: exactly
+    1/2. So P(conversion) = 1/3 + 1/3 through ``b``, and every removal effect is exactly 1/2.
+    """
+    loop = tuple(f"s{i:03d}" for i in range(stages)) * laps
+    return [(loop, True), (("s000",), False), (("b",), True)]
+
+
+def test_a_20000_touch_loop_is_solved_exactly() -> None:
+    # 101 states (more than the dense limit) and a loop left with probability 1/200 per lap: the
+    # fixed-point iteration stopped at its cap 1.1e-5 off; the direct solve is exact to rounding
+    chain = markov_chain(encode_paths(_loop_paths(100, 200)), 1)
+    assert chain.size > markov_module.DENSE_LIMIT
+    effects = removal_effects(chain)
+    assert len(effects) == 101
+    for stage, effect in effects.items():
+        assert effect == pytest.approx(0.5, abs=1e-12), stage
+
+
+def test_a_long_loop_at_a_higher_order_is_solved_exactly() -> None:
+    effects = removal_effects(markov_chain(encode_paths(_loop_paths(70, 300)), 3))
+    for effect in effects.values():
+        assert effect == pytest.approx(0.5, abs=1e-12)
 
 
 @FAST

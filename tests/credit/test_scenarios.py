@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from contribnet.credit import Split, build_context, compute_split, store_totals
+from contribnet.credit.learned import training_paths
 from contribnet.demo.scenarios import SCENARIOS, DealCheck, Scenario, all_events, deal_journey
 from contribnet.domain.events import event_adapter
 from contribnet.domain.policy import MODEL_NAMES, default_policy
+from contribnet.services.ingest import ingest_events
+from contribnet.store import open_store
 
 CASES = [(s, c) for s in SCENARIOS for c in s.checks]
 
@@ -19,14 +22,13 @@ def _split(s: Scenario, check: DealCheck, model: str | None = None) -> Split:
 
 
 def _paths(s: Scenario) -> list[tuple[tuple[str, ...], bool]]:
-    touches = sorted(
-        (e for e in s.events if e["type"] == "touch"), key=lambda e: (e["customer"], e["at"])
-    )
-    buyers = {e["customer"] for e in s.events if e["type"] == "deal"}
-    paths: dict[str, list[str]] = {}
-    for t in touches:
-        paths.setdefault(t["customer"], []).append(t["stage"])
-    return [(tuple(p), c in buyers) for c, p in paths.items()]
+    """The learned models' training paths of the scenario's network, read as the services do."""
+    store = open_store("sqlite://:memory:")
+    try:
+        ingest_events(store, [dict(e) for e in s.events])
+        return list(training_paths(store.contribution_paths(), default_policy()))
+    finally:
+        store.close()
 
 
 def test_scenario_events_are_valid_and_merge_into_one_network() -> None:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contribnet.credit.shapley import (
+    MIN_GAIN,
     additive_shapley,
     conversion_values,
     monotone_closure,
@@ -17,6 +18,7 @@ from contribnet.credit.shapley import (
     shapley_many,
     shapley_sampled,
     shapley_union_game,
+    stage_model,
 )
 
 FAST = settings(max_examples=40, deadline=None)
@@ -174,3 +176,88 @@ def test_a_hundred_contributors_over_eleven_stages_is_fast() -> None:
     union = int(np.bitwise_or.reduce(masks))
     assert phi.sum() == pytest.approx(values[union] - values[0])
     assert elapsed < 0.5  # the benchmark holds it to 50 ms; generous here for busy machines
+
+
+# --- the conversion game's smoothed estimate (issue 12, finding 3) ---------------------------
+
+
+def _stage_rates(journeys: list[tuple[int, bool]], n_stages: int) -> np.ndarray:
+    rates = np.zeros(n_stages)
+    for s in range(n_stages):
+        with_s = [c for m, c in journeys if m >> s & 1]
+        rates[s] = sum(with_s) / len(with_s) if with_s else 0.0
+    return rates
+
+
+@FAST
+@given(
+    journeys=st.lists(st.tuples(st.integers(0, 2**4 - 1), st.booleans()), min_size=1, max_size=80),
+    smoothing=st.sampled_from([0.0, 1.0, 5.0]),
+)
+def test_every_stage_seen_converting_adds_to_every_set(
+    journeys: list[tuple[int, bool]], smoothing: float
+) -> None:
+    masks, converted = [m for m, _ in journeys], [c for _, c in journeys]
+    values = conversion_values(masks, converted, 4, smoothing=smoothing)
+    model = stage_model(masks, converted, 4)
+    q = _stage_rates(journeys, 4)
+    assert values[0] == 0.0 and np.all(values >= 0.0)
+    for m in range(16):
+        for s in range(4):
+            if m >> s & 1:
+                continue
+            gain = values[m | 1 << s] - values[m]
+            assert gain >= -1e-12  # monotone
+            if q[s] > 0 and model[m] < 1.0:
+                # at least MIN_GAIN of the per-stage model's gain, and so more than 0
+                assert gain >= MIN_GAIN * q[s] * (1.0 - model[m]) - 1e-12
+                assert gain > 0.0
+
+
+def test_a_stage_set_never_observed_gets_the_per_stage_estimate() -> None:
+    # stages: 0 lead, 1 test drive, 2 referral. {test drive, referral} and {referral} never seen
+    masks = [1, 1, 1, 1, 2, 2, 3, 3, 5, 5]
+    converted = [0, 0, 0, 1, 0, 1, 1, 1, 0, 1]
+    values = conversion_values(masks, converted, 3, smoothing=1.0)
+    q = {"lead": 4 / 8, "test_drive": 3 / 4, "referral": 1 / 2}
+    assert values[0b100] == pytest.approx(q["referral"])  # was 0: no evidence
+    assert values[0b110] == pytest.approx(1 - (1 - q["test_drive"]) * (1 - q["referral"]))
+    # an observed set: its rate, smoothed toward the model with one pseudo-journey
+    assert values[0b011] == pytest.approx((2 + 1 - 0.5 * 0.25) / (2 + 1))
+    assert values[0b111] > values[0b011]  # the referral adds to lead + test drive
+
+
+def test_the_old_game_is_the_one_without_the_least_gain() -> None:
+    # kappa = 0: the plain monotone closure of the smoothed rates (unobserved sets: the model)
+    rng = np.random.default_rng(3)
+    masks = rng.integers(0, 2**5, size=300)
+    converted = rng.random(300) < 0.3
+    plain = conversion_values(masks, converted, 5, smoothing=1.0, kappa=0.0)
+    np.testing.assert_array_equal(monotone_closure(plain), plain)
+    assert np.all(conversion_values(masks, converted, 5, smoothing=1.0) >= plain - 1e-12)
+
+
+def test_a_handing_advisor_is_not_a_null_player_when_the_handover_adds_no_conversion() -> None:
+    from contribnet.credit.shapley import shapley_conversion
+    from contribnet.credit.touches import example_touch as t
+    from contribnet.domain.policy import Policy
+
+    # bits: 0 handover, 1 lead, 2 reception, 3 test drive. Handed-over customers convert less
+    # often than the others, and never without a test drive: by the observed rates alone the
+    # handover adds nothing, and the handing advisor's lead and handover are worth 0
+    stages = ["handover", "lead", "reception", "test_drive"]
+    journeys = [(0b1111, True)] * 5 + [(0b1111, False)] * 5 + [(0b1100, True)] * 6
+    journeys += [(0b1100, False)] * 4 + [(0b0011, False)] * 20 + [(0b0010, False)] * 10
+    masks, converted = [m for m, _ in journeys], [c for _, c in journeys]
+    # the old game: observed rates, 0 for a set never observed, made monotone
+    n = np.bincount(masks, minlength=16)
+    c = np.bincount(masks, weights=converted, minlength=16)
+    old_values = monotone_closure(np.divide(c, n, out=np.zeros(16), where=n > 0))
+    values = conversion_values(masks, converted, 4, smoothing=0.0)
+    deal = [t("he", "lead", 40), t("he", "handover", 30), t("gao", "reception", 10),
+            t("gao", "test_drive", 9), t("gao", "order", 0)]  # fmt: skip
+    old = shapley_conversion(deal, Policy(), stages, old_values).by_contributor()
+    new = shapley_conversion(deal, Policy(), stages, values).by_contributor()
+    he = deal[0].contributor
+    assert old[he] == pytest.approx(0.0, abs=1e-12)
+    assert new[he] > 0.01

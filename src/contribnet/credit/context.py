@@ -54,9 +54,11 @@ def build_context(
 ) -> CreditContext:
     """Estimate the data-driven models' tables from ``(stage_path, converted)`` pairs.
 
-    ``paths`` is what ``Store.stage_paths()`` yields: per customer, the stages of their touches
-    in time order, and whether they have a deal. One pass reads them; the conversion game
-    (smoothing ``policy.conversion_smoothing``) and the Markov chain (order
+    ``paths`` are the training paths of :func:`~contribnet.credit.learned.training_paths` (from
+    ``Store.contribution_paths()``: the contribution items the split credits, each journey cut at
+    its deal's close, outcome stages left out), or any ``(stage_path, converted)`` pairs, or
+    them encoded (:func:`~contribnet.credit.markov.encode_paths`). One pass reads them; the
+    conversion game (smoothing ``policy.conversion_smoothing``) and the Markov chain (order
     ``policy.markov_order``) are then computed with numpy. With more than
     :data:`MAX_CONVERSION_STAGES` distinct stages the conversion game is not built
     (``shapley_conversion`` then raises :class:`CreditError`).
@@ -69,6 +71,8 @@ def build_context(
     (('lead', 'test_drive'), 3, 2)
     >>> {s: round(e, 3) for s, e in ctx.removal_effects.items()}
     {'lead': 0.5, 'test_drive': 1.0}
+
+    From a store: ``build_context(training_paths(store.contribution_paths(), policy), policy)``.
     """
     encoded = paths if isinstance(paths, EncodedPaths) else encode_paths(paths)
     stages = encoded.stages

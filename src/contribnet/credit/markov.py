@@ -6,13 +6,18 @@ transitions of all paths gives a Markov chain whose states are the last ``k`` st
 *order*, 1 to 4). The probability ``P`` of being absorbed in conversion from ``start`` is solved
 exactly from the linear system of the absorbing chain, ``(I - Q) x = r``. The *removal effect* of
 stage ``s`` is ``RE(s) = 1 - P_{-s} / P``, where ``P_{-s}`` is the same probability when every
-transition into ``s`` is sent to *null* instead [1]_. The removal effects, normalised, are the
-stage weights of :func:`~contribnet.credit.rules.stage_weighted`.
+transition into ``s`` is sent to *null* instead [1]_. In :func:`markov` they scale the policy's
+weights of the learned stages.
 
-Unlike simulation-based implementations the result is deterministic: the system is solved by
-LU decomposition up to 64 states (order 1 over the default stages), and beyond that by
-fixed-point iteration ``x <- r + Q x`` until no probability changes by more than 1e-15 of the
-largest -- machine precision.
+The paths are the training paths of :mod:`contribnet.credit.learned`: the contribution items the
+split credits, each journey cut at its deal's close, without the outcome stages (quote, order,
+delivery), which occur on converted journeys only and would otherwise take removal effects near 1.
+
+Unlike simulation-based implementations the result is deterministic and exact: the system is
+solved by dense LU decomposition up to 64 states (order 1 over the default stages); beyond, the
+walk from start is followed until the probability still in play proves the answer to machine
+precision, or, when loops make that slow, by sparse LU decomposition (``scipy.sparse.linalg``):
+exact to rounding whatever the number of states and however long the loops of the journeys.
 
 References
 ----------
@@ -24,6 +29,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, count
@@ -32,6 +38,7 @@ from operator import itemgetter
 import numpy as np
 import numpy.typing as npt
 
+from contribnet.credit.learned import OWNER_REFERRAL, outcome_split
 from contribnet.credit.rules import stage_weighted
 from contribnet.credit.touches import Attribution, CreditTouch
 from contribnet.domain.policy import Policy
@@ -42,7 +49,6 @@ __all__ = [
     "encode_paths",
     "markov",
     "markov_chain",
-    "markov_stage_weights",
     "removal_effects",
 ]
 
@@ -52,6 +58,10 @@ FloatArray = npt.NDArray[np.float64]
 #: Up to this many transient states the chain is solved by LU decomposition (larger dense
 #: solves gain little, and multi-threaded BLAS can make them slow on small machines).
 DENSE_LIMIT = 64
+
+#: Beyond :data:`DENSE_LIMIT` states the walk from start is followed for at most this many steps
+#: per state before the chain is solved by sparse LU instead (see ``_absorption``).
+WALK_STEPS_PER_STATE = 4
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,8 @@ class EncodedPaths:
 
 
 def encode_paths(paths: Iterable[tuple[Sequence[str], bool]]) -> EncodedPaths:
-    """Encode ``(stage_path, converted)`` pairs (as ``Store.stage_paths()`` yields) into arrays.
+    """Encode ``(stage_path, converted)`` pairs into arrays (the training paths of
+    :func:`~contribnet.credit.learned.training_paths`, or any).
 
     >>> e = encode_paths([(("lead", "test_drive"), True), (("lead",), False)])
     >>> e.stages, e.codes.tolist(), e.offsets.tolist(), e.converted.tolist()
@@ -213,21 +224,52 @@ def markov_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
 
 
 def _absorption(chain: MarkovChain, keep: npt.NDArray[np.bool_]) -> float:
-    """P(conversion from start) using only the transitions with ``keep`` true."""
+    """P(conversion from start) using only the transitions with ``keep`` true.
+
+    The absorption probabilities ``x`` solve ``(I - Q) x = r`` [2]_: ``Q`` the kept transient
+    transitions, ``r`` each state's probability of converting next. Up to :data:`DENSE_LIMIT`
+    states the system is solved by dense LU. Beyond, the walk is followed from start: after
+    ``k`` steps it has converted with probability ``P_k`` and is still transient with
+    probability ``m_k``, so ``P_k <= P <= P_k + m_k`` -- a proof of the error, not a guess. The
+    walk stops once ``m_k <= 2**-52 P_k`` (or ``m_k`` is below 1e-300); if that takes more than
+    :data:`WALK_STEPS_PER_STATE` steps a state (long loops), the system is solved by sparse LU
+    (SuperLU) instead. Either way the answer is exact to rounding, for any number of states.
+    ``I - Q`` is never singular here: every state lies on an observed path that ends absorbed,
+    so from every state some kept transition leads out of the transient states, or was dropped
+    (its probability goes to null).
+    """
     n = chain.size
     src, dst, prob = chain.src[keep], chain.dst[keep], chain.prob[keep]
     r = chain.to_conversion
     if n <= DENSE_LIMIT:
         a = np.eye(n)
         np.subtract.at(a, (src, dst), prob)
-        return float(np.linalg.solve(a, r)[0])
-    x = r.copy()
-    for _ in range(100_000):
-        new = r + np.bincount(src, weights=prob * x[dst], minlength=n)
-        if np.max(np.abs(new - x)) <= 1e-15 * max(float(np.max(np.abs(new))), 1e-300):
-            return float(new[0])
-        x = new
-    return float(x[0])
+        return _checked(float(np.linalg.solve(a, r)[0]), n)
+    # imported here: scipy.sparse takes a while to import, and order-1 chains over the default
+    # stages never need it
+    from scipy.sparse import csc_matrix, csr_matrix, identity  # type: ignore[import-untyped]
+
+    step = csr_matrix((prob, (dst, src)), shape=(n, n))  # mass after a step = step @ mass
+    mass = np.zeros(n)
+    mass[0] = 1.0
+    converted = 0.0
+    for _ in range(WALK_STEPS_PER_STATE * (n + 16)):
+        converted += float(mass @ r)
+        mass = step @ mass
+        left = float(mass.sum())
+        if left <= 2.0**-52 * converted or left <= 1e-300:
+            return _checked(converted, n)
+    from scipy.sparse.linalg import splu  # type: ignore[import-untyped]
+
+    # repeated (src, dst) pairs are summed by the conversion, as np.subtract.at does above
+    a = (identity(n, format="csc") - csc_matrix((prob, (src, dst)), shape=(n, n))).tocsc()
+    return _checked(float(splu(a).solve(r)[0]), n)
+
+
+def _checked(p: float, n: int) -> float:
+    if not math.isfinite(p):
+        raise ArithmeticError(f"the Markov chain's absorption solve failed ({n} states)")
+    return min(max(p, 0.0), 1.0)  # rounding only
 
 
 def removal_effects(chain: MarkovChain) -> dict[str, float]:
@@ -258,46 +300,58 @@ def removal_effects(chain: MarkovChain) -> dict[str, float]:
     return effects
 
 
-def markov_stage_weights(effects: Mapping[str, float], policy: Policy) -> dict[str, float]:
-    """Stage weights from removal effects: ``RE(s) / sum(RE)`` for the stages of the data.
-
-    A stage the journeys never showed (e.g. ``handover`` when handovers are not logged as
-    touches) keeps its default share of the policy's weights, ``w(s) / sum(w)``; so do all
-    stages when no journey converted (every removal effect is 0).
-
-    >>> markov_stage_weights({"lead": 0.5, "test_drive": 1.5}, Policy())["test_drive"]
-    0.75
-    """
-    total = sum(effects.values())
-    policy_total = sum(policy.stage_weights.values())
-    weights = {
-        s: w / policy_total if policy_total > 0 else 0.0 for s, w in policy.stage_weights.items()
-    }
-    if total > 0:
-        weights.update({s: e / total for s, e in effects.items()})
-    return weights
-
-
 def markov(
     touches: Sequence[CreditTouch], policy: Policy, effects: Mapping[str, float]
 ) -> Attribution:
-    """Stage-weighted credit with the removal effects of the journeys' Markov chain as weights.
+    """Stage-weighted credit with each learned stage's weight scaled by its removal effect; the
+    outcome stages are paid by the policy's weights.
 
-    Definition: :func:`~contribnet.credit.rules.stage_weighted` with
-    ``W(s) = markov_stage_weights(effects)[s]``; ``effects`` are :func:`removal_effects` of the
-    order-``policy.markov_order`` chain of all journeys (the engine's context carries them).
+    Definition: :func:`~contribnet.credit.learned.outcome_split` with, as the learned model,
+    :func:`~contribnet.credit.rules.stage_weighted` over the learned touches with
+    ``W(s) = w(s) RE(s)``: the policy's weight of the stage times its removal effect, the share
+    of conversions the chain loses without it. ``effects`` are the :func:`removal_effects` of
+    the order-``policy.markov_order`` chain of the training paths
+    (:func:`~contribnet.credit.learned.training_paths`; the engine's context carries them), keyed
+    by learned stage (an owner's referral is ``owner_referral``, weighted as ``referral``). So a
+    learned stage ``s`` present in the deal gets ``(1 - a) W(s) / sum of W over the learned
+    stages present``, shared by its touches by time decay and saturation; ``a``, the part of the
+    outcome stages and of any stage the chain never saw, is shared by stage weights. A stage on
+    every converting path keeps its full weight; one the conversions do not need loses it.
+
+    Why scaled, not replaced: a removal effect is the share of all conversions that pass
+    through a stage, so a stage at the door of every journey (reception) has one near 1 whatever
+    its part in the decision; the policy's weight keeps the test drive worth more than the
+    reception, and the removal effect lowers the stages the conversions do not depend on.
 
     Examples
     --------
+    X received the customer and test-drove; Y received them again, quoted and took the order. Of
+    the stage weights present (reception 10, test drive 25, quote 5, order 15) the outcomes take
+    ``a = 20/55``. With removal effects 0.5 (reception) and 1.0 (test drive) the learned
+    ``35/55`` is shared 5 : 25 by reception and test drive, and the reception part mostly goes to
+    Y, whose reception is recent:
+
     >>> from contribnet.credit.touches import example_touch as t, shares
-    >>> journey = [t("ann", "lead", 20), t("bob", "test_drive", 5)]
-    >>> shares(markov(journey, Policy(), {"lead": 0.333, "test_drive": 1.0}))
-    {'ann': 0.25, 'bob': 0.75}
+    >>> journey = [t("x", "reception", 20), t("x", "test_drive", 10), t("y", "reception", 2),
+    ...            t("y", "quote", 1), t("y", "order", 0)]
+    >>> shares(markov(journey, Policy(), {"reception": 0.5, "test_drive": 1.0}))
+    {'x': 0.546, 'y': 0.454}
     """
-    weights = markov_stage_weights(effects, policy)
-    result = stage_weighted(touches, policy, weights)
-    factors = tuple(
-        {("removal_weight" if k == "stage_weight" else k): v for k, v in f.items()}
-        for f in result.factors
-    )
-    return Attribution(result.touches, result.credit, factors)
+
+    def learned(part: Sequence[CreditTouch]) -> Attribution:
+        # `part` carries learned stages: an owner's referral is weighted as a referral
+        weights = {
+            s: policy.weight("referral" if s == OWNER_REFERRAL else s) * e
+            for s, e in effects.items()
+        }
+        result = stage_weighted(part, policy, weights)
+        factors = tuple(
+            {
+                **{("removal_weight" if k == "stage_weight" else k): v for k, v in f.items()},
+                "removal_effect": effects.get(t.stage, 0.0),
+            }
+            for t, f in zip(part, result.factors, strict=True)
+        )
+        return Attribution(result.touches, result.credit, factors)
+
+    return outcome_split(touches, policy, effects.keys(), learned)

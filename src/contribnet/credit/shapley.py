@@ -8,9 +8,11 @@ set function ``f`` of stage sets. Two games are offered:
   Shapley value has the closed form ``phi_i = sum over s in m_i of w(s) / n(s)``, ``n(s)`` being
   the number of contributors covering ``s`` (:func:`additive_shapley`);
 * ``shapley_conversion`` -- the *conversion* game: ``f(M)`` is the conversion rate of journeys
-  whose stage set is ``M``, estimated from all journeys (converted or not) with smoothing, then
-  made monotone, ``f'(M) = max over T subset of M of f(T)`` (:func:`conversion_values`), so no
-  marginal contribution -- and no one's credit -- is ever negative.
+  whose stage set is ``M``, estimated from the training journeys (converted or not), smoothed
+  toward a per-stage model that also values the sets never observed, and made monotone with a
+  least gain per stage (:func:`conversion_values`), so no marginal contribution -- and no one's
+  credit -- is ever negative, and everyone who did a stage seen on converting journeys gets some.
+  It values the learned stages only; the outcome stages are paid by stage weights.
 
 Exact values come from :func:`shapley_union_game` in ``O(min(s 2^s, k 2^k) + n)`` time for ``n``
 players with ``k`` distinct stage sets over ``s`` covered stages; :func:`shapley_many` does the
@@ -26,6 +28,8 @@ References
    based on sampling. *Computers & Operations Research*, 36(5), 1726-1730.
 .. [4] Shao, X., & Li, L. (2011). Data-driven multi-touch attribution models. *Proceedings of
    KDD '11*, 258-264.
+.. [5] Pearl, J. (1988). *Probabilistic Reasoning in Intelligent Systems* (sec. 4.3.2, noisy-OR
+   interaction). Morgan Kaufmann.
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ from itertools import combinations
 import numpy as np
 import numpy.typing as npt
 
+from contribnet.credit.learned import outcome_split
 from contribnet.credit.rules import spread
 from contribnet.credit.touches import Attribution, Contributor, CreditTouch
 from contribnet.domain.policy import Policy
 
 __all__ = [
+    "MIN_GAIN",
     "additive_shapley",
     "conversion_values",
     "monotone_closure",
@@ -52,6 +58,7 @@ __all__ = [
     "shapley_sampled",
     "shapley_union_game",
     "stage_masks",
+    "stage_model",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -372,15 +379,63 @@ def shapley_sampled(
 # --- the conversion game's values from data ---------------------------------------------------
 
 
+#: The least part of its per-stage gain a stage adds to any stage set in the conversion game
+#: (``kappa`` of :func:`conversion_values`).
+MIN_GAIN = 0.1
+
+
+def stage_model(masks: npt.ArrayLike, converted: npt.ArrayLike, n_stages: int) -> FloatArray:
+    """The per-stage (noisy-OR) conversion model: ``g(M) = 1 - prod over s in M of (1 - q(s))``.
+
+    ``q(s)`` is the conversion rate of the journeys with stage ``s``: the chance that ``M``'s
+    customer converts if each of its stages converted them on its own, independently, as often
+    as journeys with that stage convert [5]_. ``g`` is 0 for the empty set, never negative,
+    monotone, and grows with every stage seen on a converting journey (``q > 0``).
+
+    >>> stage_model([1, 1, 2, 2, 3], [0, 1, 1, 1, 1], 2).round(3).tolist()  # q = 2/3, 1
+    [0.0, 0.667, 1.0, 1.0]
+    """
+    size = 1 << n_stages
+    m = np.asarray(masks, dtype=np.int64)
+    journeys = np.asarray(np.bincount(m, minlength=size), dtype=np.float64)
+    conversions = np.asarray(
+        np.bincount(m, weights=np.asarray(converted, dtype=np.float64), minlength=size),
+        dtype=np.float64,
+    )
+    singles = np.left_shift(1, np.arange(n_stages, dtype=np.int64))
+    with_stage = _superset_sums(journeys)[singles]
+    converted_with = _superset_sums(conversions)[singles]
+    q = np.divide(converted_with, with_stage, out=np.zeros(n_stages), where=with_stage > 0)
+    log_miss = np.zeros(size)
+    with np.errstate(divide="ignore"):  # q = 1: a stage that always converted, log 0 = -inf
+        log_miss[singles] = np.log1p(-np.minimum(q, 1.0))
+    g: FloatArray = 0.0 - np.expm1(_subset_sums(log_miss))  # 0.0 - : no -0.0 for the empty set
+    return g
+
+
 def conversion_values(
-    masks: npt.ArrayLike, converted: npt.ArrayLike, n_stages: int, smoothing: float = 1.0
+    masks: npt.ArrayLike,
+    converted: npt.ArrayLike,
+    n_stages: int,
+    smoothing: float = 1.0,
+    kappa: float = MIN_GAIN,
 ) -> FloatArray:
     """The monotone, smoothed conversion game over ``n_stages`` stages, from journeys.
 
-    Definition: for each stage set ``M`` observed in ``n(M)`` journeys of which ``c(M)``
-    converted, ``f(M) = (c(M) + a p) / (n(M) + a)`` with ``a = smoothing`` pseudo-journeys at the
-    overall conversion rate ``p``; an unobserved set, and the empty set, have ``f = 0`` (no
-    evidence). The result is the monotone closure ``f'(M) = max of f(T) over T subset of M``.
+    Definition: with ``g`` the per-stage model of :func:`stage_model`, a stage set ``M`` observed
+    in ``n(M)`` journeys of which ``c(M)`` converted is worth ``f(M) = (c(M) + a g(M)) / (n(M) +
+    a)``, ``a = smoothing`` pseudo-journeys converting at the model's rate; a set never observed
+    is worth ``g(M)``, the model's rate; the empty set is worth 0. The game is then
+
+        ``v = kappa g + closure(f - kappa g)``,  ``closure(h)(M) = max of h(T) over T subset of M``
+
+    the smallest function above ``f`` in which adding a stage ``s`` to a set ``M`` always adds
+    at least ``kappa`` times what it adds in the model, ``kappa q(s) (1 - g(M))``. So ``v`` is
+    never negative, 0 for the empty set, monotone (no marginal contribution, hence no Shapley
+    value, is negative), and every stage seen on a converting journey adds value to every set
+    it joins (unless the set holds a stage whose journeys all converted), even where the
+    observed rates say otherwise: a stage that brought customers who then converted through
+    later stages (a referral, a handover) is not a null player.
 
     Parameters
     ----------
@@ -388,6 +443,11 @@ def conversion_values(
         Each journey's stage set as a bit mask (bit ``k`` = stage ``k``).
     converted : array of bool
         Whether each journey converted.
+    smoothing : float
+        ``a``, the policy's ``conversion_smoothing``.
+    kappa : float
+        The least part of the model's gain a stage adds (:data:`MIN_GAIN`); 0 gives the plain
+        monotone closure of ``f``.
 
     Examples
     --------
@@ -396,21 +456,31 @@ def conversion_values(
     >>> v = conversion_values([1, 1, 1, 1, 2, 2, 3, 3], [0, 0, 0, 1, 0, 1, 1, 1], 2, smoothing=0)
     >>> v.tolist()
     [0.0, 0.25, 0.5, 1.0]
+
+    A third stage (bit 2), referral, seen on two journeys with a lead, one converting. Each
+    stage's journeys convert half the time (lead 4 of 8, referral 1 of 2), test drives 3 of 4,
+    so the model gives ``{referral}`` 0.5 and ``{test_drive, referral}`` ``1 - 0.25 * 0.5``:
+    never observed, they get these rates. All three together, also unobserved, would be worth
+    no more than lead and test drive (0.958, observed) by the rates alone; the least gain makes
+    the referral add ``0.1 * (0.938 - 0.875)`` to them:
+
+    >>> masks, converted = [1, 1, 1, 1, 2, 2, 3, 3, 5, 5], [0, 0, 0, 1, 0, 1, 1, 1, 0, 1]
+    >>> conversion_values(masks, converted, 3, smoothing=1).round(4).tolist()
+    [0.0, 0.3, 0.5833, 0.9583, 0.5, 0.5833, 0.875, 0.9646]
     """
     size = 1 << n_stages
     m = np.asarray(masks, dtype=np.int64)
     conv = np.asarray(converted, dtype=np.float64)
     journeys = np.bincount(m, minlength=size).astype(np.float64)
     conversions = np.bincount(m, weights=conv, minlength=size)
-    overall = conversions.sum() / journeys.sum() if journeys.sum() > 0 else 0.0
+    g = stage_model(m, conv, n_stages)
     f = np.divide(
-        conversions + smoothing * overall,
-        journeys + smoothing,
-        out=np.zeros(size),
-        where=journeys > 0,
+        conversions + smoothing * g, journeys + smoothing, out=g.copy(), where=journeys > 0
     )
     f[0] = 0.0
-    return monotone_closure(f)
+    values: FloatArray = kappa * g + monotone_closure(f - kappa * g)
+    values[0] = 0.0
+    return values
 
 
 # --- the credit models ----------------------------------------------------------------------
@@ -439,7 +509,12 @@ def _game_attribution(
     values = {p: max(float(x), 0.0) for p, x in zip(players, phi, strict=True)}
     spread_ = spread(touches, values, policy)
     factors = tuple(
-        {label: values[t.contributor], "touch_part": f["touch_part"]}
+        {
+            label: values[t.contributor],
+            # the sum of the values, so a clerk can recompute value / total * touch_part
+            "value_total": f.get("value_total", math.fsum(values.values())),
+            "touch_part": f["touch_part"],
+        }
         for t, f in zip(touches, spread_.factors, strict=True)
     )
     return Attribution(spread_.touches, spread_.credit, factors)
@@ -481,29 +556,38 @@ def shapley_conversion(
     stages: Sequence[str],
     values: npt.ArrayLike,
 ) -> Attribution:
-    """Shapley value of the monotone conversion game estimated from all journeys.
+    """Shapley value of the conversion game estimated from all journeys, for the learned stages;
+    the outcome stages are paid by the policy's weights.
 
-    Definition: players are the contributors; a coalition is worth ``f'(M)``, the monotone
-    smoothed conversion rate (:func:`conversion_values`) of the stage set ``M`` its members
-    covered. ``stages`` names the bits of ``values`` (the engine passes the tables of its
-    :class:`~contribnet.credit.engine.CreditContext`); stages outside them add nothing. As the game
-    is monotone no contributor gets a negative value [1]_ [4]_.
+    Definition: :func:`~contribnet.credit.learned.outcome_split` with, as the learned model, the
+    Shapley value [1]_ [4]_ of the game whose players are the contributors of the learned
+    touches and whose coalitions are worth ``f(M)``, ``M`` the learned stages they covered and
+    ``f`` the conversion game of :func:`conversion_values` (``stages`` names the bits of
+    ``values``; the engine passes the tables of its
+    :class:`~contribnet.credit.context.CreditContext`). Each contributor's value is spread over
+    their touches by :func:`~contribnet.credit.rules.spread`. An owner's referral is the stage
+    ``owner_referral``. As ``f`` is monotone, no one's value is negative; as every stage seen on a
+    converting journey adds to every stage set, everyone who did such a stage gets more than 0.
 
     Examples
     --------
-    From the example of :func:`conversion_values` (journeys with a lead only convert 25%, with a
-    test drive only 50%, with both 100%): ann's lead is worth 0.25 alone and 0.5 after bob's test
-    drive, bob's test drive 0.5 alone and 0.75 after the lead; each is averaged over both orders.
+    From the example of :func:`conversion_values`: ann's lead and bob's test drive, then cat's
+    quote and order. The outcomes take ``a = (5 + 15) / 55`` of the pool by stage weights; ann and
+    bob share the rest by their Shapley values, ``(f({lead}) + f({lead, test_drive}) -
+    f({test_drive})) / 2`` for ann.
 
     >>> from contribnet.credit.touches import example_touch as t, shares
     >>> v = conversion_values([1, 1, 1, 1, 2, 2, 3, 3], [0, 0, 0, 1, 0, 1, 1, 1], 2, smoothing=0)
-    >>> journey = [t("ann", "lead", 20), t("bob", "test_drive", 5)]
+    >>> journey = [t("ann", "lead", 20), t("bob", "test_drive", 5), t("cat", "quote", 2),
+    ...            t("cat", "order", 0)]
     >>> shares(shapley_conversion(journey, Policy(), ["lead", "test_drive"], v))
-    {'ann': 0.375, 'bob': 0.625}
+    {'ann': 0.239, 'bob': 0.398, 'cat': 0.364}
     """
-    if not touches:
-        return Attribution((), (), ())
     table = np.asarray(values, dtype=np.float64)
-    players, masks = stage_masks(touches, stages)
-    phi = shapley_union_game(masks, table)
-    return _game_attribution(touches, policy, players, phi, "shapley")
+
+    def learned(part: Sequence[CreditTouch]) -> Attribution:
+        players, masks = stage_masks(part, stages)
+        phi = shapley_union_game(masks, table)
+        return _game_attribution(part, policy, players, phi, "shapley")
+
+    return outcome_split(touches, policy, stages, learned)

@@ -1,9 +1,11 @@
 """Credit previews: a deal's split as the journey stands now, under a policy version and model.
 
 The data-driven models (``shapley_conversion``, ``markov``) need a
-:class:`~contribnet.credit.CreditContext` estimated from every journey in the store. Building it
-reads every touch, so it is cached per store and rebuilt only when the store has recorded new
-events since (``Store.event_count``), once per set of policy parameters it depends on.
+:class:`~contribnet.credit.CreditContext` estimated from every journey in the store (the training
+paths of ``credit.learned``). Building it reads every contribution, so it is cached per store and
+rebuilt only when the store has recorded new events since (``Store.event_count``), once per set of
+policy parameters it depends on (the learned stages and the lookback for the paths; the Markov
+order and the smoothing for the tables).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contribnet.credit import (
     get_model,
     needs_context,
 )
+from contribnet.credit.learned import learned_stages, training_paths
 from contribnet.credit.markov import EncodedPaths, encode_paths
 from contribnet.domain.errors import NotFound
 from contribnet.domain.journey import DealJourney
@@ -32,12 +35,16 @@ from contribnet.store.base import Store
 __all__ = ["Preview", "check_model", "credit_context", "deal_journey", "preview"]
 
 
+#: What the training paths depend on in a policy (``credit.learned.training_paths``).
+_PathsKey = tuple[frozenset[str], float]
+
+
 @dataclass
 class _ContextCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     event_count: int = -1
-    paths: EncodedPaths | None = None
-    contexts: dict[tuple[int, float], CreditContext] = field(default_factory=dict)
+    paths: dict[_PathsKey, EncodedPaths] = field(default_factory=dict)
+    contexts: dict[tuple[_PathsKey, int, float], CreditContext] = field(default_factory=dict)
 
 
 _caches: weakref.WeakKeyDictionary[Store, _ContextCache] = weakref.WeakKeyDictionary()
@@ -63,15 +70,21 @@ def credit_context(store: Store, policy: Policy, model: str) -> CreditContext | 
         if cache is None:
             cache = _caches[store] = _ContextCache()
     count = store.event_count()
-    key = (policy.markov_order, policy.conversion_smoothing)
+    paths_key = (learned_stages(policy), policy.lookback_days)
+    key = (paths_key, policy.markov_order, policy.conversion_smoothing)
     with cache.lock:
-        if cache.event_count != count or cache.paths is None:
-            cache.paths = encode_paths(store.stage_paths())
+        if cache.event_count != count:
+            cache.paths.clear()
             cache.contexts.clear()
             cache.event_count = count
+        paths = cache.paths.get(paths_key)
+        if paths is None:
+            paths = cache.paths[paths_key] = encode_paths(
+                training_paths(store.contribution_paths(), policy)
+            )
         context = cache.contexts.get(key)
         if context is None:
-            context = cache.contexts[key] = build_context(cache.paths, policy)
+            context = cache.contexts[key] = build_context(paths, policy)
     return context
 
 

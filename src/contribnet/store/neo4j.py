@@ -187,11 +187,16 @@ class Neo4jStore(Neo4jLedger):
             if payload.get("type") == "store"
         }
 
-    def stage_paths(self) -> Iterator[tuple[tuple[str, ...], bool]]:
+    def contribution_paths(
+        self,
+    ) -> Iterator[tuple[tuple[tuple[datetime, str], ...], tuple[datetime, ...]]]:
+        parse = datetime.fromisoformat
         with self._driver.session(database=self._database, default_access_mode="READ") as session:
-            result = session.run(cypher.load("store/stage_paths"))
-            for record in result:
-                yield tuple(record["stages"]), bool(record["converted"])
+            for items, closes in session.run(cypher.load("store/contribution_paths")):
+                yield (
+                    tuple((parse(at), stage) for at, stage in items),
+                    tuple(map(parse, closes)),
+                )
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":

@@ -95,6 +95,9 @@ CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
 
 _VOIDED = "EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
 
+#: Touches per page of ``contribution_paths``.
+_PATH_PAGE = 50_000
+
 _LISTS = {
     "stores": ("SELECT e.payload FROM stores s JOIN events e ON e.key = s.id", "stores"),
     "customers": ("SELECT e.payload FROM customers c JOIN events e ON e.key = c.id", "customers"),
@@ -421,21 +424,65 @@ class SqliteStore(SqliteLedger):
         )
         return {sid: Store.model_validate_json(p) for sid, p in rows}
 
-    def stage_paths(self) -> Iterator[tuple[tuple[str, ...], bool]]:
+    def contribution_paths(
+        self,
+    ) -> Iterator[tuple[tuple[tuple[datetime, str], ...], tuple[datetime, ...]]]:
+        # Referrals, handovers and deals are few beside touches: read whole, by customer. The
+        # touches are read in pages along their (customer, at, id) index, the lock held for one
+        # page at a time, and merged customer by customer.
+        extras: dict[str, list[tuple[str, int, str, str]]] = {}
+        closes: dict[str, list[str]] = {}
         with self._lock:
-            converted = {
-                c
-                for (c,) in self._db.execute(
-                    "SELECT DISTINCT customer FROM deals d WHERE NOT " + _VOIDED.format("d")
-                )
-            }
-            rows = self._db.execute(
-                "SELECT customer, stage FROM touches t WHERE NOT "
-                + _VOIDED.format("t")
-                + " ORDER BY customer, at, id"
-            ).fetchall()
-        for customer, group in groupby(rows, key=lambda r: r[0]):
-            yield tuple(stage for _, stage in group), customer in converted
+            for customer, at, rank, id_, stage in self._db.execute(
+                "SELECT customer, at, 1, id, CASE WHEN referrer_staff IS NOT NULL"
+                " THEN 'referral' ELSE 'owner_referral' END FROM referrals r"
+                " WHERE referrer_customer IS NOT customer AND NOT " + _VOIDED.format("r") + ""
+                " UNION ALL SELECT hc.customer, h.at, 2, h.id, 'handover'"
+                " FROM handover_customers hc JOIN handovers h ON h.id = hc.handover"
+                " WHERE NOT " + _VOIDED.format("h")
+            ):
+                extras.setdefault(customer, []).append((at, rank, id_, stage))
+            for customer, closed_at in self._db.execute(
+                "SELECT customer, closed_at FROM deals d WHERE NOT " + _VOIDED.format("d")
+            ):
+                closes.setdefault(customer, []).append(closed_at)
+
+        def path(
+            customer: str, touches: list[tuple[str, int, str, str]]
+        ) -> tuple[tuple[tuple[datetime, str], ...], tuple[datetime, ...]]:
+            more = extras.pop(customer, None)
+            if more:  # same instant: touch, referral, handover (the guards' order), then id
+                touches = sorted(touches + more)
+            return (
+                tuple((datetime.fromisoformat(at), stage) for at, _, _, stage in touches),
+                tuple(sorted(map(datetime.fromisoformat, closes.pop(customer, ())))),
+            )
+
+        after: tuple[str, str, str] = ("", "", "")
+        current: str | None = None
+        items: list[tuple[str, int, str, str]] = []
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT customer, at, id, stage FROM touches t"
+                    " WHERE (customer, at, id) > (?, ?, ?) AND NOT " + _VOIDED.format("t") + ""
+                    " ORDER BY customer, at, id LIMIT ?",
+                    (*after, _PATH_PAGE),
+                ).fetchall()
+            for customer, at, id_, stage in rows:
+                if customer != current:
+                    if current is not None:
+                        yield path(current, items)
+                    current, items = customer, []
+                items.append((at, 0, id_, stage))
+            if len(rows) < _PATH_PAGE:
+                break
+            after = rows[-1][:3]
+        if current is not None:
+            yield path(current, items)
+        # customers with referrals, handovers or deals but no live touch
+        for customer in sorted(extras.keys() | closes.keys()):
+            yield path(customer, [])
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":
