@@ -1,12 +1,12 @@
 // The credit engine's inputs for many deals in one read. Per non-voided deal: its event, its
-// customer's record, the customer's touches (fields), referrals, handovers and the joint events
-// their touches name (recorded events, with voided flags), the employment spells of every staff
+// customer's record, the customer's other live deals, the customer's touches (fields),
+// referrals, handovers and the joint events their touches name (recorded events, with voided flags), the employment spells of every staff
 // member involved and the records of every store involved. Instants come back as ISO text, which
 // the driver reads far faster than temporal values.
 // Parameters: $ids (deal ids).
-// Returns: id, deal (JSON), customer (JSON or null), touches [{id, at (text), staff, store, stage,
-//   ..., voided}], referrals, handovers, joint_events [{payload, voided}],
-//   spells [{staff, from, payload}], stores [payload].
+// Returns: id, deal (JSON), customer (JSON or null), deals [{id, closed_at (text)}],
+//   touches [{id, at (text), staff, store, stage, ..., voided}], referrals, handovers,
+//   joint_events [{payload, voided}], spells [{staff, from, payload}], stores [payload].
 // Example: {id: 'd-1', deal: '{"id":"d-1",...}', customer: '{"id":"c-1",...}',
 //   touches: [{id: 't-1', at: '2025-01-03T03:00:00Z', staff: 'sf-x', ...}], referrals: [...],
 //   handovers: [...], joint_events: [...], spells: [{staff: 'sf-x', from: '2024-01-01',
@@ -21,6 +21,11 @@ MATCH (d)-[:AT]->(at:Store)
 CALL (c) {
   OPTIONAL MATCH (ce:Event {key: c.id})
   RETURN CASE WHEN ce.type = 'customer' THEN ce.payload END AS customer
+}
+CALL (c, d) {
+  MATCH (c)-[:PLACED]->(other:Deal)
+  WHERE other <> d AND NOT coalesce(other.voided, false)
+  RETURN collect({id: other.id, closed_at: toString(other.closed_at)}) AS deals
 }
 CALL (c) {
   MATCH (s:Staff)-[t:TOUCHED]->(c)
@@ -51,7 +56,7 @@ CALL (touches) {
   RETURN collect({payload: je.payload, voided: coalesce(j.voided, false)}) AS joint_events,
          reduce(acc = [], o IN collect(organisers) | acc + o) AS organiser_stores
 }
-WITH id, e, customer, touches, referrals, handovers, joint_events, at, referral_stores,
+WITH id, e, customer, deals, touches, referrals, handovers, joint_events, at, referral_stores,
      organiser_stores,
      [closer.id] + [t IN touches | t.staff] + referrers + handover_staff AS staff_ids
 CALL (staff_ids) {
@@ -62,7 +67,7 @@ CALL (staff_ids) {
   RETURN collect({staff: staff_id, from: toString(spell.from), payload: se.payload}) AS spells,
          collect(workplace.id) AS workplaces
 }
-WITH id, e, customer, touches, referrals, handovers, joint_events, spells,
+WITH id, e, customer, deals, touches, referrals, handovers, joint_events, spells,
      [at.id] + [t IN touches | t.store] + referral_stores + organiser_stores + workplaces
        AS store_ids
 CALL (store_ids) {
@@ -72,5 +77,5 @@ CALL (store_ids) {
   WHERE se.type = 'store'
   RETURN collect(se.payload) AS stores
 }
-RETURN id, e.payload AS deal, customer, touches, referrals, handovers, joint_events, spells,
+RETURN id, e.payload AS deal, customer, deals, touches, referrals, handovers, joint_events, spells,
        stores

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from contribnet.credit import compute_split
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
+from contribnet.domain.policy import Policy
 from contribnet.services.ingest import ingest_events
+from contribnet.services.journeys import customer_journey
 from contribnet.store import Store
 
 
@@ -42,8 +45,15 @@ def test_same_timestamp_written_two_ways_is_a_duplicate(store: Store, network: l
 def test_conflicting_id_rejects_the_whole_batch(store: Store, network: list) -> None:
     ingest_events(store, network)
     changed = dict(network[11], stage="quote")
-    new = {"type": "touch", "id": "t-new", "at": "2025-01-07T00:00:00Z", "customer": "c-1",
-           "staff": "sf-x", "store": "st-a", "stage": "follow_up"}
+    new = {
+        "type": "touch",
+        "id": "t-new",
+        "at": "2025-01-07T00:00:00Z",
+        "customer": "c-1",
+        "staff": "sf-x",
+        "store": "st-a",
+        "stage": "follow_up",
+    }
     with pytest.raises(ConflictError) as raised:
         ingest_events(store, [new, changed])
     assert raised.value.ids == ["t-2"]
@@ -52,8 +62,15 @@ def test_conflicting_id_rejects_the_whole_batch(store: Store, network: list) -> 
 
 def test_invalid_batch_writes_nothing(store: Store, network: list) -> None:
     good = {"type": "customer", "id": "c-9"}
-    bad = {"type": "touch", "id": "t-9", "at": "yesterday", "customer": "c-9", "staff": "s",
-           "store": "st-a", "stage": "lead"}
+    bad = {
+        "type": "touch",
+        "id": "t-9",
+        "at": "yesterday",
+        "customer": "c-9",
+        "staff": "s",
+        "store": "st-a",
+        "stage": "lead",
+    }
     with pytest.raises(InvalidEvents) as raised:
         ingest_events(store, [good, bad])
     assert [(e.index, e.id, e.field) for e in raised.value.errors] == [(1, "t-9", "at")]
@@ -88,8 +105,20 @@ def test_deal_journey_leaves_out_voided_events(store: Store, network: list) -> N
 
 def test_void_arriving_before_its_target(store: Store) -> None:
     ingest_events(store, [{"type": "void", "id": "v-early", "target": "t-late", "reason": "test"}])
-    ingest_events(store, [{"type": "touch", "id": "t-late", "at": "2025-02-01T00:00:00Z",
-                           "customer": "c-5", "staff": "sf-x", "store": "st-a", "stage": "lead"}])
+    ingest_events(
+        store,
+        [
+            {
+                "type": "touch",
+                "id": "t-late",
+                "at": "2025-02-01T00:00:00Z",
+                "customer": "c-5",
+                "staff": "sf-x",
+                "store": "st-a",
+                "stage": "lead",
+            }
+        ],
+    )
     assert [t["voided"] for t in store.journey("c-5").touches] == [True]
 
 
@@ -111,17 +140,6 @@ def test_handover_reaches_every_customer_handed(store: Store, network: list) -> 
         assert [h["id"] for h in journey.handovers] == ["h-1"]
 
 
-def test_stage_paths(store: Store, network: list) -> None:
-    ingest_events(store, network)
-    extra = {"type": "touch", "id": "t-9", "at": "2025-01-01T00:00:00Z", "customer": "c-9",
-             "staff": "sf-y", "store": "st-b", "stage": "lead"}
-    ingest_events(store, [extra])
-    assert sorted(store.stage_paths()) == [
-        (("event", "reception", "test_drive"), True),
-        (("lead",), False),
-    ]
-
-
 def test_reads_and_pages(store: Store, network: list) -> None:
     ingest_events(store, network)
     assert store.get("store", "st-b")["brand"] == "onvo"
@@ -138,5 +156,42 @@ def test_reads_and_pages(store: Store, network: list) -> None:
 
 def test_api_keys_round_trip(store: Store) -> None:
     store.put_api_key("h-1", "staff", "sf-x", "2025-01-01T00:00:00+00:00")
-    assert store.find_api_key("h-1") == {"role": "staff", "staff": "sf-x", "created_at": "2025-01-01T00:00:00+00:00"}
+    assert store.find_api_key("h-1") == {
+        "role": "staff",
+        "staff": "sf-x",
+        "created_at": "2025-01-01T00:00:00+00:00",
+    }
     assert store.find_api_key("h-2") is None
+
+
+def test_a_deal_journey_knows_the_customer_s_earlier_live_deals(
+    store: Store, network: list
+) -> None:
+    """Each contribution belongs to one deal: the journey carries what the rule needs."""
+    more = [
+        {"type": "touch", "id": "t-feb", "at": "2025-02-02T00:00:00Z", "customer": "c-1",
+         "staff": "sf-y", "store": "st-b", "stage": "test_drive"},
+        {"type": "deal", "id": "d-2", "customer": "c-1", "store": "st-b", "staff": "sf-y",
+         "closed_at": "2025-02-10T00:00:00Z", "amount": 20000000, "reward_pool": 300000},
+        {"type": "void", "id": "v-d-2", "target": "d-2", "reason": "cancelled"},
+        {"type": "deal", "id": "d-3", "customer": "c-1", "store": "st-b", "staff": "sf-y",
+         "closed_at": "2025-03-10T00:00:00Z", "amount": 20000000, "reward_pool": 300000},
+    ]  # fmt: skip
+    ingest_events(store, network + more)
+    batch = store.deal_journeys(["d-1", "d-3"])
+    single = store.deal_journey("d-3")
+    assert batch["d-1"].earlier_deals == ()
+    assert [m.id for m in batch["d-3"].earlier_deals] == ["d-1"]
+    assert single.earlier_deals == batch["d-3"].earlier_deals
+    assert single.earlier_deals[0].closed_at.isoformat() == "2025-01-10T00:00:00+00:00"
+    paid = {
+        t.id
+        for a in compute_split(batch["d-3"], Policy()).allocations
+        for t in a.explanation.touches
+    }
+    assert paid == {"t-feb", "d-3"}  # January's touches were d-1's; the void released t-feb
+    journey = customer_journey(store, "c-1")
+    counted = {i["id"]: i["counted_for"] for i in journey.touches + journey.handovers}
+    assert counted == {"t-1": "d-1", "t-2": "d-1", "t-3": "d-1", "t-bad": None, "h-1": "d-1",
+                       "t-feb": "d-3"}  # fmt: skip
+    assert [r["counted_for"] for r in journey.referrals] == ["d-1"]

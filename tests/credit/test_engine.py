@@ -37,12 +37,15 @@ def test_the_registry_is_the_list_of_model_names() -> None:
 
 def test_split_json_has_exactly_the_documented_fields() -> None:
     data = json.loads(compute_split(_journey(), Policy()).model_dump_json())
-    assert set(data) == {"deal", "model", "policy", "pool", "input_hash", "allocations"}
+    assert set(data) == {
+        "deal", "model", "policy", "pool", "input_hash", "allocations", "not_counted"
+    }  # fmt: skip
     assert set(data["policy"]) == {"name", "version"}
     for a in data["allocations"]:
         assert set(a) == {
             "kind",
             "id",
+            "name",
             "store",
             "brand",
             "share",
@@ -93,26 +96,34 @@ def test_unknown_model_is_a_contribnet_error() -> None:
         compute_split(_journey(), Policy(), "nope")
 
 
-def test_a_game_that_values_no_one_is_shared_equally_and_says_so() -> None:
+def test_a_game_that_values_no_one_falls_back_to_the_stage_weights() -> None:
+    # nothing converted in the training data: the learned part has no information, so the
+    # whole pool goes by the policy's stage weights, and every touch's factors say so
     never = build_context([(("reception", "test_drive"), False)] * 5, Policy())
     split = compute_split(_journey(), Policy(), "shapley_conversion", never)
-    assert [a.share for a in split.allocations] == [0.5, 0.5]
+    by_weights = compute_split(_journey(), Policy(), "stage_weighted")
+    assert [(a.id, a.amount) for a in split.allocations] == [
+        (a.id, a.amount) for a in by_weights.allocations
+    ]
     for a in split.allocations:
-        assert a.explanation.adjustments == {"equal_fallback": 1.0}
-        assert "shared equally" in a.explanation.text
+        assert all(t.factors["outcome_part"] == 1.0 for t in a.explanation.touches)
 
 
-def test_markov_uses_removal_effects_as_stage_weights() -> None:
+def test_markov_scales_the_learned_stages_by_their_removal_effects() -> None:
     paths = [(("reception", "test_drive", "order"), True)] * 3 + [(("reception",), False)] * 3
     context = build_context(paths, Policy())
     split = compute_split(_journey(), Policy(), "markov", context)
     x = next(a for a in split.allocations if a.id == "sf-nio-hz-x")
-    factors = [t.factors for t in x.explanation.touches]
-    assert all("removal_weight" in f for f in factors)
-    # quote never appears in the data: it keeps its default share of the policy's weights
+    assert all(
+        "removal_weight" in t.factors and "learned_part" in t.factors for t in x.explanation.touches
+    )
+    # quote and order are outcome stages: paid by the policy's weights, not learned
     y = next(a for a in split.allocations if a.id == "sf-nio-hz-y")
     quote = next(t for t in y.explanation.touches if t.stage == "quote")
-    assert quote.factors["removal_weight"] == pytest.approx(5 / 110)
+    assert quote.factors["stage_weight"] == 5.0 and "outcome_part" in quote.factors
+    drive = next(t for t in x.explanation.touches if t.stage == "test_drive")
+    assert drive.factors["removal_effect"] == pytest.approx(1.0)
+    assert drive.factors["removal_weight"] == pytest.approx(25.0)
 
 
 def test_region_overrides_change_the_weights() -> None:
@@ -132,7 +143,7 @@ def test_explanations_name_every_counted_touch_and_their_credits_add_up() -> Non
         split = compute_split(_journey(), Policy(), model, context)
         for a in split.allocations:
             assert sum(t.credit for t in a.explanation.touches) == pytest.approx(a.share)
-            assert a.explanation.text.startswith(a.id)
+            assert a.explanation.text.startswith(f"{a.name} ({a.id}")
             assert model in a.explanation.text
 
 

@@ -111,12 +111,12 @@ def test_errors_name_their_field(api: Any) -> None:
     first = client.post(f"/v1/deals/{deal}/settlements", headers=admin)
     assert first.status_code == 201
     assert client.post(f"/v1/deals/{deal}/settlements", headers=admin).json() == first.json()
-    changed = client.post(f"/v1/deals/{deal}/settlements", json={"model": "linear"}, headers=admin)
+    changed = client.post(f"/v1/deals/{deal}/settlements", json={"model": "shapley"}, headers=admin)
     assert (changed.status_code, changed.json()["field"]) == (409, "reason")
     assert changed.json()["current"] == first.json()["id"]
     redone = client.post(
         f"/v1/deals/{deal}/settlements",
-        json={"model": "linear", "reason": "try linear"},
+        json={"model": "shapley", "reason": "try shapley"},
         headers=admin,
     )
     assert redone.status_code == 201 and redone.json()["supersedes"] == first.json()["id"]
@@ -230,6 +230,8 @@ def test_statement_csv_and_batch_progress_stream(api: Any) -> None:
         line["deal"] for line in body["lines"]
     ]
     assert rows[-1]["kind"] == "total"
+    assert {(r["staff"], r["name"]) for r in rows} == {(ids["staff"], body["name"])}
+    assert body["name"]  # a person, not only an id
     assert int(rows[-1]["amount_fen"]) == body["totals"]["total"]
     openapi = client.get("/openapi.json").json()
     assert "examples" in openapi["components"]["schemas"]["Settlement"]

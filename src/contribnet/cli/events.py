@@ -14,6 +14,7 @@ from rich.table import Table
 from contribnet.cli.common import add_store_option, opened_store, settings_from
 from contribnet.process import fewer_gc_pauses
 from contribnet.services.ingest import ingest_file
+from contribnet.services.journeys import customer_journey
 
 
 def register(subparsers: Any) -> None:
@@ -47,7 +48,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _journey(args: argparse.Namespace) -> int:
     with opened_store(args) as store:
-        journey = store.journey(args.customer)
+        journey = customer_journey(store, args.customer)
     if args.json:
         print(json.dumps(journey.model_dump(), indent=2, ensure_ascii=False))
         return 0
@@ -56,26 +57,35 @@ def _journey(args: argparse.Namespace) -> int:
     city = f" — {customer['city']}" if customer.get("city") else ""
     console.print(f"[bold]Customer {customer['id']}[/bold]{city}")
     table = Table(show_header=True, header_style="bold")
-    for column in ("when (UTC)", "what", "who", "where", "detail"):
+    for column in ("when (UTC)", "what", "who", "where", "detail", "counts for"):
         table.add_column(column)
-    for when, what, who, where, detail, voided in _timeline(journey.model_dump()):
+    for when, what, who, where, detail, voided, deal in _timeline(journey.model_dump()):
         style = "strike dim" if voided else None
-        table.add_row(when, what, who, where, detail + (" (voided)" if voided else ""), style=style)
+        table.add_row(
+            when, what, who, where, detail + (" (voided)" if voided else ""), deal, style=style
+        )
     console.print(table)
     return 0
 
 
-def _timeline(journey: dict[str, Any]) -> list[tuple[str, str, str, str, str, bool]]:
+def _deal(item: dict[str, Any]) -> str:
+    return item.get("counted_for") or "—"
+
+
+def _timeline(journey: dict[str, Any]) -> list[tuple[str, str, str, str, str, bool, str]]:
     rows = []
     for t in journey["touches"]:
-        detail = ", ".join(p for p in (t.get("channel"), t.get("joint_event") and f"joint event {t['joint_event']}") if p)
-        rows.append((t["at"], t["stage"], t["staff"], t["store"], detail, t["voided"]))
+        joint = t.get("joint_event") and f"joint event {t['joint_event']}"
+        detail = ", ".join(p for p in (t.get("channel"), joint) if p)
+        rows.append((t["at"], t["stage"], t["staff"], t["store"], detail, t["voided"], _deal(t)))
     for r in journey["referrals"]:
         who = r.get("referrer_staff") or f"owner {r.get('referrer_customer')}"
-        rows.append((r["at"], "referred", who, r["to_store"], "", r["voided"]))
+        rows.append((r["at"], "referred", who, r["to_store"], "", r["voided"], _deal(r)))
     for h in journey["handovers"]:
-        rows.append((h["at"], "handed over", f"{h['from_staff']} → {h['to_staff']}", "", f"{len(h['customers'])} customers", h["voided"]))
+        handed = f"{len(h['customers'])} customers"
+        who = f"{h['from_staff']} → {h['to_staff']}"
+        rows.append((h["at"], "handed over", who, "", handed, h["voided"], _deal(h)))
     for d in journey["deals"]:
         detail = f"amount {d['amount'] / 100:,.2f}, reward pool {d['reward_pool'] / 100:,.2f}"
-        rows.append((d["closed_at"], "DEAL", d["staff"], d["store"], detail, d["voided"]))
+        rows.append((d["closed_at"], "DEAL", d["staff"], d["store"], detail, d["voided"], ""))
     return sorted(rows, key=lambda row: row[0])

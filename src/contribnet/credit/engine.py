@@ -23,10 +23,17 @@ from typing import Any
 from contribnet.credit.allocation import allocate
 from contribnet.credit.context import CreditContext, CreditError, build_context
 from contribnet.credit.explain import explain
-from contribnet.credit.guards import Prepared, floor_cap, qualifying_touches, store_shares
+from contribnet.credit.guards import Dropped, Prepared, floor_cap, qualifying_touches, store_shares
 from contribnet.credit.registry import MODELS, get_model
 from contribnet.credit.rules import spread
-from contribnet.credit.split import Allocation, PolicyRef, Split, StoreShare, TouchCredit
+from contribnet.credit.split import (
+    Allocation,
+    NotCounted,
+    PolicyRef,
+    Split,
+    StoreShare,
+    TouchCredit,
+)
 from contribnet.credit.touches import Attribution, Contributor, CreditTouch
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.policy import Policy
@@ -62,6 +69,10 @@ def _canonical_journey(journey: DealJourney) -> dict[str, Any]:
     data = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
     for key in ("touches", "referrals", "handovers", "joint_events"):
         data[key] = sorted(data.get(key, []), key=itemgetter("id"))
+    for key in ("earlier_deals", "voided"):
+        if not data.get(key):
+            # absent, not empty: the hashes recorded before these fields existed stay valid
+            data.pop(key, None)
     data["staff"] = {
         # most staff have one spell, and sorting one needs no key (a JSON text each)
         k: sorted(v, key=lambda s: json.dumps(s, sort_keys=True)) if len(v) > 1 else v
@@ -117,6 +128,32 @@ def _home(touches: Sequence[CreditTouch]) -> str | None:
     return max(known, key=lambda t: (t.at, t.id)).store if known else None
 
 
+def _name(journey: DealJourney, who: Contributor | None) -> str | None:
+    """A staff member's name (their latest employment spell's), so statements read as people."""
+    if who is None or who.kind != "staff":
+        return None
+    spells = journey.staff.get(who.id)
+    return spells[-1].name if spells else None
+
+
+def _not_counted(journey: DealJourney, dropped: Sequence[Dropped]) -> list[NotCounted]:
+    return [
+        NotCounted(
+            id=d.id,
+            source=d.source,
+            stage=d.stage,
+            kind=d.contributor.kind if d.contributor else None,
+            contributor=d.contributor.id if d.contributor else None,
+            name=_name(journey, d.contributor),
+            at=d.at,
+            code=d.code,
+            reason=d.reason,
+            ref=d.ref,
+        )
+        for d in sorted(dropped, key=lambda d: (d.at is None, d.at, d.id))
+    ]
+
+
 def _pool_allocations(
     attribution: Attribution,
     members: Sequence[Contributor],
@@ -137,6 +174,9 @@ def _pool_allocations(
     if fell_back:
         for c in members:
             adjustments[c]["equal_fallback"] = 1.0
+    if any("no_qualifying_contribution" in f for f in attribution.factors):
+        for c in members:
+            adjustments[c]["pool_to_closer"] = 1.0
     if norm > 0:
         model_share = {c: raw[c] / norm for c in members}
     else:
@@ -198,10 +238,12 @@ def _pool_allocations(
         ]
         amount = paid[c] if paid_in == "cash" else 0
         points = paid[c] if paid_in == "points" else 0
+        name = _name(journey, c)
         allocations.append(
             Allocation(
                 kind="owner" if c.kind == "owner" else "staff",
                 id=c.id,
+                name=name,
                 store=home,
                 brand=brand,
                 share=final[c],
@@ -209,6 +251,7 @@ def _pool_allocations(
                 points=points,
                 explanation=explain(
                     c,
+                    name,
                     home,
                     brand,
                     final[c],
@@ -303,6 +346,29 @@ def compute_split(
         allocations += _pool_allocations(
             attribution, cash_members, deal.reward_pool, "cash", name, regional, journey, fell_back
         )
+    elif deal.reward_pool > 0:
+        # A pool is never left unpaid: with no qualifying contribution (e.g. a policy weighing
+        # ``order`` 0 and nothing else recorded) the closer receives it, and says why.
+        closer = CreditTouch(
+            deal.id,
+            Contributor("staff", deal.staff),
+            "order",
+            deal.closed_at,
+            0.0,
+            deal.store,
+            "deal",
+        )
+        attribution = Attribution((closer,), (1.0,), ({"no_qualifying_contribution": 1.0},))
+        allocations += _pool_allocations(
+            attribution,
+            [closer.contributor],
+            deal.reward_pool,
+            "cash",
+            name,
+            regional,
+            journey,
+            False,
+        )
     owners = sorted({t.contributor for t in owner_touches})
     if owners:
         attribution, fell_back = _attribute(touches, name, regional, context)
@@ -317,6 +383,7 @@ def compute_split(
         pool=deal.reward_pool,
         input_hash=input_hash(journey, policy, name, context),
         allocations=allocations,
+        not_counted=_not_counted(journey, prepared.dropped),
     )
 
 

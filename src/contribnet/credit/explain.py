@@ -71,6 +71,7 @@ def _stage_phrase(stage: str, touches: Sequence[TouchCredit]) -> str:
 
 def describe(
     who: Contributor,
+    name: str | None,
     store: str | None,
     brand: str | None,
     share: float,
@@ -86,12 +87,13 @@ def describe(
     >>> from datetime import UTC, datetime
     >>> t = TouchCredit(id="t1", source="touch", stage="test_drive", at=datetime(2025, 1, 1,
     ...                 tzinfo=UTC), credit=0.6, factors={"stage_weight": 25.0})
-    >>> print(describe(Contributor("staff", "sf-x"), "st-a", "nio", 0.6, 300000, 0,
+    >>> print(describe(Contributor("staff", "sf-x"), "Xu", None, "nio", 0.6, 300000, 0,
     ...                "stage_weighted", [t], 0.6, {}))
-    sf-x (st-a, nio) gets 60.0% = ¥3,000.00 under stage_weighted for 1 test_drive touch (weight 25).
+    Xu (sf-x; nio) gets 60.0% = ¥3,000.00 under stage_weighted for 1 test_drive touch (weight 25).
     """
     where = ", ".join(x for x in (store, brand) if x)
-    name = f"{who.id} ({where})" if where else who.id
+    label = f"{who.id}; {where}" if where else who.id
+    name = f"{name} ({label})" if name else (f"{who.id} ({where})" if where else who.id)
     if who.kind == "owner":
         name = f"owner {name}"
         paid = f"{points:,} points ({share:.1%} of the points pool)"
@@ -102,6 +104,8 @@ def describe(
         by_stage.setdefault(t.stage, []).append(t)
     phrases = [_stage_phrase(s, ts) for s, ts in by_stage.items()]
     text = f"{name} gets {paid} under {model} for " + ", ".join(phrases)
+    if "pool_to_closer" in adjustments:
+        text += "; no contribution qualified under the policy, so the closer receives the pool"
     if "equal_fallback" in adjustments:
         text += "; the model valued no one, so the pool is shared equally"
     if "floor" in adjustments:
@@ -113,6 +117,7 @@ def describe(
 
 def explain(
     who: Contributor,
+    name: str | None,
     store: str | None,
     brand: str | None,
     share: float,
@@ -127,7 +132,7 @@ def explain(
     """The :class:`~contribnet.credit.split.Explanation` of one allocation."""
     return Explanation(
         text=describe(
-            who, store, brand, share, amount, points, model, touches, model_share, adjustments
+            who, name, store, brand, share, amount, points, model, touches, model_share, adjustments
         ),
         model_share=model_share,
         adjustments=dict(adjustments),

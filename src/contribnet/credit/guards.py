@@ -7,6 +7,13 @@ Before any model runs, :func:`qualifying_touches` turns a deal's journey into cr
   see ``Policy.owner_referrals``); a (bulk) handover that includes the customer is a ``handover``
   touch of the handing staff; the deal itself is the closer's ``order`` touch when the closer
   logged none;
+* **one deal per contribution** -- a contribution belongs to the customer's first live deal that
+  closes at or after it (deals ordered by close, then id). So a deal's window starts just after
+  the customer's previous live deal closed: everything up to that instant was that deal's, and a
+  customer who buys twice never pays anyone twice. Voiding a deal removes it from the order, so
+  its contributions go to the customer's next live deal. Two deals closed at the same instant (two
+  cars in one order) are ordered by id: the first takes every contribution up to that instant, the
+  second its closer's order touch only;
 * **lookback** -- a touch counts if ``closed_at - lookback_days <= at <= closed_at``;
 * **stage weight** -- a touch of a stage the policy weighs 0 (or does not list) does not count;
 * **de-duplication** -- one contributor's touches of one stage within ``dedup_minutes`` of the
@@ -24,14 +31,15 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from contribnet.credit.touches import Contributor, CreditTouch
 from contribnet.domain.events import Staff
-from contribnet.domain.journey import DealJourney
+from contribnet.domain.journey import DealJourney, owning_deal
 from contribnet.domain.policy import Policy
 
 __all__ = [
+    "DropCode",
     "Dropped",
     "Prepared",
     "decay_factors",
@@ -48,12 +56,35 @@ K = TypeVar("K", bound=Hashable)
 SOURCE_RANK = {"touch": 0, "referral": 1, "handover": 2, "deal": 3}
 
 
+#: Why an item of a deal's journey does not count (``Dropped.code``).
+DropCode = Literal[
+    "after_close",
+    "earlier_deal",
+    "lookback",
+    "zero_weight",
+    "repeated",
+    "self_referral",
+    "owner_ignored",
+    "voided",
+]
+
+
 @dataclass(frozen=True)
 class Dropped:
-    """An event that does not count, and why (for audits)."""
+    """An item of the deal's journey that does not count, and why (for audits and explanations).
+
+    ``ref`` names the earlier deal it counted for when ``code == "earlier_deal"``, and the
+    kept touch it repeats when ``code == "repeated"``.
+    """
 
     id: str
     reason: str
+    code: DropCode = "after_close"
+    source: str = "touch"
+    stage: str | None = None
+    contributor: Contributor | None = None
+    at: datetime | None = None
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,10 +166,30 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
             who = Contributor("staff", r.referrer_staff)
             store = staff_store(r.referrer_staff, r.at)
         elif r.referrer_customer == deal.customer:
-            dropped.append(Dropped(r.id, "a customer cannot refer themselves"))
+            dropped.append(
+                Dropped(
+                    r.id,
+                    "a customer cannot refer themselves",
+                    "self_referral",
+                    "referral",
+                    "referral",
+                    Contributor("owner", deal.customer),
+                    r.at,
+                )
+            )
             continue
         elif policy.owner_referrals == "ignore":
-            dropped.append(Dropped(r.id, "owner referrals are ignored by the policy"))
+            dropped.append(
+                Dropped(
+                    r.id,
+                    "owner referrals are ignored by the policy",
+                    "owner_ignored",
+                    "referral",
+                    "referral",
+                    Contributor("owner", str(r.referrer_customer)),
+                    r.at,
+                )
+            )
             continue
         else:
             who = Contributor("owner", str(r.referrer_customer))
@@ -159,17 +210,32 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
             )
         )
 
+    earlier = journey.earlier_deals
+    earlier_closes = [m.closed_at for m in earlier]
     weights = policy.stage_weights
     kept: list[CreditTouch] = []
+
+    def drop(c: CreditTouch, reason: str, code: DropCode, ref: str | None = None) -> None:
+        dropped.append(Dropped(c.id, reason, code, c.source, c.stage, c.contributor, c.at, ref))
+
     for c in sorted(candidates, key=_sort_key):
         if c.at > closed:
-            dropped.append(Dropped(c.id, "after the deal closed"))
+            drop(c, "after the deal closed", "after_close")
+        elif earlier and c.at <= earlier_closes[-1]:
+            owner = owning_deal(c.at, earlier)
+            assert owner is not None  # c.at <= the last earlier close
+            drop(c, f"counted for earlier deal {owner.id}", "earlier_deal", owner.id)
         elif c.at < earliest:
-            dropped.append(Dropped(c.id, f"more than {policy.lookback_days:g} days before closing"))
+            drop(c, f"more than {policy.lookback_days:g} days before closing", "lookback")
         elif weights.get(c.stage, 0.0) <= 0:
-            dropped.append(Dropped(c.id, f"stage {c.stage!r} has weight 0"))
+            drop(c, f"stage {c.stage!r} weighs 0", "zero_weight")
         else:
             kept.append(c)
+
+    window_start = earlier_closes[-1] if earlier else None
+    for v in journey.voided:
+        if v.at <= closed and (window_start is None or v.at > window_start):
+            dropped.append(Dropped(v.id, "voided", "voided", v.source, at=v.at))
 
     closer = Contributor("staff", deal.staff)
     if policy.weight("order") > 0 and not any(
@@ -185,7 +251,7 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
         key = (c.contributor, c.stage)
         previous = last_kept.get(key)
         if previous is not None and c.at - previous.at <= window:
-            dropped.append(Dropped(c.id, f"repeated log of {previous.id}"))
+            drop(c, f"duplicate visit of touch {previous.id}", "repeated", previous.id)
             continue
         last_kept[key] = c
         touches.append(c)

@@ -60,6 +60,7 @@ def _finish(
     out = []
     for f, s in zip(factors, sat, strict=True):
         f = dict(f)
+        f["weight_total"] = norm
         if s != 1.0:
             f["saturation"] = s
         out.append(f)
@@ -272,7 +273,7 @@ def stage_weighted(
         w = stage_weight.get(t.stage, 0.0)
         part = d * s / within[t.stage]
         credit.append(w * part / total_weight if total_weight > 0 else 0.0)
-        f = {"stage_weight": w, "stage_part": part}
+        f = {"stage_weight": w, "weight_total": total_weight, "stage_part": part}
         if count[t.stage] > 1:
             f["decay"] = 2.0 ** (-t.age_days / policy.half_life_days)
         if s != 1.0:
@@ -282,34 +283,71 @@ def stage_weighted(
 
 
 def spread(
-    touches: Sequence[CreditTouch], values: Mapping[Contributor, float], policy: Policy
+    touches: Sequence[CreditTouch],
+    values: Mapping[Contributor, float],
+    policy: Policy,
+    stage_values: Mapping[tuple[Contributor, str], float] | None = None,
 ) -> Attribution:
-    """Turn contributor-level values into touch credit.
+    """Turn contributor-level values into touch credit, following what each touch contributed.
 
-    Each contributor's normalised value is spread over their touches in proportion to
-    ``stage_weight * decay * saturation`` (equally if those are all 0). Used by the set-based
-    models (participation, Shapley), for explanations and the store-level roll-up.
+    Definition: contributor ``c`` gets ``v(c) / sum(v)`` (negative values count as 0). It is
+    divided over the stages ``c`` did in proportion to ``V(c, s)`` -- the model's value of
+    ``c``'s part in stage ``s`` (``stage_values``; by default the policy's weight of ``s``) --
+    and within a stage over ``c``'s touches of it as :func:`stage_weighted` does, by time decay
+    times saturation. Used by the set-based models (participation, Shapley) and for the
+    fallback when a model values no one; the stores of the touches then share the contributor's
+    credit as the model does (work at store A keeps A's part after a move to store C), not by
+    recency. If every ``V(c, s)`` of a contributor is 0, their touches share equally.
+
+    Examples
+    --------
+    An advisor did a lead, a reception and a test drive at store A, then moved and did one
+    consultation at C: the weights (10 + 10 + 25 against 10) say where the work was done.
+
+    >>> from contribnet.credit.touches import example_touch as t
+    >>> journey = [t("x", "lead", 60, store="A"), t("x", "reception", 50, store="A"),
+    ...            t("x", "test_drive", 40, store="A"), t("x", "consultation", 1, store="C")]
+    >>> parts = spread(journey, {journey[0].contributor: 1.0}, Policy()).credit
+    >>> round(sum(parts[:3]), 4), round(parts[3], 4)
+    (0.8182, 0.1818)
     """
     if not touches:
         return Attribution((), (), ())
     decay = decay_factors(touches, policy.half_life_days)
-    base = [policy.weight(t.stage) * d for t, d in zip(touches, decay, strict=True)]
-    sat = saturation_factors(touches, base, policy.saturation)
-    w = [b * s for b, s in zip(base, sat, strict=True)]
+    sat = saturation_factors(touches, decay, policy.saturation)
+    within: dict[tuple[Contributor, str], float] = {}
+    for t, d, s in zip(touches, decay, sat, strict=True):
+        key = (t.contributor, t.stage)
+        within[key] = within.get(key, 0.0) + d * s
+
+    def value_of(key: tuple[Contributor, str]) -> float:
+        if stage_values is not None:
+            return max(stage_values.get(key, 0.0), 0.0)
+        return policy.weight(key[1])
+
+    stage_value = {key: value_of(key) for key in within}
     own: dict[Contributor, float] = {}
     count: dict[Contributor, int] = {}
-    for t, x in zip(touches, w, strict=True):
-        own[t.contributor] = own.get(t.contributor, 0.0) + x
+    for (c, _), v in stage_value.items():
+        own[c] = own.get(c, 0.0) + v
+    for t in touches:
         count[t.contributor] = count.get(t.contributor, 0) + 1
     norm = sum(max(values.get(c, 0.0), 0.0) for c in own)
     credit = []
     factors = []
-    for t, x in zip(touches, w, strict=True):
+    for t, d, s in zip(touches, decay, sat, strict=True):
         c = t.contributor
+        key = (c, t.stage)
         value = max(values.get(c, 0.0), 0.0) / norm if norm > 0 else 0.0
-        part = x / own[c] if own[c] > 0 else 1.0 / count[c]
+        if own[c] > 0 and within[key] > 0:
+            part = stage_value[key] / own[c] * (d * s / within[key])
+        else:
+            part = 1.0 / count[c]
         credit.append(value * part)
-        factors.append({"contributor_value": values.get(c, 0.0), "touch_part": part})
+        f = {"contributor_value": values.get(c, 0.0), "value_total": norm, "touch_part": part}
+        if s != 1.0:
+            f["saturation"] = s
+        factors.append(f)
     return Attribution(tuple(touches), tuple(credit), tuple(factors))
 
 

@@ -7,14 +7,25 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Allocation", "Explanation", "PolicyRef", "Split", "StoreShare", "TouchCredit"]
+__all__ = [
+    "Allocation",
+    "Explanation",
+    "NotCounted",
+    "PolicyRef",
+    "Split",
+    "StoreShare",
+    "TouchCredit",
+]
 
 
 class TouchCredit(BaseModel):
     """A touch that counted: where it came from and the factors applied to it.
 
     ``credit`` is the touch's part of the pool the contributor is paid from (after floor/cap);
-    a contributor's touch credits add up to their ``share``.
+    a contributor's touch credits add up to their ``share``. ``factors`` hold what a clerk needs
+    to recompute it by hand: the model's weight of the touch and the total it is divided by
+    (``stage_weight`` / ``weight_total`` times ``stage_part`` under stage_weighted; the
+    contributor's value / ``value_total`` times ``touch_part`` under the set-based models).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -27,6 +38,28 @@ class TouchCredit(BaseModel):
     joint_event: str | None = None
     credit: float
     factors: dict[str, float]
+
+
+class NotCounted(BaseModel):
+    """An item of the deal's journey that earns nothing on this deal, and why.
+
+    ``code`` is one of ``after_close``, ``earlier_deal`` (``ref`` names the deal it counted
+    for), ``lookback``, ``zero_weight``, ``repeated`` (a duplicate visit of the kept touch
+    ``ref``), ``self_referral``, ``owner_ignored``, ``voided``; ``reason`` says it in words.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    source: Literal["touch", "referral", "handover", "deal"]
+    stage: str | None = None
+    kind: Literal["staff", "owner"] | None = None
+    contributor: str | None = None
+    name: str | None = None
+    at: datetime | None = None
+    code: str
+    reason: str
+    ref: str | None = None
 
 
 class StoreShare(BaseModel):
@@ -63,6 +96,7 @@ class Allocation(BaseModel):
 
     kind: Literal["staff", "owner"]
     id: str
+    name: str | None = None
     store: str | None = None
     brand: str | None = None
     share: float
@@ -81,9 +115,11 @@ class PolicyRef(BaseModel):
 class Split(BaseModel):
     """A deal's reward pool split among its contributors.
 
-    Amounts are integer fen and sum exactly to ``pool`` whenever anyone qualifies (an empty
-    ``allocations`` leaves the pool unallocated). ``input_hash`` is a hash of the journey,
-    policy, model and data-driven tables: equal inputs give an equal hash and an equal split.
+    Amounts are integer fen and sum exactly to ``pool`` (with no qualifying contribution the
+    closer receives it). ``not_counted`` lists every other item of the deal's journey with the
+    reason it earns nothing here, so the split accounts for the whole journey. ``input_hash``
+    is a hash of the journey, policy, model and data-driven tables: equal inputs give an equal
+    hash and an equal split.
     """
 
     model_config = ConfigDict(
@@ -100,13 +136,14 @@ class Split(BaseModel):
                         {
                             "kind": "staff",
                             "id": "sf-x",
+                            "name": "Xu",
                             "store": "st-a",
                             "brand": "nio",
                             "share": 0.5556,
                             "amount": 277778,
                             "points": 0,
                             "explanation": {
-                                "text": "sf-x (st-a, nio) gets 55.6% = ¥2,777.78 under "
+                                "text": "Xu (sf-x; st-a, nio) gets 55.6% = ¥2,777.78 under "
                                 "stage_weighted for 3 test_drive touches (weight 25; "
                                 "saturated ×0.5, ×0.25).",
                                 "model_share": 0.5556,
@@ -127,3 +164,4 @@ class Split(BaseModel):
     pool: int
     input_hash: str
     allocations: list[Allocation]
+    not_counted: list[NotCounted] = Field(default_factory=list)

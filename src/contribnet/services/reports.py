@@ -116,6 +116,7 @@ class Statement(BaseModel):
             "examples": [
                 {
                     "staff": "sf-x",
+                    "name": "Xu",
                     "from": "2025-01-01",
                     "to": "2025-01-31",
                     "generated_at": "2025-02-01T02:00:00Z",
@@ -132,7 +133,7 @@ class Statement(BaseModel):
                             "store": "st-a",
                             "stages": {"test_drive": 3},
                             "touches": [],
-                            "explanation": "sf-x (st-a, nio) gets 62.5% = ¥3,125.00 under "
+                            "explanation": "Xu (sf-x; st-a, nio) gets 62.5% = ¥3,125.00 under "
                             "stage_weighted for 3 test_drive touches (weight 25; saturated "
                             "×0.5, ×0.25).",
                         }
@@ -145,6 +146,7 @@ class Statement(BaseModel):
     )
 
     staff: str
+    name: str | None = None
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     generated_at: datetime
@@ -183,7 +185,7 @@ def statement(store: Store, staff: str, start: date | None, end: date | None) ->
     """A staff member's statement: per deal closed in the period, the amount, share, touches
     and the sentence explaining it; the adjustments to or from them; the totals."""
     check_period(start, end)
-    store.get("staff", staff)  # NotFound for an unknown staff member
+    name = store.get("staff", staff).get("name")  # NotFound for an unknown staff member
     lo, hi = period_bounds(start, end)
     lines = [
         line
@@ -207,6 +209,7 @@ def statement(store: Store, staff: str, start: date | None, end: date | None) ->
     adjusted = sum(a.amount for a in adjustments)
     return Statement(
         staff=staff,
+        name=name,
         from_=start,
         to=end,
         generated_at=datetime.now(UTC),
@@ -223,6 +226,8 @@ def statement(store: Store, staff: str, start: date | None, end: date | None) ->
 
 CSV_COLUMNS = (
     "kind",
+    "staff",
+    "name",
     "deal",
     "closed_at",
     "deal_store",
@@ -248,6 +253,8 @@ def statement_csv(s: Statement) -> str:
         writer.writerow(
             [
                 "settlement",
+                s.staff,
+                s.name or "",
                 line.deal,
                 line.closed_at.isoformat(),
                 line.deal_store,
@@ -266,6 +273,8 @@ def statement_csv(s: Statement) -> str:
         writer.writerow(
             [
                 "adjustment",
+                s.staff,
+                s.name or "",
                 a.deal,
                 a.closed_at.isoformat(),
                 "",
@@ -285,6 +294,8 @@ def statement_csv(s: Statement) -> str:
     writer.writerow(
         [
             "total",
+            s.staff,
+            s.name or "",
             "",
             "",
             "",

@@ -21,4 +21,6 @@ def open_store(url: str) -> Store:
         from contribnet.store.neo4j import Neo4jStore
 
         return Neo4jStore(url)
-    raise ValueError(f"unknown store URL {url!r}: use sqlite:///path.db or neo4j://user:pass@host:7687")
+    raise ValueError(
+        f"unknown store URL {url!r}: use sqlite:///path.db or neo4j://user:pass@host:7687"
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from contribnet.domain.events import (
@@ -24,7 +24,14 @@ from contribnet.domain.events import (
 from contribnet.domain.events import (
     Store as StoreRecord,
 )
-from contribnet.domain.journey import DealJourney, Journey, Page
+from contribnet.domain.journey import (
+    DealJourney,
+    DealMark,
+    Journey,
+    Page,
+    VoidedItem,
+    earlier_live_deals,
+)
 from contribnet.domain.settlement import (
     Adjustment,
     DealRef,
@@ -88,9 +95,17 @@ class Store(Protocol):
         """The deal and its customer's journey, voided events removed; ``NotFound`` if no deal."""
         ...
 
-    def stage_paths(self) -> Iterator[tuple[tuple[str, ...], bool]]:
-        """Per customer, the stages of their non-voided touches in time order, and whether they
-        have a non-voided deal (training data for the data-driven credit models)."""
+    def contribution_paths(
+        self,
+    ) -> Iterator[tuple[tuple[tuple[datetime, str], ...], tuple[datetime, ...]]]:
+        """Per customer, ``(items, closes)``: the live (non-voided) contribution items as
+        ``(at, stage)`` in time order -- logged touches by their stage, staff referrals as
+        ``referral``, owner referrals as ``owner_referral`` (a customer's referral of themselves
+        left out), handovers that include the customer as ``handover``; at one instant a touch,
+        then a referral, then a handover, then by id -- and the close instants of the customer's
+        live deals, in order. Every customer with an item or a live deal, once, in no set order.
+        Training data of the learned credit models (``credit.learned.training_paths``); streamed,
+        one pass over the touches."""
         ...
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
@@ -220,7 +235,28 @@ def assemble_deal_journey(
         tuple(JointEvent.model_validate(j) for j in live(journey.joint_events)),
         staff_spells,
         stores,
+        earlier_live_deals(
+            DealMark(deal.closed_at, deal.id),
+            (DealMark(_instant(d["closed_at"]), d["id"]) for d in journey.deals if not d["voided"]),
+        ),
+        tuple(
+            sorted(
+                VoidedItem(_instant(i["at"]), i["id"], source)
+                for source, items in (
+                    ("touch", journey.touches),
+                    ("referral", journey.referrals),
+                    ("handover", journey.handovers),
+                )
+                for i in items
+                if i["voided"]
+            )
+        ),
     )
+
+
+def _instant(text: str) -> datetime:
+    """An instant as stored in an event payload (ISO 8601 with an offset), in UTC."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def deal_journey_of(
@@ -232,9 +268,12 @@ def deal_journey_of(
     joint_events: tuple[JointEvent, ...],
     staff_spells: Callable[[Sequence[str]], dict[str, tuple[Staff, ...]]],
     stores: Callable[[Sequence[str]], dict[str, StoreRecord]],
+    earlier_deals: tuple[DealMark, ...] = (),
+    voided: tuple[VoidedItem, ...] = (),
 ) -> DealJourney:
     """A :class:`DealJourney` from the deal's live events (in journey order), with the employment
-    spells and store records of every staff member and store they involve looked up."""
+    spells and store records of every staff member and store they involve looked up, and the
+    customer's live deals ordered before it (``earlier_deals``) and voided contributions."""
     staff_ids = {deal.staff} | {t.staff for t in touches}
     staff_ids |= {h.from_staff for h in handovers} | {h.to_staff for h in handovers}
     staff_ids |= {r.referrer_staff for r in referrals if r.referrer_staff}
@@ -251,6 +290,8 @@ def deal_journey_of(
         joint_events=joint_events,
         stores=stores(sorted(store_ids)),
         staff=staff,
+        earlier_deals=earlier_deals,
+        voided=voided,
     )
 
 

@@ -22,7 +22,7 @@ from contribnet import cypher
 from contribnet.domain.errors import NotFound
 from contribnet.domain.events import Customer, Deal, Handover, JointEvent, Referral, Staff, Touch
 from contribnet.domain.events import Store as StoreRecord
-from contribnet.domain.journey import DealJourney
+from contribnet.domain.journey import DealJourney, DealMark, VoidedItem, earlier_live_deals
 from contribnet.domain.settlement import (
     Adjustment,
     DealRef,
@@ -52,6 +52,21 @@ _Timed = TypeVar("_Timed", Referral, Handover, JointEvent)
 
 def _when(event: Touch | Referral | Handover | JointEvent) -> tuple[datetime, str]:
     return event.at, event.id
+
+
+def _voided(row: dict[str, Any]) -> tuple[VoidedItem, ...]:
+    """The voided touches, referrals and handovers of a ``deal_journeys`` row."""
+    items = [
+        VoidedItem(datetime.fromisoformat(t["at"]).astimezone(UTC), t["id"], "touch")
+        for t in row["touches"]
+        if t["voided"]
+    ]
+    for source, model in (("referral", Referral), ("handover", Handover)):
+        for i in row[source + "s"]:
+            if i["voided"]:
+                event = model.model_validate_json(i["payload"])
+                items.append(VoidedItem(event.at, event.id, source))
+    return tuple(sorted(items))
 
 
 def _live(model: type[_Timed], items: list[dict[str, Any]]) -> tuple[_Timed, ...]:
@@ -215,6 +230,14 @@ class Neo4jLedger:
                 _live(JointEvent, row["joint_events"]),
                 lambda ids, known=by_staff: {i: known[i] for i in ids if i in known},
                 lambda ids, known=stores: {i: known[i] for i in ids if i in known},
+                earlier_live_deals(
+                    DealMark(deal.closed_at, deal.id),
+                    (
+                        DealMark(datetime.fromisoformat(o["closed_at"]).astimezone(UTC), o["id"])
+                        for o in row["deals"]
+                    ),
+                ),
+                _voided(row),
             )
         return found
 

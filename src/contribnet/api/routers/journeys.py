@@ -10,6 +10,7 @@ from contribnet.api.auth import require_own_staff, require_roles
 from contribnet.api.deps import StoreDep
 from contribnet.domain.journey import Journey, Page
 from contribnet.domain.roles import Principal, Role
+from contribnet.services.journeys import customer_journey
 
 router = APIRouter(prefix="/v1", tags=["reads"])
 
@@ -25,8 +26,10 @@ def get_journey(
     principal: Annotated[Principal, Depends(require_roles("analyst", "leader", "staff"))],
 ) -> Journey:
     """Everything recorded about a customer; touches ordered by ``at`` then ``id``; each item
-    flagged ``voided``. A staff key sees only journeys its staff member took part in."""
-    journey = store.journey(customer_id)
+    flagged ``voided``, each contribution with ``counted_for``: the live deal it counts for (a
+    contribution counts for the customer's first live deal closing at or after it). A staff key
+    sees only journeys its staff member took part in."""
+    journey = customer_journey(store, customer_id)
     if principal.role is Role.STAFF and principal.staff not in _participants(journey):
         raise HTTPException(403, "a staff key sees only journeys its staff member took part in")
     return journey
@@ -35,7 +38,9 @@ def get_journey(
 def _participants(journey: Journey) -> set[str]:
     staff = {t["staff"] for t in journey.touches} | {d["staff"] for d in journey.deals}
     staff |= {r["referrer_staff"] for r in journey.referrals if r.get("referrer_staff")}
-    staff |= {h["from_staff"] for h in journey.handovers} | {h["to_staff"] for h in journey.handovers}
+    staff |= {h["from_staff"] for h in journey.handovers} | {
+        h["to_staff"] for h in journey.handovers
+    }
     return staff
 
 
