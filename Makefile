@@ -39,6 +39,11 @@ bench: $(BIN)/.installed
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
 
+## The README's table of credit models x scenarios (which models may pay), from the fairness check.
+.PHONY: scenario-table
+scenario-table: $(BIN)/.installed
+	$(BIN)/python tools/scenario_table.py
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks

@@ -9,7 +9,16 @@ from fastapi import FastAPI
 
 from contribnet import __version__
 from contribnet.api.errors import install_error_handlers
-from contribnet.api.routers import credit, events, graph, journeys, policies, queries, reports
+from contribnet.api.routers import (
+    credit,
+    events,
+    graph,
+    journeys,
+    models,
+    policies,
+    queries,
+    reports,
+)
 from contribnet.services.policies import ensure_default_policy
 from contribnet.settings import Settings
 from contribnet.store import open_store
@@ -50,6 +59,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.include_router(policies.router)
     app.include_router(reports.router)
     app.include_router(queries.router)
+    app.include_router(models.router)
     mount_dashboard(app)
 
     @app.get("/health", tags=["health"])

@@ -10,8 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from contribnet.credit import Split, build_context, compute_split, needs_context
+from contribnet.credit import MODELS, Split, build_context, compute_split, needs_context
 from contribnet.credit.explain import money
+from contribnet.credit.learned import training_paths
 from contribnet.domain.policy import MODEL_NAMES, default_policy, load_policy
 from contribnet.settings import Settings
 
@@ -32,7 +33,11 @@ def register(subparsers: Any) -> None:
         default=None,
         choices=MODEL_NAMES,
         metavar="NAME",
-        help="credit model (default: the policy's): " + ", ".join(MODEL_NAMES),
+        help="credit model (default: the policy's): "
+        + ", ".join(n if MODELS[n].for_pay else f"{n} (analysis only)" for n in MODEL_NAMES)
+        + ". An analysis-only model fails a fairness scenario (GET /v1/models says which): it "
+        "splits here, but a settlement or stored policy refuses it unless the policy says "
+        "analysis_models_for_pay = true",
     )
     parser.add_argument(
         "--policy",
@@ -62,7 +67,8 @@ def split_from_file(
     try:
         ingest_file(store, events, Settings.from_env().stages)
         journey = store.deal_journey(deal)
-        context = build_context(store.stage_paths(), policy) if needs_context(name) else None
+        paths = training_paths(store.contribution_paths(), policy)
+        context = build_context(paths, policy) if needs_context(name) else None
         return compute_split(journey, policy, name, context)
     finally:
         store.close()

@@ -31,6 +31,8 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+from contribnet.domain.fairness import KeyContributor, ScenarioInstance
+
 __all__ = [
     "CITIES",
     "MAX_JOURNEY_DAYS",
@@ -42,6 +44,7 @@ __all__ = [
     "Summary",
     "generate",
     "generate_with_summary",
+    "scenario_instances",
 ]
 
 Event = dict[str, Any]
@@ -640,6 +643,13 @@ class _Journey:
         self.model: tuple[str, int, int] | None = None
         self.kind = "local"
         self.deal_store: _Store | None = None
+        # what the journey is an instance of (see ``scenario_instances``): set by the journey
+        # functions; ``voided`` collects the ids of its touches voided later
+        self.scenario: str | None = None
+        self.keys: list[KeyContributor] = []
+        self.note: str | None = None
+        self.voided: set[str] = set()
+        self.last_touch = ""
 
     def emit(self, t: int, event: Event) -> None:
         """Add an event at time ``t`` (ties keep planning order)."""
@@ -720,6 +730,7 @@ class _Journey:
         if store not in self.stores:
             self.stores.append(store)
         event = self._touch_event(store, stage, who, self.t, channel, joint_event, evidence)
+        self.last_touch = event["id"]
         self.emit(self.t, event)
         self._flaws(event)
         return who
@@ -768,6 +779,7 @@ class _Journey:
     def _void(self, target: str, reason: str) -> None:
         delay = 3600 + int(self.rng.random() * 3 * _DAY)
         void = {"type": "void", "id": f"v-{target[2:]}", "target": target, "reason": reason}
+        self.voided.add(target)
         self.emit(self.t + delay, void)
         self.gen.summary.voids += 1
 
@@ -944,6 +956,8 @@ def _journey_owner(j: _Journey) -> bool:
     j.touch(store, "reception", channel="owner_referral", evidence={"referred_by": owner})
     converted = _funnel(j, store, warmth=1.2, received=True)
     gen.summary.owner_referral_deals += converted
+    j.scenario = "owner_referral"
+    j.keys.append(KeyContributor("owner", owner, "owner"))
     return converted
 
 
@@ -974,6 +988,9 @@ def _journey_cross_brand(j: _Journey) -> bool:
     # counted when the deal is at the brand referred to (the customer may still wander back)
     landed = j.deal_store is not None and j.deal_store.brand == target_brand
     summary.cross_brand_deals[direction] += converted and landed
+    if landed:
+        j.scenario, j.note = "cross_brand_referral", direction
+        j.keys.append(KeyContributor("staff", referrer, "referrer"))
     return converted
 
 
@@ -993,10 +1010,12 @@ def _journey_order_grab(j: _Journey) -> bool:
     j.touch(store_a, "consultation")
     model = j.pick_model(brand)[0]
     drivers = set()
+    drives = []
     for _ in range(3):
         j.later(2, 8)
         minutes = 30 + int(rng.random() * 30)
         drivers.add(j.touch(store_a, "test_drive", evidence={"model": model, "minutes": minutes}))
+        drives.append(j.last_touch)
     j.follow_ups(store_a, 1)
     j.later(1, 6)
     j.touch(store_b, "reception", channel="walk_in")
@@ -1004,6 +1023,10 @@ def _journey_order_grab(j: _Journey) -> bool:
     deal = j.close(store_b, _discount(rng, 12_000, 30_000))
     # counted when X drove all three (X may leave the store mid-way) and Y is someone else
     j.gen.summary.order_grabs += len(drivers) == 1 and deal["staff"] not in drivers
+    # an instance when X drove all three, Y is someone else, and none of the drives was voided
+    if len(drivers) == 1 and deal["staff"] not in drivers and not j.voided.intersection(drives):
+        j.scenario = "order_grabbing"
+        j.keys.append(KeyContributor("staff", drivers.pop(), "victim"))
     return True
 
 
@@ -1022,10 +1045,17 @@ def _journey_assist(j: _Journey, holiday: tuple[int, int]) -> bool:
     first, last = holiday
     visit = first + int(rng.random() * min(last - first + 1, 10))
     j.on_day(visit)
-    j.touch(away, "reception", channel="walk_in", evidence={"visitor_from": j.profile.city.name})
+    helpers = {}  # the Hainan touches' ids -> who made them
+    who = j.touch(
+        away, "reception", channel="walk_in", evidence={"visitor_from": j.profile.city.name}
+    )
+    helpers[j.last_touch] = who
     j.soon()
     model = j.pick_model(away.brand)[0]
-    j.touch(away, "test_drive", evidence={"model": model, "minutes": 40 + int(rng.random() * 30)})
+    who = j.touch(
+        away, "test_drive", evidence={"model": model, "minutes": 40 + int(rng.random() * 30)}
+    )
+    helpers[j.last_touch] = who
     j.gen.summary.cross_city_assists += 1
     j.on_day(visit + 3 + int(rng.random() * 10))
     home = next(iter(net.by_city[j.profile.city.code][away.brand]), home)
@@ -1035,6 +1065,11 @@ def _journey_assist(j: _Journey, holiday: tuple[int, int]) -> bool:
     j.later(0, 6)
     j.close(home, _discount(rng))
     j.gen.summary.cross_city_assist_deals += 1
+    # the Hainan advisor(s) whose touches stand (a voided touch credits no one)
+    advisors = sorted({s for t, s in helpers.items() if t not in j.voided})
+    if advisors:
+        j.scenario = "cross_city_assist"
+        j.keys += [KeyContributor("staff", s, "assist") for s in advisors]
     return True
 
 
@@ -1047,7 +1082,8 @@ def _journey_event(j: _Journey, joint_event: tuple[int, Event]) -> bool:
     organisers = [net.store_by_id[s] for s in event["organisers"]]
     store = organisers[int(rng.random() * len(organisers))]
     role = "product_expert" if rng.random() < 0.5 else "advisor"
-    j.touch(store, "event", role, channel="roadshow", joint_event=event["id"])
+    advisor = j.touch(store, "event", role, channel="roadshow", joint_event=event["id"])
+    met = j.last_touch
     j.gen.summary.joint_event_touches += 1
     if not j.goes_on(0.7):
         return False
@@ -1056,6 +1092,10 @@ def _journey_event(j: _Journey, joint_event: tuple[int, Event]) -> bool:
         store = organisers[int(rng.random() * len(organisers))]
     converted = _funnel(j, store, warmth=1.1)
     j.gen.summary.joint_event_deals += converted
+    if met not in j.voided:
+        j.scenario = "joint_event"
+        j.keys.append(KeyContributor("staff", advisor, "event_advisor"))
+        j.keys += [KeyContributor("store", s, "organiser") for s in event["organisers"]]
     return converted
 
 
@@ -1095,6 +1135,8 @@ def _journey_handed_over(j: _Journey, team: str, receiver: str, onvo: _Store, ni
     j.later(1, 8)
     j.close(nio, _discount(rng, 2_000, 10_000))
     j.gen.summary.handover_deals += 1
+    j.scenario = "bulk_handover"
+    j.keys.append(KeyContributor("staff", team, "handing"))
     return True
 
 
@@ -1121,6 +1163,9 @@ class NetworkGenerator:
         self.summary = Summary(size=spec.name, seed=seed)
         self.recent_owners: dict[str, deque[tuple[str, str]]] = {}
         self.pending = 0  # events planned but not yet released
+        #: The scenario instances planned so far, when asked for (``scenario_instances``); None
+        #: keeps the stream's memory flat on big sizes.
+        self.instances: list[ScenarioInstance] | None = None
         self._journeys = 0
         self._salt = _mix(seed & _MASK)
         self._cities = {c.code: c for c in self.net.cities}
@@ -1380,6 +1425,10 @@ class NetworkGenerator:
         else:
             converted = _journey_local(j)
         self._count_journey(j, converted)
+        if converted and j.scenario is not None and self.instances is not None:
+            self.instances.append(
+                ScenarioInstance(j.scenario, f"d-{j.tag}", tuple(j.keys), note=j.note)
+            )
         return j.out
 
     def _count_journey(self, j: _Journey, converted: bool) -> None:
@@ -1450,3 +1499,34 @@ def generate_with_summary(size: str, seed: int) -> tuple[Iterator[Event], Summar
     return gen.events(), gen.summary
 
 
+def scenario_instances(size: str = "demo", seed: int = 1) -> list[ScenarioInstance]:
+    """Every scenario instance of the ``size`` network for ``seed``: one per deal of a journey
+    that plays one of the domain brief's scenarios, with its key contributors.
+
+    The defaults are the network ``contribnet demo`` loads. Instances are counted as the summary
+    counts its scenarios, and only where the key contributor's part of the record stands (a
+    voided touch credits no one):
+
+    - ``order_grabbing``: advisor X drove all three test drives (none voided) and someone else
+      closed: X, the ``victim``;
+    - ``cross_brand_referral``: the deal is at the brand referred to (``note`` gives the
+      direction, ``nio->onvo`` or ``onvo->nio``): the referring staff, ``referrer``;
+    - ``cross_city_assist``: the Hainan advisor(s) whose touches stand, ``assist``;
+    - ``bulk_handover``: the ONVO advisor who handed the customer over, ``handing``;
+    - ``joint_event``: the staff who met the customer at the joint event (``event_advisor``) and
+      both organising stores (``organiser``), when that touch stands;
+    - ``owner_referral``: the referring owner (paid in points), ``owner``.
+
+    Deterministic, and cheap (the whole stream is generated and dropped: well under a second for
+    ``demo``).
+
+    >>> found = scenario_instances("tiny", 1)
+    >>> grab = next(i for i in found if i.scenario == "order_grabbing")
+    >>> [(k.kind, k.role) for k in grab.contributors]
+    [('staff', 'victim')]
+    """
+    gen = NetworkGenerator(size, seed)
+    gen.instances = []
+    for _ in gen.events():
+        pass
+    return gen.instances

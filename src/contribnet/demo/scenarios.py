@@ -40,9 +40,19 @@ from contribnet.domain.events import (
     Void,
     event_adapter,
 )
-from contribnet.domain.journey import DealJourney
+from contribnet.domain.fairness import KeyContributor, ScenarioInstance
+from contribnet.domain.journey import DealJourney, DealMark, VoidedItem, earlier_live_deals
 
-__all__ = ["SCENARIOS", "DealCheck", "Scenario", "all_events", "deal_journey", "scenario"]
+__all__ = [
+    "KEY_CONTRIBUTORS",
+    "SCENARIOS",
+    "DealCheck",
+    "Scenario",
+    "all_events",
+    "deal_journey",
+    "fixture_instances",
+    "scenario",
+]
 
 Event = dict[str, Any]
 
@@ -724,6 +734,42 @@ def scenario(key: str) -> Scenario:
     raise KeyError(f"no scenario {key!r}; one of: {', '.join(s.key for s in SCENARIOS)}")
 
 
+#: Who each hand-built deal's scenario names, as the fairness check holds every model offered for
+#: pay to it (:mod:`contribnet.credit.fairness`): the order-grab victim keeps at least a third of
+#: the staff cash; everyone else named gets more than 0 (stores: of the cash in ``store_totals``).
+KEY_CONTRIBUTORS: dict[str, tuple[KeyContributor, ...]] = {
+    "d-s1-1": (KeyContributor("staff", "sf-nio-bj-li", "referrer"),),
+    "d-s1-2": (KeyContributor("staff", "sf-onvo-bj-zhao", "referrer"),),
+    "d-s2-1": (KeyContributor("staff", "sf-nio-sanya-lin", "assist"),),
+    "d-s3-1": (KeyContributor("staff", "sf-onvo-sh-he", "handing"),),
+    "d-s3-2": (KeyContributor("staff", "sf-onvo-sh-he", "handing"),),
+    "d-s4-1": (
+        KeyContributor("staff", "sf-onvo-sh-xu", "event_advisor"),
+        KeyContributor("store", "st-nio-sh-1", "organiser"),
+        KeyContributor("store", "st-onvo-sh-2", "organiser"),
+    ),
+    "d-s5-1": (KeyContributor("staff", "sf-nio-hz-x", "victim"),),
+    "d-s6-1": (KeyContributor("owner", "c-s6-tang", "owner"),),
+}
+
+_NOTES = {"d-s1-1": "nio->onvo", "d-s1-2": "onvo->nio"}
+
+
+def fixture_instances() -> list[ScenarioInstance]:
+    """The hand-built scenarios' deals as scenario instances (``source="fixture"``).
+
+    >>> [(i.scenario, i.deal) for i in fixture_instances()][:2]
+    [('cross_brand_referral', 'd-s1-1'), ('cross_brand_referral', 'd-s1-2')]
+    """
+    return [
+        ScenarioInstance(
+            s.key, c.deal, KEY_CONTRIBUTORS[c.deal], source="fixture", note=_NOTES.get(c.deal)
+        )
+        for s in SCENARIOS
+        for c in s.checks
+    ]
+
+
 def all_events() -> list[Event]:
     """Every scenario's events as one demo network, each shared entity event once.
 
@@ -792,6 +838,9 @@ def deal_journey(events: Iterable[Event], deal_id: str) -> DealJourney:
     store_ids |= {s.store for ss in spells.values() for s in ss}
     stores = {e.id: e for e in live if isinstance(e, Store) and e.id in store_ids}
     customers = [e for e in live if isinstance(e, Customer) and e.id == cid]
+    marks = {
+        e.id: DealMark(e.closed_at, e.id) for e in live if isinstance(e, Deal) and e.customer == cid
+    }
     return DealJourney(
         deal=deal,
         customer=customers[-1] if customers else None,
@@ -804,4 +853,14 @@ def deal_journey(events: Iterable[Event], deal_id: str) -> DealJourney:
             k: tuple(sorted(v, key=lambda s: s.from_ or date.min))
             for k, v in sorted(spells.items())
         },
+        earlier_deals=earlier_live_deals(DealMark(deal.closed_at, deal.id), marks.values()),
+        voided=tuple(
+            sorted(
+                VoidedItem(e.at, e.id, e.type)
+                for e in parsed
+                if isinstance(e, Touch | Referral | Handover)
+                and e.id in voided
+                and (e.customer == cid if not isinstance(e, Handover) else cid in e.customers)
+            )
+        ),
     )
