@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from contribnet.cli import main
 from contribnet.demo.generator import generate
-from contribnet.services.ingest import ingest_stream
+from contribnet.services.ingest import ingest_events, ingest_stream
 from contribnet.store import open_store
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -88,3 +91,95 @@ def test_policies_add_list_and_settle_one_deal(tmp_path: Path, capsys) -> None:
     policy.write_text("effective_from = [", encoding="utf-8")
     assert main(["policies", "add", str(policy), "--store", url]) == 2
     assert "not TOML" in capsys.readouterr().err
+
+
+def test_resettle_options_are_checked_before_anything_is_read(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    for argv, option in (
+        (["settle", "--resettle"], "--reason"),
+        (["settle", "--resettle", "--reason", "  "], "--reason"),
+        (["settle", "--dry-run"], "--dry-run"),
+        (["settle", "--resettle", "--dry-run", "--model", "shapley"], "--model"),
+        (["settle", "--resettle", "--dry-run", "--policy", "default@1"], "--policy"),
+        (["settle", "--resettle", "--reason", "x", "--deal", "d-1"], "--deal"),
+    ):
+        assert main([*argv, "--store", url]) == 2, argv
+        assert f"error: {option}:" in capsys.readouterr().err, argv
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_resettle_in_processes_as_json_lines(tmp_path: Path, capsys) -> None:
+    """Two workers, chunks of five: the changed deals as JSON lines, then the summary; run for
+    real it supersedes them, and a second run finds nothing."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    store = open_store(url)
+    ingest_stream(store, generate("tiny", 3))
+    store.close()
+    assert main(["settle", "--store", url, "--json"]) == 0
+    store = open_store(url)
+    settled = list(store.current_settlements())
+    shared = [s for s in settled if sum(a.kind == "staff" for a in s.allocations) >= 2]
+    voided = shared[-1]
+
+    def drove(a: Any) -> bool:
+        return any(t.stage == "test_drive" for t in a.explanation.touches)
+
+    # a deal where one staff member did a test drive and another did not: a late test drive by
+    # the other shares that stage's weight
+    changed, first = next(
+        (s, a)
+        for s in shared[:-1]
+        if any(drove(b) for b in s.allocations)
+        for a in s.allocations
+        if a.kind == "staff" and not drove(a)
+    )
+    journey = store.deal_journeys([changed.deal])[changed.deal]
+    late = changed.closed_at - timedelta(hours=1)
+    ingest_events(
+        store,
+        [
+            {
+                "type": "touch",
+                "id": "t-resettle-late",
+                "at": late.isoformat(),
+                "customer": journey.deal.customer,
+                "staff": first.id,
+                "store": first.store,
+                "stage": "test_drive",
+            },
+            {"type": "void", "id": "v-resettle", "target": voided.deal, "reason": "cancelled"},
+        ],
+    )
+    store.close()
+    capsys.readouterr()
+    common = ["settle", "--resettle", "--json", "--workers", "2", "--chunk", "5", "--store", url]
+    assert main([*common, "--dry-run"]) == 0
+    *lines, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(line["deal"] for line in lines) == sorted([changed.deal, voided.deal])
+    by_deal = {line["deal"]: line for line in lines}
+    assert by_deal[voided.deal]["voided"] and all(
+        p["new_fen"] == 0 and p["fen_difference"] == -p["old_fen"]
+        for p in by_deal[voided.deal]["people"]
+    )
+    gained = {p["id"]: p for p in by_deal[changed.deal]["people"]}[first.id]
+    assert gained["fen_difference"] > 0 and gained["old_fen"] == first.amount
+    assert summary["summary"]["deals_checked"] == len(settled)
+    assert (summary["summary"]["deals_changed"], summary["summary"]["superseded"]) == (2, 0)
+    assert summary["summary"]["fen_removed"] >= voided.pool
+
+    assert main([*common, "--reason", "a late test drive; a cancelled order"]) == 0
+    *lines, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {line["outcome"] for line in lines} == {"superseded"}
+    assert summary["summary"]["superseded"] == 2
+    store = open_store(url)
+    try:
+        for line in lines:
+            chain = store.settlement_history(line["deal"])
+            assert [s.id for s in chain][-1] == line["superseded_by"] and len(chain) == 2
+            assert chain[-1].reason == "a late test drive; a cancelled order"
+        assert sum(len(store.settlement_history(s.deal)) for s in settled) == len(settled) + 2
+    finally:
+        store.close()
+    assert main([*common, "--reason", "again"]) == 0
+    (summary,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (summary["summary"]["deals_changed"], summary["summary"]["superseded"]) == (0, 0)

@@ -11,6 +11,11 @@
   and restart: a chunk is written in one transaction, the next run lists only deals still
   unsettled, and a settlement's id is a hash of what it settles, so even two runs at once
   settle each deal exactly once.
+* :func:`resettle_period` (:func:`resettle`) -- after the rules or the journeys changed, every
+  settled deal whose split, computed now under the policy version and model its settlement
+  recorded, pays anyone differently (fen, points or store credit): listed, and unless a dry run
+  superseded with a reason, chunk by chunk; deals whose split is unchanged are left alone, so a
+  second run changes nothing. A deal voided since it was settled is reversed.
 * :func:`adjust` -- a leader moves part of a settled deal's credit between staff members; the
   adjustment is appended, never edited, and shows in statements.
 * :func:`credit_rows` -- current settlements flattened for roll-ups and the collaboration graph.
@@ -21,18 +26,20 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from contribnet.credit import CreditError, Split, compute_split, input_hash
+from contribnet.credit import Allocation, CreditError, Split, compute_split, input_hash
+from contribnet.credit.registry import payable
 from contribnet.domain.credit_rows import CreditRow
 from contribnet.domain.errors import NotFound
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.settlement import (
     Adjustment,
+    Credit,
     DealRef,
     InvalidRequest,
     PolicyRecord,
@@ -49,10 +56,16 @@ from contribnet.store.base import Store
 
 __all__ = [
     "BatchProgress",
+    "DealChange",
+    "PersonChange",
+    "ResettleReport",
+    "StoreChange",
     "adjust",
     "credit_rows",
     "history",
     "make_settlement",
+    "resettle",
+    "resettle_period",
     "settle",
     "settle_period",
 ]
@@ -61,6 +74,10 @@ __all__ = [
 CHUNK = 1000
 #: Failures listed in a batch's progress (all are counted).
 MAX_LISTED_FAILURES = 100
+
+_Job = TypeVar("_Job")
+_PlanT = TypeVar("_PlanT")
+_ResultT = TypeVar("_ResultT")
 
 
 def make_settlement(
@@ -136,6 +153,7 @@ def settle(
     chain = store.settlement_history(deal_id)
     current = chain[-1] if chain else None
     try:
+        payable(name, record.policy)  # an "analysis only" model pays only if the policy says so
         hashed = input_hash(journey, record.policy, name, context)
         if current is not None and (current.input_hash, current.policy, current.model) == (
             hashed,
@@ -191,27 +209,34 @@ def _reverse_voided(
             f"deal {deal_id!r} was voided after it was settled ({current.id}): give a reason to "
             "reverse that settlement",
         )
-    hashed = hashlib.sha256(f"voided\x1f{deal_id}".encode()).hexdigest()[:32]
-    seq = current.seq + 1
-    reversal = current.model_copy(
-        update={
-            "id": settlement_id(deal_id, seq, hashed, current.policy, current.model),
-            "seq": seq,
-            "input_hash": hashed,
-            "allocations": [],
-            "credits": [],
-            "requested_by": requested_by,
-            "created_at": datetime.now(UTC),
-            "supersedes": current.id,
-            "reason": reason,
-        }
-    )
+    reversal = _reversal(current, requested_by, reason)
     (outcome,) = store.record_settlements([reversal])
     if outcome == "conflict":
         raise SettlementConflict(
             deal_id, None, f"deal {deal_id!r} was settled by another request meanwhile", "deal"
         )
     return (reversal, True) if outcome == "created" else (store.settlement(reversal.id), False)
+
+
+def _reversal(
+    current: Settlement, requested_by: str, reason: str, now: datetime | None = None
+) -> Settlement:
+    """The settlement paying nothing that supersedes ``current`` (its deal was voided)."""
+    hashed = hashlib.sha256(f"voided\x1f{current.deal}".encode()).hexdigest()[:32]
+    seq = current.seq + 1
+    return current.model_copy(
+        update={
+            "id": settlement_id(current.deal, seq, hashed, current.policy, current.model),
+            "seq": seq,
+            "input_hash": hashed,
+            "allocations": [],
+            "credits": [],
+            "requested_by": requested_by,
+            "created_at": now or datetime.now(UTC),
+            "supersedes": current.id,
+            "reason": reason,
+        }
+    )
 
 
 # --- batches ---------------------------------------------------------------------------------
@@ -273,6 +298,7 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
         try:
             record = plan.policy or policy_in_force(plan.policies, journey.deal.closed_at)
             name = plan.model or record.policy.model
+            payable(name, record.policy)
             if (record.id, name) not in contexts:
                 contexts[record.id, name] = credit_context(store, record.policy, name)
             context = contexts[record.id, name]
@@ -352,6 +378,7 @@ def settle_period(
             raise InvalidRequest.one("policy", f"no policy {policy!r} is recorded") from None
     if model is not None:
         check_model(model)
+        payable(model, *(r.policy for r in ([named] if named else records)))
     plan = _Plan(records, named, model, requested_by)
     lo, hi = period_bounds(start, end)
     progress = BatchProgress(total=store.count_closed_deals(lo, hi, unsettled=True))
@@ -361,49 +388,428 @@ def settle_period(
             progress.add(_settle_chunk(store, deal_ids, plan))
             yield progress
     else:
-        yield from _settle_in_processes(store, lo, hi, chunk, workers, store_url, plan, progress)
+        jobs = _chunks(store, lo, hi, chunk)
+        for _ in _in_processes(jobs, _worker_chunk, plan, workers, store_url, progress.add):
+            yield progress
     progress.finished = True
     yield progress
 
 
-def _settle_in_processes(
-    store: Store,
-    lo: datetime | None,
-    hi: datetime | None,
-    chunk: int,
+def _in_processes(
+    jobs: Iterable[_Job],
+    work: Callable[[_Job, _PlanT], _ResultT],
+    plan: _PlanT,
     workers: int,
     store_url: str,
-    plan: _Plan,
-    progress: BatchProgress,
-) -> Iterator[BatchProgress]:
+    add: Callable[[_ResultT], None],
+) -> Iterator[None]:
+    """``work(job, plan)`` for each job in ``workers`` spawned processes (each opening
+    ``store_url``), at most two jobs per process queued; ``add`` each result, then yield."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(store_url,)
     ) as pool:
-        pending: set[Future[_ChunkResult]] = set()
+        pending: set[Future[_ResultT]] = set()
         try:
-            for deal_ids in _chunks(store, lo, hi, chunk):
-                pending.add(pool.submit(_worker_chunk, deal_ids, plan))
+            for job in jobs:
+                pending.add(pool.submit(work, job, plan))
                 while len(pending) >= 2 * workers:
-                    done, pending = _collect(pending, progress)
+                    done, pending = _collect(pending, add)
                     if done:
-                        yield progress
+                        yield
             while pending:
-                done, pending = _collect(pending, progress)
+                done, pending = _collect(pending, add)
                 if done:
-                    yield progress
+                    yield
         finally:
             for future in pending:
                 future.cancel()
 
 
 def _collect(
-    pending: set[Future[_ChunkResult]], progress: BatchProgress
-) -> tuple[int, set[Future[_ChunkResult]]]:
+    pending: set[Future[_ResultT]], add: Callable[[_ResultT], None]
+) -> tuple[int, set[Future[_ResultT]]]:
     done, rest = wait(pending, return_when=FIRST_COMPLETED)
     for future in done:
-        progress.add(future.result())
+        add(future.result())
     return len(done), set(rest)
+
+
+# --- re-settlement ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    """A contributor whose pay on a deal changes: staff in fen, owners in points."""
+
+    kind: str
+    id: str
+    name: str | None
+    old_fen: int
+    new_fen: int
+    old_points: int = 0
+    new_points: int = 0
+
+    @property
+    def fen(self) -> int:
+        """New minus old fen."""
+        return self.new_fen - self.old_fen
+
+    @property
+    def points(self) -> int:
+        """New minus old points."""
+        return self.new_points - self.old_points
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """A contributor's credit for one store changes while their own total does not (store
+    totals, roll-ups and the leaders' graph read it)."""
+
+    kind: str
+    contributor: str
+    store: str | None
+    old_fen: int
+    new_fen: int
+    old_points: int = 0
+    new_points: int = 0
+
+
+@dataclass(frozen=True)
+class DealChange:
+    """A settled deal whose split, computed again now, pays differently.
+
+    ``settlement`` is its current settlement, recomputed under that settlement's ``policy`` and
+    ``model``; ``people`` every contributor whose fen or points change, ``stores`` the store
+    credits that change for the others. A voided deal pays nothing now (``voided``). ``outcome``:
+    ``listed`` (a dry run), ``superseded`` (by ``superseded_by``, with the reason) or
+    ``settled meanwhile`` (another request superseded it first: nothing written).
+    """
+
+    deal: str
+    closed_at: datetime
+    settlement: str
+    policy: str
+    model: str
+    people: tuple[PersonChange, ...]
+    stores: tuple[StoreChange, ...] = ()
+    voided: bool = False
+    outcome: str = "listed"
+    superseded_by: str | None = None
+
+
+@dataclass
+class ResettleReport:
+    """Where a re-settlement stands.
+
+    ``total`` is the live settled deals found at the start (voided deals with a settlement are
+    checked too, so ``checked`` may pass it); ``changed`` counts the deals whose split changes,
+    ``superseded`` those superseded now, ``skipped`` those superseded by another request first.
+    ``fen_added``/``fen_removed`` sum the increases and decreases of people's fen (likewise
+    points); ``fen_moved`` is the larger. :func:`resettle_period` puts in ``changes`` only the
+    deals of the chunks checked since its previous step; :func:`resettle` all of them.
+    """
+
+    total: int
+    dry_run: bool
+    checked: int = 0
+    changed: int = 0
+    superseded: int = 0
+    skipped: int = 0
+    fen_added: int = 0
+    fen_removed: int = 0
+    points_added: int = 0
+    points_removed: int = 0
+    failures: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    changes: list[DealChange] = field(default_factory=list)
+    finished: bool = False
+
+    @property
+    def fen_moved(self) -> int:
+        """Fen that change hands (a reversal or a pool paid at last moves it one way only)."""
+        return max(self.fen_added, self.fen_removed)
+
+    def add(self, result: _ResettleChunk) -> None:
+        self.checked += result.deals
+        self.total = max(self.total, self.checked)
+        for change in result.changes:
+            self.changed += 1
+            self.superseded += change.outcome == "superseded"
+            self.skipped += change.outcome == "settled meanwhile"
+            for p in change.people:
+                self.fen_added += max(p.fen, 0)
+                self.fen_removed += max(-p.fen, 0)
+                self.points_added += max(p.points, 0)
+                self.points_removed += max(-p.points, 0)
+        self.changes = [*self.changes, *result.changes]
+        self.failures += len(result.failed)
+        room = MAX_LISTED_FAILURES - len(self.failed)
+        self.failed += result.failed[: max(room, 0)]
+
+
+@dataclass
+class _ResettleChunk:
+    deals: int
+    changes: list[DealChange] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _ResettlePlan:
+    policies: tuple[PolicyRecord, ...]
+    requested_by: str
+    reason: str | None
+    dry_run: bool
+
+
+_Pay = dict[tuple[str, ...], tuple[int, int]]
+
+
+def _pay(entries: Iterable[tuple[tuple[str, ...], int, int]]) -> _Pay:
+    """Fen and points per key, summed."""
+    found: _Pay = {}
+    for key, amount, points in entries:
+        fen, pts = found.get(key, (0, 0))
+        found[key] = (fen + amount, pts + points)
+    return found
+
+
+def _changed(
+    old: _Pay, new: _Pay
+) -> list[tuple[tuple[str, ...], tuple[int, int], tuple[int, int]]]:
+    """The keys whose fen or points differ, staff first, then by id: ``(key, old, new)``."""
+    keys = sorted(old.keys() | new.keys(), key=lambda k: (k[0] != "staff", *k))
+    zero = (0, 0)
+    return [
+        (k, old.get(k, zero), new.get(k, zero))
+        for k in keys
+        if old.get(k, zero) != new.get(k, zero)
+    ]
+
+
+def _compare(
+    current: Settlement,
+    allocations: Sequence[Allocation],
+    credits: Sequence[Credit],
+    name: Callable[[str, str], str | None],
+) -> tuple[tuple[PersonChange, ...], tuple[StoreChange, ...]]:
+    """What changes between ``current`` and a split's allocations and store credits."""
+    people = tuple(
+        PersonChange(kind, who, name(kind, who), old[0], new[0], old[1], new[1])
+        for (kind, who), old, new in _changed(
+            _pay(((a.kind, a.id), a.amount, a.points) for a in current.allocations),
+            _pay(((a.kind, a.id), a.amount, a.points) for a in allocations),
+        )
+    )
+    moved = {(p.kind, p.id) for p in people}
+    stores = tuple(
+        StoreChange(kind, who, where or None, old[0], new[0], old[1], new[1])
+        for (kind, who, where), old, new in _changed(
+            _pay(
+                ((c.kind, c.contributor, c.store or ""), c.amount, c.points)
+                for c in current.credits
+            ),
+            _pay(((c.kind, c.contributor, c.store or ""), c.amount, c.points) for c in credits),
+        )
+        if (kind, who) not in moved
+    )
+    return people, stores
+
+
+def _namer(
+    store: Store, journey: DealJourney | None, known: dict[str, str | None]
+) -> Callable[[str, str], str | None]:
+    """Names of a deal's contributors: staff by their latest spell (from the journey, else the
+    store, remembered in ``known``); an owner if they are the deal's customer."""
+
+    def name(kind: str, who: str) -> str | None:
+        if kind == "owner":
+            customer = journey.customer if journey is not None else None
+            return customer.name if customer is not None and customer.id == who else None
+        spells = journey.staff.get(who) if journey is not None else None
+        if spells:
+            return spells[-1].name
+        if who not in known:
+            try:
+                known[who] = store.get("staff", who).get("name")
+            except NotFound:
+                known[who] = None
+        return known[who]
+
+    return name
+
+
+def _resettle_chunk(
+    store: Store, current: Sequence[Settlement], plan: _ResettlePlan
+) -> _ResettleChunk:
+    """Recompute each deal's split under its current settlement's policy and model (one read
+    of all the chunk's journeys), and unless a dry run supersede the changed ones in one write."""
+    journeys = store.deal_journeys([s.deal for s in current])
+    policies = {r.id: r for r in plan.policies}
+    result = _ResettleChunk(deals=len(current))
+    now = datetime.now(UTC)
+    contexts: dict[tuple[str, str], Any] = {}
+    staff_names: dict[str, str | None] = {}
+    found: list[tuple[DealChange, Settlement | None]] = []
+    for s in current:
+        journey = journeys.get(s.deal)
+        name = _namer(store, journey, staff_names)
+        if journey is None:  # voided after it was settled: it pays nothing now
+            people, stores = _compare(s, [], [], name)
+            if not people and not stores:
+                continue
+            new = None if plan.dry_run else _reversal(s, plan.requested_by, plan.reason or "", now)
+        else:
+            try:
+                record = policies.get(s.policy)
+                if record is None:
+                    raise InvalidRequest.one("policy", f"no policy {s.policy!r} is recorded")
+                payable(s.model, record.policy)  # settled under a model no longer paid with
+                if (record.id, s.model) not in contexts:
+                    contexts[record.id, s.model] = credit_context(store, record.policy, s.model)
+                split = compute_split(journey, record.policy, s.model, contexts[record.id, s.model])
+            except (InvalidRequest, CreditError) as exc:
+                result.failed.append((s.deal, str(exc)))
+                continue
+            people, stores = _compare(s, split.allocations, credits_of(split), name)
+            if not people and not stores:
+                continue
+            new = None
+            if not plan.dry_run:
+                new = make_settlement(
+                    split,
+                    journey,
+                    record,
+                    plan.requested_by,
+                    previous=s,
+                    reason=plan.reason,
+                    now=now,
+                )
+        change = DealChange(
+            deal=s.deal,
+            closed_at=s.closed_at,
+            settlement=s.id,
+            policy=s.policy,
+            model=s.model,
+            people=people,
+            stores=stores,
+            voided=journey is None,
+        )
+        found.append((change, new))
+    writes = [new for _, new in found if new is not None]
+    outcomes = iter(store.record_settlements(writes) if writes else [])
+    for change, new in found:
+        if new is not None:
+            created = next(outcomes) == "created"
+            change = replace(
+                change,
+                outcome="superseded" if created else "settled meanwhile",
+                superseded_by=new.id if created else None,
+            )
+        result.changes.append(change)
+    return result
+
+
+def _worker_resettle(current: list[Settlement], plan: _ResettlePlan) -> _ResettleChunk:
+    assert _worker_store is not None
+    return _resettle_chunk(_worker_store, current, plan)
+
+
+def _settled_chunks(
+    store: Store, lo: datetime | None, hi: datetime | None, size: int
+) -> Iterator[list[Settlement]]:
+    """The current settlements of deals closed in ``[lo, hi)``, ``size`` at a time."""
+    batch: list[Settlement] = []
+    for s in store.current_settlements(lo, hi):
+        batch.append(s)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def resettle_period(
+    store: Store,
+    start: date | None,
+    end: date | None,
+    *,
+    requested_by: str,
+    reason: str | None = None,
+    dry_run: bool = False,
+    chunk: int = CHUNK,
+    workers: int = 1,
+    store_url: str | None = None,
+) -> Iterator[ResettleReport]:
+    """Settle again every settled deal closed from ``start`` to ``end`` (business days,
+    inclusive; None: open) whose split changes when computed now, yielding a report after each
+    chunk (its ``changes``: the deals of that chunk) and once more at the end.
+
+    Each deal's current settlement is compared with a split computed now under the same policy
+    version and model: fen and points per contributor, and per store. A voided deal pays nothing
+    now. Unless ``dry_run``, each deal that changes is superseded with ``reason`` (required) by
+    the usual rules -- a new settlement in its chain, recorded only if the one compared is still
+    current -- and no other deal is touched: run again, nothing changes. Deals that cannot be
+    computed (a model that needs data the store lacks) are counted in ``failures`` and left as
+    they are. With ``workers > 1`` chunks are computed in that many processes, each opening
+    ``store_url``.
+    """
+    reason = (reason or "").strip() or None
+    if not dry_run and reason is None:
+        raise InvalidRequest.one(
+            "reason", "required to supersede settlements: say why they are settled again"
+        )
+    if start is not None and end is not None and end < start:
+        raise InvalidRequest.one("to", f"{end.isoformat()} is before from {start.isoformat()}")
+    if chunk < 1:
+        raise InvalidRequest.one("chunk", "must be at least 1")
+    plan = _ResettlePlan(tuple(store.policies()), requested_by, reason, dry_run)
+    lo, hi = period_bounds(start, end)
+    settled = store.count_closed_deals(lo, hi) - store.count_closed_deals(lo, hi, unsettled=True)
+    report = ResettleReport(total=settled, dry_run=dry_run)
+    yield report
+    jobs = _settled_chunks(store, lo, hi, chunk)
+    if workers <= 1 or store_url is None:
+        for current in jobs:
+            report.add(_resettle_chunk(store, current, plan))
+            yield report
+            report.changes = []
+    else:
+        for _ in _in_processes(jobs, _worker_resettle, plan, workers, store_url, report.add):
+            yield report
+            report.changes = []
+    report.finished = True
+    yield report
+
+
+def resettle(
+    store: Store,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    requested_by: str,
+    reason: str | None = None,
+    dry_run: bool = False,
+    chunk: int = CHUNK,
+) -> ResettleReport:
+    """:func:`resettle_period` run to its end, with every changed deal in ``changes`` (for
+    periods whose changes fit in memory; the CLI streams them instead)."""
+    changes: list[DealChange] = []
+    report = None
+    for report in resettle_period(
+        store,
+        start,
+        end,
+        requested_by=requested_by,
+        reason=reason,
+        dry_run=dry_run,
+        chunk=chunk,
+    ):
+        changes += report.changes
+    assert report is not None
+    report.changes = changes
+    return report
 
 
 # --- adjustments -----------------------------------------------------------------------------
