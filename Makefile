@@ -23,8 +23,8 @@ run: $(BIN)/.installed
 	@echo "admin API key (bearer): $$(cat .cache/admin-key)"
 	CONTRIBNET_ADMIN_KEY=$$(cat .cache/admin-key) $(BIN)/contribnet serve --store $(STORE) --port $(PORT)
 
-## Install and run every test, the Neo4j ones against a real Neo4j 5.26 built from Maven Central.
-test: $(BIN)/.installed browser
+## Install, lint, and run every test, the Neo4j ones against a real Neo4j 5.26 built from Maven Central.
+test: $(BIN)/.installed browser lint
 	$(BIN)/python -m pytest
 
 ## Debian's Chromium (and CJK fonts for the staff names) for the leaders' page browser tests.
@@ -34,20 +34,23 @@ browser:
 
 ## Benchmarks; results are appended to benchmarks/results.md.
 bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks.ingest
 	@for b in credit generate settle graph; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
+	$(BIN)/python tools/scenario_table.py
 
 ## The README's table of credit models x scenarios (which models may pay), from the fairness check.
 .PHONY: scenario-table
 scenario-table: $(BIN)/.installed
 	$(BIN)/python tools/scenario_table.py
 
+## ruff (lint and format) on all the Python, strict mypy on the package; `make test` runs it first.
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/mypy src/contribnet/domain src/contribnet/credit
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/mypy src/contribnet
 
 clean:
 	rm -rf $(VENV) .cache contribnet.db contribnet.db-wal contribnet.db-shm

@@ -28,25 +28,36 @@ def main() -> None:
         store = open_store(f"sqlite:///{tmp}/graph.db")
         ingest_stream(store, generate(args.size, 1))
         ensure_default_policy(store)
-        *_, settled = settle_period(store, None, None, requested_by="benchmark")  # a stream of progress
+        # settle_period yields a stream of progress
+        *_, settled = settle_period(store, None, None, requested_by="benchmark")
         started = time.perf_counter()
         rows = list(credit_rows(store, None, None))
         if not rows:
             raise SystemExit("no settled credit: the benchmark measured nothing")
         read_s = time.perf_counter() - started
-        table: list[list[object]] = [["read settled credit (reference)", f"{len(rows):,} rows", f"{read_s * 1000:,.0f} ms", "", ""]]
+        table: list[list[object]] = [
+            [
+                "read settled credit (reference)",
+                f"{len(rows):,} rows",
+                f"{read_s * 1000:,.0f} ms",
+                "",
+                "",
+            ]
+        ]
         for level in ("store", "staff", "brand", "city"):
             started = time.perf_counter()
             graph = collaboration_graph(rows, level)
             node_measures(graph)
             took = time.perf_counter() - started
-            table.append([
-                f"{level} graph + measures",
-                f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges",
-                f"{took * 1000:,.0f} ms",
-                f"{took / read_s:.1f}× the read",
-                "< 1 s (page stays fluid)",
-            ])
+            table.append(
+                [
+                    f"{level} graph + measures",
+                    f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges",
+                    f"{took * 1000:,.0f} ms",
+                    f"{took / read_s:.1f}× the read",
+                    "< 1 s (page stays fluid)",
+                ]
+            )
         store.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     append_section(

@@ -23,7 +23,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, {mem_gib:.0f} GiB, Python {platform.python_version()}"
 
 
-def append_section(title: str, header: list[str], rows: list[list[object]], notes: str = "") -> None:
+def append_section(
+    title: str, header: list[str], rows: list[list[object]], notes: str = ""
+) -> None:
     """Append one dated section: a markdown table (a goal column beside each figure) and notes."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"## {title}", "", f"*{stamp} — {machine()}*", ""]

@@ -1,7 +1,8 @@
 """Where the project's own files live.
 
-contribnet runs from its source tree (an editable install, or the Docker image that copies it), so the
-Cypher files, policies and the Neo4j launcher are found beside the package rather than inside it.
+contribnet runs from its source tree (an editable install, or the Docker image that copies it), so
+the Cypher files, policies and the Neo4j launcher are found beside the package rather than inside
+it.
 """
 
 import os

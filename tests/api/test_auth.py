@@ -13,11 +13,13 @@ from contribnet.services.keys import create_key
 from contribnet.settings import Settings
 from contribnet.store import Store, open_store
 
+# fmt: off
 EVENTS = [
     {"type": "staff", "id": "sf-1", "name": "Wang", "store": "st-1", "role": "advisor"},
     {"type": "staff", "id": "sf-2", "name": "Zhao", "store": "st-1", "role": "advisor"},
-    {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1", "staff": "sf-1", "store": "st-1", "stage": "lead"},
+    {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1", "staff": "sf-1", "store": "st-1", "stage": "lead"},  # noqa: E501
 ]
+# fmt: on
 
 
 @pytest.fixture
@@ -38,7 +40,9 @@ def test_open_and_closed_doors(setup) -> None:
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/v1/stores").status_code == 401
     assert client.get("/v1/stores", headers=_auth("wrong")).status_code == 401
-    assert client.post("/v1/events", json={"events": EVENTS}, headers=_auth("boot")).status_code == 200
+    assert (
+        client.post("/v1/events", json={"events": EVENTS}, headers=_auth("boot")).status_code == 200
+    )
 
 
 def test_roles_are_refused_what_they_may_not_do(setup) -> None:
@@ -46,8 +50,13 @@ def test_roles_are_refused_what_they_may_not_do(setup) -> None:
     client.post("/v1/events", json={"events": EVENTS}, headers=_auth("boot"))
     analyst = create_key(store, "analyst")
     ingest = create_key(store, "ingest")
-    assert client.post("/v1/events", json={"events": EVENTS}, headers=_auth(analyst)).status_code == 403
-    assert client.post("/v1/events", json={"events": EVENTS}, headers=_auth(ingest)).status_code == 200
+    assert (
+        client.post("/v1/events", json={"events": EVENTS}, headers=_auth(analyst)).status_code
+        == 403
+    )
+    assert (
+        client.post("/v1/events", json={"events": EVENTS}, headers=_auth(ingest)).status_code == 200
+    )
     assert client.get("/v1/customers/c-1/journey", headers=_auth(analyst)).status_code == 200
     assert client.get("/v1/customers/c-1/journey", headers=_auth(ingest)).status_code == 403
 

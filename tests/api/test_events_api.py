@@ -12,8 +12,15 @@ from contribnet.api.app import create_app
 from contribnet.settings import Settings
 from contribnet.store import open_store
 
-TOUCH = {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1",
-         "staff": "sf-1", "store": "st-1", "stage": "test_drive"}
+TOUCH = {
+    "type": "touch",
+    "id": "t-1",
+    "at": "2025-01-05T10:00:00Z",
+    "customer": "c-1",
+    "staff": "sf-1",
+    "store": "st-1",
+    "stage": "test_drive",
+}
 
 
 @pytest.fixture
@@ -36,8 +43,15 @@ def test_invalid_events_are_422_naming_index_id_and_field(client: TestClient) ->
     good = {"type": "customer", "id": "c-1"}
     bad_stage = dict(TOUCH, id="t-2", stage="teleport")
     bad_type = {"type": "rumour", "id": "x-1"}
-    missing = {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-1", "staff": "sf-1",
-               "closed_at": "2025-01-06T00:00:00Z", "amount": -5}
+    missing = {
+        "type": "deal",
+        "id": "d-1",
+        "customer": "c-1",
+        "store": "st-1",
+        "staff": "sf-1",
+        "closed_at": "2025-01-06T00:00:00Z",
+        "amount": -5,
+    }
     response = client.post("/v1/events", json={"events": [good, bad_type, missing]})
     assert response.status_code == 422
     errors = {(e["index"], e["id"], e["field"]) for e in response.json()["errors"]}
@@ -45,7 +59,12 @@ def test_invalid_events_are_422_naming_index_id_and_field(client: TestClient) ->
     response = client.post("/v1/events", json={"events": [good, bad_stage]})
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"index": 1, "id": "t-2", "field": "stage", "message": response.json()["errors"][0]["message"]}
+        {
+            "index": 1,
+            "id": "t-2",
+            "field": "stage",
+            "message": response.json()["errors"][0]["message"],
+        }
     ]
     assert "teleport" in response.json()["errors"][0]["message"]
     assert client.get("/v1/customers/c-1/journey").status_code == 404  # nothing was written
@@ -78,17 +97,40 @@ def test_more_than_ten_thousand_events_is_422(client: TestClient) -> None:
 
 def test_journey_and_reads(client: TestClient) -> None:
     events = [
-        {"type": "store", "id": "st-1", "name": "NIO House", "brand": "nio", "city": "Hefei",
-         "region": "East"},
+        {
+            "type": "store",
+            "id": "st-1",
+            "name": "NIO House",
+            "brand": "nio",
+            "city": "Hefei",
+            "region": "East",
+        },
         {"type": "staff", "id": "sf-1", "name": "Wang", "store": "st-1", "role": "advisor"},
         TOUCH,
-        {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-1", "staff": "sf-1",
-         "closed_at": "2025-01-06T00:00:00Z", "amount": 25000000, "reward_pool": 300000},
+        {
+            "type": "deal",
+            "id": "d-1",
+            "customer": "c-1",
+            "store": "st-1",
+            "staff": "sf-1",
+            "closed_at": "2025-01-06T00:00:00Z",
+            "amount": 25000000,
+            "reward_pool": 300000,
+        },
     ]
     assert client.post("/v1/events", json={"events": events}).status_code == 200
     journey = client.get("/v1/customers/c-1/journey").json()
-    assert set(journey) == {"customer", "touches", "referrals", "handovers", "joint_events", "deals"}
-    assert journey["touches"][0]["stage"] == "test_drive" and journey["touches"][0]["voided"] is False
+    assert set(journey) == {
+        "customer",
+        "touches",
+        "referrals",
+        "handovers",
+        "joint_events",
+        "deals",
+    }
+    assert (
+        journey["touches"][0]["stage"] == "test_drive" and journey["touches"][0]["voided"] is False
+    )
     assert client.get("/v1/stores/st-1").json()["city"] == "Hefei"
     assert client.get("/v1/staff/sf-1").json()["employment"][0]["store"] == "st-1"
     assert client.get("/v1/deals/d-1").json()["reward_pool"] == 300000
@@ -107,8 +149,16 @@ def test_openapi_documents_the_event_body(client: TestClient) -> None:
 
 # --- issue 12: money fields accept integers only ----------------------------------------------
 
-DEAL = {"type": "deal", "id": "d-9", "customer": "c-1", "store": "st-1", "staff": "sf-1",
-        "closed_at": "2025-01-06T00:00:00Z", "amount": 25000000, "reward_pool": 300000}
+DEAL = {
+    "type": "deal",
+    "id": "d-9",
+    "customer": "c-1",
+    "store": "st-1",
+    "staff": "sf-1",
+    "closed_at": "2025-01-06T00:00:00Z",
+    "amount": 25000000,
+    "reward_pool": 300000,
+}
 
 
 @pytest.mark.parametrize("field", ["amount", "reward_pool", "points_pool"])

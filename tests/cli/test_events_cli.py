@@ -7,11 +7,13 @@ from pathlib import Path
 
 from contribnet.cli import main
 
+# fmt: off
 EVENTS = [
     {"type": "store", "id": "st-1", "name": "NIO House", "brand": "nio", "city": "Hefei", "region": "East"},
     {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1", "staff": "sf-1", "store": "st-1", "stage": "test_drive"},
     {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-1", "staff": "sf-1", "closed_at": "2025-01-06T00:00:00Z", "amount": 25000000, "reward_pool": 300000},
 ]
+# fmt: on
 
 
 def test_import_then_journey(tmp_path: Path, capsys) -> None:

@@ -12,6 +12,7 @@ from contribnet.store import Store, open_store
 
 # A small hand-built network: two brands, three stores, a move between stores, a bulk handover,
 # a joint event, an owner referral, a void.
+# fmt: off
 NETWORK: list[dict[str, Any]] = [
     {"type": "brand", "id": "nio", "name": "NIO"},
     {"type": "brand", "id": "onvo", "name": "ONVO"},
@@ -33,6 +34,7 @@ NETWORK: list[dict[str, Any]] = [
     {"type": "handover", "id": "h-1", "at": "2025-01-06T00:00:00Z", "from_staff": "sf-y", "to_staff": "sf-x", "customers": ["c-1", "c-2", "c-3"]},
     {"type": "deal", "id": "d-1", "customer": "c-1", "store": "st-a", "staff": "sf-x", "closed_at": "2025-01-10T00:00:00Z", "amount": 30000000, "reward_pool": 500000},
 ]
+# fmt: on
 
 
 @pytest.fixture
@@ -42,7 +44,9 @@ def network() -> list[dict[str, Any]]:
 
 def neo4j_url(uri: str, user: str, password: str) -> str:
     parts = urlsplit(uri)
-    return f"{parts.scheme}://{quote(user)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    return (
+        f"{parts.scheme}://{quote(user)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+    )
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])

@@ -11,8 +11,15 @@ from contribnet.domain.errors import ConflictError, InvalidEvents
 from contribnet.services.ingest import ingest_file
 from contribnet.store import open_store
 
-TOUCH = {"type": "touch", "id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1",
-         "staff": "sf-1", "store": "st-1", "stage": "lead"}
+TOUCH = {
+    "type": "touch",
+    "id": "t-1",
+    "at": "2025-01-05T10:00:00Z",
+    "customer": "c-1",
+    "staff": "sf-1",
+    "store": "st-1",
+    "stage": "lead",
+}
 
 
 def _jsonl(path: Path, events: list[dict]) -> Path:
@@ -84,7 +91,11 @@ def test_json_document_and_csv(store, tmp_path: Path) -> None:
     assert ingest_file(store, csv_path).accepted == 2
     assert store.journey("c-2").handovers[0]["customers"] == ["c-1", "c-2"]
     bad = tmp_path / "bad.csv"
-    bad.write_text("type,id,at,customer,staff,store,stage\ntouch,t-9,2025-01-01,c,s,st,lead\ntouch,t-10,never,c,s,st,lead\n")
+    bad.write_text(
+        "type,id,at,customer,staff,store,stage\n"
+        "touch,t-9,2025-01-01,c,s,st,lead\n"
+        "touch,t-10,never,c,s,st,lead\n"
+    )
     with pytest.raises(InvalidEvents) as raised:
         ingest_file(store, bad)
     assert [(e.line, e.field) for e in raised.value.errors] == [(3, "at")]

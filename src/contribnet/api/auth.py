@@ -44,7 +44,8 @@ def require_roles(*roles: Role | str) -> Callable[..., Principal]:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"role {principal.role.value!r} may not do this ({names} may)"
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role.value!r} may not do this ({names} may)",
             )
         return principal
 

@@ -22,7 +22,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # Nothing was written (a batch is one transaction); the client may send it again.
         return JSONResponse(
             status_code=503,
-            content={"detail": f"the store did not answer in time; nothing was written, retry: {exc}"},
+            content={
+                "detail": f"the store did not answer in time; nothing was written, retry: {exc}"
+            },
             headers={"Retry-After": "5"},
         )
 
@@ -31,8 +33,10 @@ def install_error_handlers(app: FastAPI) -> None:
         timed_out = "TransactionTimedOut" in (exc.code or "")
         return JSONResponse(
             status_code=503 if timed_out else 400,
-            content={"detail": f"the store refused the request; nothing was written: {exc.message}",
-                     "code": exc.code},
+            content={
+                "detail": f"the store refused the request; nothing was written: {exc.message}",
+                "code": exc.code,
+            },
         )
 
     @app.exception_handler(InvalidEvents)

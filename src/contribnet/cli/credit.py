@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from contribnet.credit import MODELS, Split, build_context, compute_split, needs_context
@@ -89,7 +89,7 @@ def _credit(args: argparse.Namespace) -> int:
         show_header=True,
         header_style="bold",
     )
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("contributor", "left"),
         ("kind", "left"),
         ("store", "left"),
@@ -97,8 +97,9 @@ def _credit(args: argparse.Namespace) -> int:
         ("share", "right"),
         ("amount", "right"),
         ("points", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     for a in split.allocations:
         table.add_row(
             a.id,

@@ -14,7 +14,9 @@ from contribnet.services.keys import create_key, hash_key, key_id
 def register(subparsers: Any) -> None:
     keys = subparsers.add_parser("keys", help="manage API keys")
     actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = actions.add_parser("create", help="create a key and print it once (only its hash is kept)")
+    create = actions.add_parser(
+        "create", help="create a key and print it once (only its hash is kept)"
+    )
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--staff", help="the staff id a staff key is bound to")
     add_store_option(create)

@@ -28,7 +28,7 @@ __all__ = [
 BROKERAGE_SAMPLE = 120
 
 
-def own_credit(G: nx.DiGraph) -> dict[str, int]:
+def own_credit(G: nx.DiGraph[str]) -> dict[str, int]:
     """Credit each node earned on the deals it closed itself: the self-loop's amount.
 
     >>> G = nx.DiGraph([("a", "a", {"amount": 5}), ("a", "b", {"amount": 3})])
@@ -38,7 +38,7 @@ def own_credit(G: nx.DiGraph) -> dict[str, int]:
     return {n: G.edges[n, n]["amount"] if G.has_edge(n, n) else 0 for n in G}
 
 
-def assist_credit(G: nx.DiGraph) -> dict[str, int]:
+def assist_credit(G: nx.DiGraph[str]) -> dict[str, int]:
     """Credit each node earned on deals others closed: its outflow, the sum of its out-edges
     but the self-loop.
 
@@ -49,7 +49,7 @@ def assist_credit(G: nx.DiGraph) -> dict[str, int]:
     return {n: sum(d["amount"] for _, m, d in G.out_edges(n, data=True) if m != n) for n in G}
 
 
-def received_credit(G: nx.DiGraph) -> dict[str, int]:
+def received_credit(G: nx.DiGraph[str]) -> dict[str, int]:
     """Credit others earned on the deals each node closed: its inflow, the sum of its in-edges
     but the self-loop.
 
@@ -60,7 +60,7 @@ def received_credit(G: nx.DiGraph) -> dict[str, int]:
     return {n: sum(d["amount"] for m, _, d in G.in_edges(n, data=True) if m != n) for n in G}
 
 
-def assist_ratio(G: nx.DiGraph) -> dict[str, float]:
+def assist_ratio(G: nx.DiGraph[str]) -> dict[str, float]:
     """The part of each node's credit earned on deals others closed: ``assists / (own +
     assists)``, 0 for a node that earned nothing.
 
@@ -75,7 +75,7 @@ def assist_ratio(G: nx.DiGraph) -> dict[str, float]:
     return {n: assists[n] / (own[n] + assists[n]) if own[n] + assists[n] > 0 else 0.0 for n in G}
 
 
-def collaboration_strength(G: nx.DiGraph) -> nx.Graph:
+def collaboration_strength(G: nx.DiGraph[str]) -> nx.Graph[str]:
     """The undirected graph of how much two nodes work together.
 
     The edge ``{A, B}`` carries ``amount`` = credit ``A`` earned on ``B``'s deals plus credit
@@ -87,7 +87,7 @@ def collaboration_strength(G: nx.DiGraph) -> nx.Graph:
     >>> sorted(collaboration_strength(G).edges(data="amount"))
     [('a', 'b', 4)]
     """
-    U = nx.Graph()
+    U: nx.Graph[str] = nx.Graph()
     U.add_nodes_from(sorted(G))
     for a, b, d in sorted(G.edges(data=True), key=lambda e: (e[0], e[1])):
         if a == b:
@@ -103,7 +103,7 @@ def collaboration_strength(G: nx.DiGraph) -> nx.Graph:
 
 
 def brokerage_centrality(
-    G: nx.DiGraph, sample: int = BROKERAGE_SAMPLE, seed: int = 0
+    G: nx.DiGraph[str], sample: int = BROKERAGE_SAMPLE, seed: int = 0
 ) -> dict[str, float]:
     """How much each node brokers collaboration between others: weighted betweenness.
 
@@ -152,7 +152,7 @@ def brokerage_centrality(
     return {n: float(values[n]) for n in G}
 
 
-def communities(G: nx.DiGraph, seed: int = 0, resolution: float = 1.0) -> list[list[str]]:
+def communities(G: nx.DiGraph[str], seed: int = 0, resolution: float = 1.0) -> list[list[str]]:
     """Groups of nodes that work together more than with the rest.
 
     Louvain modularity maximisation [1]_ on :func:`collaboration_strength` weighted by credit,
@@ -204,7 +204,7 @@ class NodeMeasures:
     community: int
 
 
-def node_measures(G: nx.DiGraph, seed: int = 0) -> dict[str, NodeMeasures]:
+def node_measures(G: nx.DiGraph[str], seed: int = 0) -> dict[str, NodeMeasures]:
     """Every measure of every node of a collaboration graph.
 
     Examples
@@ -243,7 +243,7 @@ class Flow:
     deals: int
 
 
-def flows(G: nx.DiGraph, node: str) -> tuple[list[Flow], list[Flow]]:
+def flows(G: nx.DiGraph[str], node: str) -> tuple[list[Flow], list[Flow]]:
     """A node's inflows (credit partners earned on its deals) and outflows (credit it earned on
     theirs), largest first, self-loop excluded.
 

@@ -55,7 +55,7 @@ def _cash_rows(rows: Iterable[CreditRow], level: str) -> Iterable[tuple[str, str
             yield a, b, r
 
 
-def collaboration_graph(rows: Iterable[CreditRow], level: str = "store") -> nx.DiGraph:
+def collaboration_graph(rows: Iterable[CreditRow], level: str = "store") -> nx.DiGraph[str]:
     """The directed graph of credit earned on one another's deals.
 
     Nodes are the stores (or staff, brands, cities) that earned credit or closed a deal. The
@@ -122,7 +122,7 @@ def collaboration_graph(rows: Iterable[CreditRow], level: str = "store") -> nx.D
         # so that a closer who earned nothing still has one)
         places[a][_place(r, closing=False)] += r.amount + 1
         places[b][_place(r, closing=True)] += 0
-    G = nx.DiGraph(level=level)
+    G: nx.DiGraph[str] = nx.DiGraph(level=level)
     for n in sorted(set(closed) | set(credited)):
         seen = places[n]
         # the best-supported place; ties broken by the place itself, for determinism

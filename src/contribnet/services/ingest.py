@@ -29,7 +29,6 @@ from contribnet.domain.events import (
     Event,
     Touch,
     canonical_json,
-    event_adapter,
     event_hash,
     event_key,
 )
@@ -97,7 +96,9 @@ def _id_of(raw: Sequence[Any], index: int) -> str | None:
 def _check_stages(events: Sequence[Event], stages: Sequence[str], offset: int) -> list[FieldError]:
     allowed = frozenset(stages)
     return [
-        FieldError(offset + i, e.id, "stage", f"unknown stage {e.stage!r}; allowed: {', '.join(stages)}")
+        FieldError(
+            offset + i, e.id, "stage", f"unknown stage {e.stage!r}; allowed: {', '.join(stages)}"
+        )
         for i, e in enumerate(events)
         if isinstance(e, Touch) and e.stage not in allowed
     ]
@@ -168,7 +169,7 @@ def ingest_body(store: Store, body: bytes, stages: Sequence[str] = DEFAULT_STAGE
         raw = document.get("events") if isinstance(document, dict) else None
         if not isinstance(raw, list):
             raise InvalidEvents(
-                [FieldError(0, None, "events", "the body must be {\"events\": [...]}")]
+                [FieldError(0, None, "events", 'the body must be {"events": [...]}')]
             ) from None
         raise InvalidEvents(_field_errors(exc, raw)) from None
     errors = _check_stages(events, stages, 0)
@@ -240,7 +241,8 @@ def _read_json_document(data: bytes) -> Iterator[tuple[int, Any]]:
     try:
         document = json.loads(data)
     except ValueError as exc:
-        yield getattr(exc, "lineno", 1), FieldError(0, None, "body", f"not JSON: {exc}", line=getattr(exc, "lineno", 1))
+        line = getattr(exc, "lineno", 1)
+        yield line, FieldError(0, None, "body", f"not JSON: {exc}", line=line)
         return
     events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(events, list):
@@ -273,7 +275,12 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
                     else:
                         event[name] = value
             except ValueError as exc:
-                yield number, FieldError(number - 1, row.get("id"), "evidence", f"not JSON: {exc}", line=number)
+                yield (
+                    number,
+                    FieldError(
+                        number - 1, row.get("id"), "evidence", f"not JSON: {exc}", line=number
+                    ),
+                )
                 continue
             yield number, event
 
@@ -295,10 +302,11 @@ def _batches(path: Path, size: int) -> Iterator[tuple[list[int], list[Any], list
         yield lines, raw, bad
 
 
-def _with_lines(errors: Iterable[FieldError], lines: Sequence[int], offset: int) -> list[FieldError]:
+def _with_lines(
+    errors: Iterable[FieldError], lines: Sequence[int], offset: int
+) -> list[FieldError]:
     return [
-        FieldError(e.index, e.id, e.field, e.message, line=lines[e.index - offset])
-        for e in errors
+        FieldError(e.index, e.id, e.field, e.message, line=lines[e.index - offset]) for e in errors
     ]
 
 

@@ -40,7 +40,9 @@ def create_key(store: Store, role: str, staff: str | None = None) -> str:
     try:
         parsed = Role(role)
     except ValueError:
-        raise InvalidKeyRequest(f"role: unknown role {role!r}; one of {', '.join(r.value for r in Role)}") from None
+        raise InvalidKeyRequest(
+            f"role: unknown role {role!r}; one of {', '.join(r.value for r in Role)}"
+        ) from None
     if (parsed is Role.STAFF) != (staff is not None):
         raise InvalidKeyRequest("staff: a staff key names exactly one staff id, other roles none")
     secret = "cn_" + secrets.token_urlsafe(32)

@@ -453,7 +453,7 @@ def rollup(store: Store, level: str, start: date | None, end: date | None) -> Ro
     amount = sum(r.amount for r in rows)
     adjustments = sum(r.adjustments for r in rows)
     return Rollup(
-        level=level,  # type: ignore[arg-type]
+        level=level,
         from_=start,
         to=end,
         rows=rows,

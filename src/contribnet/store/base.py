@@ -6,6 +6,7 @@ and ``tests/contract/`` runs one suite against both.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -112,6 +113,7 @@ class Store(Protocol):
         """One store, staff member (with employment spells) or deal; raises ``NotFound``."""
         ...
 
+    # Below this method ``list`` names it, not the builtin: annotations use ``builtins.list``.
     def list(self, kind: str, offset: int, limit: int) -> Page:
         """A page of stores, staff, customers or deals, ordered by id."""
         ...
@@ -147,7 +149,7 @@ class Store(Protocol):
         unsettled: bool = False,
         after: DealRef | None = None,
         limit: int = 1000,
-    ) -> list[DealRef]:
+    ) -> builtins.list[DealRef]:
         """Non-voided deals closed in ``[start, end)`` (``None``: open), ordered by close then id,
         after the ``after`` cursor; with ``unsettled`` only those with no settlement."""
         ...
@@ -163,11 +165,11 @@ class Store(Protocol):
         recorded: ``(it, False)``; that id with another hash raises ``RecordConflict``."""
         ...
 
-    def policies(self) -> list[PolicyRecord]:
+    def policies(self) -> builtins.list[PolicyRecord]:
         """Every policy version, in the order recorded."""
         ...
 
-    def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
+    def record_settlements(self, settlements: Sequence[Settlement]) -> builtins.list[RecordOutcome]:
         """Record settlements atomically, one outcome each: ``created`` (it is now its deal's
         current settlement), ``existing`` (that id is recorded: nothing written) or ``conflict``
         (its deal's current settlement is not the one it supersedes: nothing written for it).
@@ -178,7 +180,7 @@ class Store(Protocol):
         """One settlement by id; raises ``NotFound``."""
         ...
 
-    def settlement_history(self, deal_id: str) -> list[Settlement]:
+    def settlement_history(self, deal_id: str) -> builtins.list[Settlement]:
         """A deal's settlements, oldest first (the last is current)."""
         ...
 
@@ -206,7 +208,7 @@ class Store(Protocol):
         *,
         deal: str | None = None,
         staff: str | None = None,
-    ) -> list[Adjustment]:
+    ) -> builtins.list[Adjustment]:
         """Adjustments of deals closed in ``[start, end)``, of one deal, or moving credit from or
         to one staff member; in the order recorded."""
         ...

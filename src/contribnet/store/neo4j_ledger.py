@@ -11,7 +11,7 @@ the constraint, and its retry finds the winner's record. All Cypher is in ``cyph
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -48,13 +48,19 @@ def _instant(text: str) -> datetime:
 
 
 _Timed = TypeVar("_Timed", Referral, Handover, JointEvent)
+_Found = TypeVar("_Found")
 
 
 def _when(event: Touch | Referral | Handover | JointEvent) -> tuple[datetime, str]:
     return event.at, event.id
 
 
-def _voided(row: dict[str, Any]) -> tuple[VoidedItem, ...]:
+def _lookup(known: dict[str, _Found]) -> Callable[[Sequence[str]], dict[str, _Found]]:
+    """Look ids up in ``known``, leaving out those it lacks."""
+    return lambda ids: {i: known[i] for i in ids if i in known}
+
+
+def _voided(row: Mapping[str, Any]) -> tuple[VoidedItem, ...]:
     """The voided touches, referrals and handovers of a ``deal_journeys`` row."""
     items = [
         VoidedItem(datetime.fromisoformat(t["at"]).astimezone(UTC), t["id"], "touch")
@@ -215,7 +221,7 @@ class Neo4jLedger:
             by_staff = {
                 k: tuple(s for _, s in sorted(v, key=lambda x: x[0])) for k, v in spells.items()
             }
-            stores = {}
+            stores: dict[str, StoreRecord] = {}
             for payload in row["stores"]:
                 if payload not in store_records:
                     store_records[payload] = StoreRecord.model_validate_json(payload)
@@ -228,8 +234,8 @@ class Neo4jLedger:
                 _live(Referral, row["referrals"]),
                 _live(Handover, row["handovers"]),
                 _live(JointEvent, row["joint_events"]),
-                lambda ids, known=by_staff: {i: known[i] for i in ids if i in known},
-                lambda ids, known=stores: {i: known[i] for i in ids if i in known},
+                _lookup(by_staff),
+                _lookup(stores),
                 earlier_live_deals(
                     DealMark(deal.closed_at, deal.id),
                     (

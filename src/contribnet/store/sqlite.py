@@ -20,6 +20,7 @@ from typing import Any
 
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
+    Brand,
     Customer,
     Deal,
     Handover,
@@ -571,5 +572,7 @@ def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
         yield "stores", (e.id, e.name, e.brand, e.city, e.region, e.mall)
     elif isinstance(e, Customer):
         yield "customers", (e.id, e.name, e.city)
-    else:
+    elif isinstance(e, Brand):
         yield "brands", (e.id, e.name)
+    else:
+        raise TypeError(f"touches are indexed in bulk, not here: {e.id}")

@@ -53,7 +53,7 @@ class CreditPreview(Split):
 @router.get(
     "/deals/{deal_id}/credit",
     response_model=CreditPreview,
-    responses=_ERRORS,  # type: ignore[arg-type]
+    responses=_ERRORS,
     summary="Preview a deal's credit split (nothing is written)",
 )
 async def get_credit(
@@ -128,7 +128,7 @@ class SettlementHistory(BaseModel):
     "/deals/{deal_id}/settlements",
     response_model=Settlement,
     status_code=status.HTTP_201_CREATED,
-    responses={  # type: ignore[arg-type]
+    responses={
         **_ERRORS,
         200: {"description": "Unchanged inputs: the current settlement, as recorded."},
         409: {"description": "Inputs changed since the deal was settled and no reason was given."},
@@ -164,7 +164,7 @@ def post_settlement(
 @router.get(
     "/deals/{deal_id}/settlements",
     response_model=SettlementHistory,
-    responses=_ERRORS,  # type: ignore[arg-type]
+    responses=_ERRORS,
     summary="A deal's settlements, oldest first",
 )
 def get_settlements(deal_id: DealId, store: StoreDep, _: Readers) -> SettlementHistory:
@@ -248,7 +248,7 @@ def _result(progress: settlement_service.BatchProgress) -> BatchResult:
 @router.post(
     "/settlements:batch",
     response_model=BatchResult,
-    responses={  # type: ignore[arg-type]
+    responses={
         200: {
             "description": "The batch's outcome; with `Accept: application/x-ndjson`, one "
             "progress line (the same fields) after each chunk, the last with `finished: true`.",
@@ -325,7 +325,7 @@ class AdjustmentRequest(BaseModel):
     "/deals/{deal_id}/adjustments",
     response_model=Adjustment,
     status_code=status.HTTP_201_CREATED,
-    responses={  # type: ignore[arg-type]
+    responses={
         **_ERRORS,
         200: {"description": "The same id and content again: the recorded adjustment."},
         409: {"description": "That id is recorded with other content."},

@@ -16,10 +16,12 @@ router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(require_
 
 class IngestResponse(BaseModel):
     accepted: int = Field(description="events newly recorded", examples=[3])
-    duplicates: int = Field(description="events already recorded with identical content", examples=[0])
+    duplicates: int = Field(
+        description="events already recorded with identical content", examples=[0]
+    )
 
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, str]] = {
     409: {"description": "An event id was re-used with different content; nothing was written."},
     422: {"description": "Invalid events, each named by index, id and field; nothing was written."},
 }
@@ -28,7 +30,7 @@ _ERRORS = {
 @router.post(
     "/events",
     response_model=IngestResponse,
-    responses=_ERRORS,  # type: ignore[arg-type]
+    responses=_ERRORS,
     summary="Record a batch of events (all or nothing, idempotent by event id)",
     openapi_extra={
         "requestBody": {

@@ -14,12 +14,14 @@ from contribnet.services.journeys import customer_journey
 
 router = APIRouter(prefix="/v1", tags=["reads"])
 
-_NOT_FOUND = {404: {"description": "Nothing with that id is recorded."}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Nothing with that id is recorded."}
+}
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="items in the page")]
 
 
-@router.get("/customers/{customer_id}/journey", response_model=Journey, responses=_NOT_FOUND)  # type: ignore[arg-type]
+@router.get("/customers/{customer_id}/journey", response_model=Journey, responses=_NOT_FOUND)
 def get_journey(
     customer_id: Annotated[str, Path(examples=["c-1"])],
     store: StoreDep,
@@ -83,7 +85,7 @@ for _kind, _path, _plural in (
         f"/{_path}/{{item_id}}",
         _one(_kind, f"One {_kind} by id."),
         methods=["GET"],
-        responses=_NOT_FOUND,  # type: ignore[arg-type]
+        responses=_NOT_FOUND,
         name=f"get_{_kind}",
     )
     router.add_api_route(

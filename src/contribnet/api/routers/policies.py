@@ -49,7 +49,7 @@ def _version(records: list[PolicyRecord], record: PolicyRecord) -> PolicyVersion
     "/policies",
     response_model=PolicyVersion,
     status_code=status.HTTP_201_CREATED,
-    responses={  # type: ignore[arg-type]
+    responses={
         200: {"description": "The same version with identical values again: the recorded one."},
         409: {"description": "That name@version is recorded with other values."},
         422: {"description": "Not TOML/JSON, an unknown key or a bad value; each named."},

@@ -36,7 +36,7 @@ To = Annotated[
 @router.get(
     "/staff/{staff_id}/statement",
     response_model=reports.Statement,
-    responses={  # type: ignore[arg-type]
+    responses={
         200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with `format=csv`."},
         403: {"description": "A staff key asking for someone else's statement."},
         404: {"description": "No such staff member."},
