@@ -3,8 +3,6 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-COPY cypher ./cypher
-COPY policies ./policies
 RUN pip install --no-cache-dir -e .
 ENV CONTRIBNET_STORE=sqlite:////data/contribnet.db
 EXPOSE 8000

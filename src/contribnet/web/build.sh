@@ -29,10 +29,16 @@ cp "$modules/cytoscape/dist/cytoscape.min.js" "$dest/cytoscape.min.js"
 cp "$modules/layout-base/layout-base.js" "$dest/layout-base.js"
 cp "$modules/cose-base/cose-base.js" "$dest/cose-base.js"
 cp "$modules/cytoscape-fcose/cytoscape-fcose.js" "$dest/cytoscape-fcose.js"
+# The API docs (/docs, /redoc; api/docs.py), served from here rather than a CDN.
+mkdir -p "$dest/swagger-ui" "$dest/redoc"
+for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png; do
+  cp "$modules/swagger-ui-dist/$f" "$dest/swagger-ui/$f"
+done
+cp "$modules/redoc/bundles/redoc.standalone.js" "$dest/redoc/redoc.standalone.js"
 
 {
   echo "Third-party JavaScript vendored from the npm registry by ../../build.sh."
-  for name in cytoscape layout-base cose-base cytoscape-fcose; do
+  for name in cytoscape layout-base cose-base cytoscape-fcose swagger-ui-dist redoc; do
     version=$(node -p "require('$modules/$name/package.json').version")
     licence=$(node -p "require('$modules/$name/package.json').license")
     echo
