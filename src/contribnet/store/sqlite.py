@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS referrals (
     referrer_staff TEXT, referrer_customer TEXT
 );
 CREATE INDEX IF NOT EXISTS referrals_customer ON referrals (customer, at);
+-- every journey read asks whether the customer referred anyone: without this, a scan of them all
+CREATE INDEX IF NOT EXISTS referrals_referrer_customer ON referrals (referrer_customer)
+    WHERE referrer_customer IS NOT NULL;
 CREATE TABLE IF NOT EXISTS handovers (
     id TEXT PRIMARY KEY, at TEXT NOT NULL, from_staff TEXT NOT NULL, to_staff TEXT NOT NULL
 );
@@ -89,6 +92,9 @@ CREATE INDEX IF NOT EXISTS deals_customer ON deals (customer);
 CREATE INDEX IF NOT EXISTS deals_closed_at ON deals (closed_at);
 CREATE TABLE IF NOT EXISTS api_keys (
     hash TEXT PRIMARY KEY, role TEXT NOT NULL, staff TEXT, created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_key_terms (
+    hash TEXT PRIMARY KEY, expires_at TEXT, revoked_at TEXT
 );
 CREATE TABLE IF NOT EXISTS voids (id TEXT PRIMARY KEY, target TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
@@ -310,17 +316,53 @@ class SqliteStore(SqliteLedger):
             verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
             db.executemany(f"{verb} INTO {table} VALUES ({marks})", table_rows)
 
-    def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
-        with self._lock:
-            self._db.execute(
+    def put_api_key(
+        self,
+        key_hash: str,
+        role: str,
+        staff: str | None,
+        created_at: str,
+        expires_at: str | None = None,
+    ) -> None:
+        with self._writing() as db:
+            db.execute(
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?)", (key_hash, role, staff, created_at)
             )
+            if expires_at is not None:
+                db.execute(
+                    "INSERT INTO api_key_terms (hash, expires_at) VALUES (?, ?)",
+                    (key_hash, expires_at),
+                )
+
+    _KEY_SELECT = (
+        "SELECT k.hash, k.role, k.staff, k.created_at, t.expires_at, t.revoked_at"
+        " FROM api_keys k LEFT JOIN api_key_terms t ON t.hash = k.hash"
+    )
+    _KEY_FIELDS = ("hash", "role", "staff", "created_at", "expires_at", "revoked_at")
 
     def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
-        rows = self._query(
-            "SELECT role, staff, created_at FROM api_keys WHERE hash = ?", (key_hash,)
-        )
-        return dict(zip(("role", "staff", "created_at"), rows[0], strict=True)) if rows else None
+        rows = self._query(f"{self._KEY_SELECT} WHERE k.hash = ?", (key_hash,))
+        if not rows:
+            return None
+        found = dict(zip(self._KEY_FIELDS, rows[0], strict=True))
+        del found["hash"]
+        return found
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        rows = self._query(f"{self._KEY_SELECT} ORDER BY k.created_at, k.hash")
+        return [dict(zip(self._KEY_FIELDS, row, strict=True)) for row in rows]
+
+    def revoke_api_key(self, key_hash: str, revoked_at: str) -> bool:
+        with self._writing() as db:
+            if db.execute("SELECT 1 FROM api_keys WHERE hash = ?", (key_hash,)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT INTO api_key_terms (hash, revoked_at) VALUES (?, ?)"
+                " ON CONFLICT (hash) DO UPDATE SET"
+                " revoked_at = coalesce(api_key_terms.revoked_at, excluded.revoked_at)",
+                (key_hash, revoked_at),
+            )
+        return True
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -504,7 +546,19 @@ class SqliteStore(SqliteLedger):
             raise NotFound(kind, id)
         return items[0]
 
-    def list(self, kind: str, offset: int, limit: int) -> Page:
+    def list(
+        self,
+        kind: str,
+        offset: int,
+        limit: int,
+        *,
+        store: str | None = None,
+        staff: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Page:
+        if kind == "deals":
+            return self._list_deals(offset, limit, store, staff, start, end)
         if kind == "staff":
             total = self._query("SELECT count(DISTINCT staff) FROM staff_spells")[0][0]
             ids = [
@@ -524,6 +578,33 @@ class SqliteStore(SqliteLedger):
             items = [
                 {**json.loads(r[0]), **({"voided": bool(r[1])} if len(r) > 1 else {})} for r in rows
             ]
+        return Page(items=items, offset=offset, limit=limit, total=total)
+
+    def _list_deals(
+        self,
+        offset: int,
+        limit: int,
+        store: str | None,
+        staff: str | None,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Page:
+        clauses, params = ["1"], []
+        for column, value in (("d.store", store), ("d.staff", staff)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        for op, at in ((">=", start), ("<", end)):
+            if at is not None:
+                clauses.append(f"d.closed_at {op} ?")
+                params.append(_sortable(at.astimezone(UTC)))
+        where = " AND ".join(clauses)
+        total = self._query(f"SELECT count(*) FROM deals d WHERE {where}", params)[0][0]
+        select, _ = _LISTS["deals"]
+        rows = self._query(
+            f"{select} WHERE {where} ORDER BY d.id LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        items = [{**json.loads(r[0]), "voided": bool(r[1])} for r in rows]
         return Page(items=items, offset=offset, limit=limit, total=total)
 
 
