@@ -117,7 +117,7 @@ def through_api(
     of the bodies in turn. The ``warmup`` bodies go first, untimed, from one client: Neo4j's JIT
     needs a few batches to reach steady speed, and a production server is warm.
     """
-    key = "bench-" + os.urandom(8).hex()
+    key = "bench-" + os.urandom(16).hex()  # the admin key needs 24+ characters
     server, port = serve(store_url, key, processes)
 
     retries: list[bytes] = []

@@ -261,7 +261,7 @@ def preview_latency(
         deals = [r.id for r in store.closed_deals(None, None, limit=10**7)]
     finally:
         store.close()
-    key = "bench-admin"
+    key = "bench-admin-key-0123456789"  # 24+ characters
     server, port = serve(url, key, server_workers)
     try:
         asyncio.run(_clients(port, key, deals, 1000, 60, rate=None))  # warm-up, untimed

@@ -1,28 +1,130 @@
-"""Settings from the environment (``CONTRIBNET_*``), read once per process."""
+"""Settings from the environment (``CONTRIBNET_*``), read once per process.
+
+Every environment variable contribnet reads is a field of :class:`Settings`, and the README's
+table lists them. Secrets are ``SecretStr`` (shown as ``**********``); a store URL may carry a
+password, so it is shown only through :func:`redacted_url`.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from contribnet.domain.errors import ContribnetError
 from contribnet.domain.events import DEFAULT_STAGES
 
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "MIN_ADMIN_KEY_LENGTH",
+    "Settings",
+    "SettingsError",
+    "redacted_url",
+]
+
 DEFAULT_STORE_URL = "sqlite:///./contribnet.db"
+#: The bootstrap admin key from the environment opens everything: it must not be guessable.
+MIN_ADMIN_KEY_LENGTH = 24
 
 
-@dataclass(frozen=True)
-class Settings:
-    store_url: str = DEFAULT_STORE_URL
-    stages: tuple[str, ...] = field(default=DEFAULT_STAGES)
-    admin_key: str | None = None
+class SettingsError(ContribnetError):
+    """An environment variable with a value contribnet cannot run with."""
+
+
+def redacted_url(url: str) -> str:
+    """A store URL fit to print: any password replaced by ``***``.
+
+    >>> redacted_url("neo4j://neo4j:s3cret@db:7687/neo4j")
+    'neo4j://neo4j:***@db:7687/neo4j'
+    >>> redacted_url("sqlite:///./contribnet.db")
+    'sqlite:///./contribnet.db'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+class Settings(BaseSettings):
+    """The process's settings: each field is read from ``CONTRIBNET_<NAME>`` (names below)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONTRIBNET_",
+        frozen=True,
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,  # an invalid secret is never echoed in the error
+    )
+
+    store_url: str = Field(
+        default=DEFAULT_STORE_URL,
+        validation_alias="CONTRIBNET_STORE",
+        repr=False,  # it may carry a password
+        description="the store: sqlite:///path.db or neo4j://user:pass@host:7687[/database]",
+    )
+    stages: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_STAGES,
+        description="the journey's stages in order, comma-separated",
+    )
+    admin_key: SecretStr | None = Field(
+        default=None,
+        description=f"the bootstrap admin API key (at least {MIN_ADMIN_KEY_LENGTH} characters)",
+    )
+    cache: Path | None = Field(
+        default=None,
+        description="the folder for downloads and builds (Neo4j jars, the launcher's classpath)",
+    )
+    mvn: str | None = Field(
+        default=None, description="the Maven command that builds the local Neo4j launcher"
+    )
+    debug: bool = Field(default=False, description="show tracebacks of unexpected CLI errors")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="how `serve` logs: text or json (`serve --log-format`)"
+    )
+
+    @field_validator("stages", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            stages = tuple(s.strip() for s in value.split(",") if s.strip())
+            return stages or DEFAULT_STAGES
+        return value
+
+    @field_validator("admin_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @property
+    def shown_store_url(self) -> str:
+        """The store URL fit to print (no password)."""
+        return redacted_url(self.store_url)
+
+    def admin_secret(self) -> str | None:
+        """The bootstrap admin key's text, for comparing with a caller's key."""
+        return self.admin_key.get_secret_value() if self.admin_key else None
 
     @classmethod
     def from_env(cls) -> Settings:
-        stages = os.environ.get("CONTRIBNET_STAGES")
-        return cls(
-            store_url=os.environ.get("CONTRIBNET_STORE", DEFAULT_STORE_URL),
-            stages=tuple(s.strip() for s in stages.split(",") if s.strip())
-            if stages
-            else DEFAULT_STAGES,
-            admin_key=os.environ.get("CONTRIBNET_ADMIN_KEY") or None,
-        )
+        """The settings the environment gives; raises :class:`SettingsError` naming the variable
+        with a bad value (a too short admin key among them)."""
+        try:
+            settings = cls()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"CONTRIBNET_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise SettingsError(f"bad environment: {problems}") from None
+        secret = settings.admin_secret()
+        if secret is not None and len(secret) < MIN_ADMIN_KEY_LENGTH:
+            raise SettingsError(
+                f"CONTRIBNET_ADMIN_KEY: the bootstrap admin key is {len(secret)} characters; "
+                f"it needs at least {MIN_ADMIN_KEY_LENGTH} (e.g. python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return settings

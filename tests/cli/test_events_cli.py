@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from contribnet.cli import main
+from contribnet.store import open_store
 
 # fmt: off
 EVENTS = [
@@ -41,12 +42,19 @@ def test_import_error_names_the_line(tmp_path: Path, capsys) -> None:
 
 
 def test_unknown_customer(tmp_path: Path, capsys) -> None:
-    assert main(["journey", "nobody", "--store", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    open_store(url).close()  # an empty database (a missing one is "no database at", exit 2)
+    assert main(["journey", "nobody", "--store", url]) == 2
     assert "customer 'nobody' not found" in capsys.readouterr().err
 
 
 def test_keys_create_prints_a_key_once(tmp_path: Path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'k.db'}"
+    path = tmp_path / "staff.jsonl"  # a staff key names a staff member the store knows
+    staff = {"type": "staff", "id": "sf-1", "name": "Li", "store": "st-1", "role": "advisor"}
+    path.write_text(json.dumps(staff) + "\n")
+    assert main(["import", str(path), "--store", url]) == 0
+    capsys.readouterr()
     assert main(["keys", "create", "--role", "staff", "--staff", "sf-1", "--store", url]) == 0
     key = capsys.readouterr().out.strip()
     assert key.startswith("cn_") and len(key) > 30

@@ -20,7 +20,7 @@ def _free_port() -> int:
 
 def test_serve_with_two_workers_answers_from_both_over_one_store(tmp_path: Path) -> None:
     """Worker processes get the store and the admin key from the command line's settings."""
-    port, key = _free_port(), "test-admin-key-123"
+    port, key = _free_port(), "test-admin-key-0123456789abcdef"  # 24+ characters
     store = f"sqlite:///{tmp_path / 'served.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRIBNET_")}
     server = subprocess.Popen(

@@ -160,6 +160,8 @@ def test_api_keys_round_trip(store: Store) -> None:
         "role": "staff",
         "staff": "sf-x",
         "created_at": "2025-01-01T00:00:00+00:00",
+        "expires_at": None,
+        "revoked_at": None,
     }
     assert store.find_api_key("h-2") is None
 

@@ -270,7 +270,7 @@ def test_customer_journey(scenarios: Graph, service: QueryService) -> None:
         ("deal", None, "sf-nio-hrb-sun"),
         ("touch", "delivery", "sf-nio-hrb-sun"),
     ]
-    assert liu[0]["at"] == "2024-12-02T02:00:00+00:00" and liu[0]["detail"] == "app"
+    assert liu[0]["at"] == "2024-12-02T02:00:00Z" and liu[0]["detail"] == "app"
     assert liu[6]["detail"] == "d-s2-1 amount 29800000 fen"
     handed = run(service, "customer_journey", customer="c-s3-1")
     assert column(handed, "kind") == ["touch", "touch", "handover", "touch", "touch", "deal"]
@@ -333,7 +333,7 @@ def test_cross_brand_referrals(scenarios: Graph, service: QueryService) -> None:
 def test_handover_conversion(scenarios: Graph, service: QueryService) -> None:
     rows = run(service, "handover_conversion")
     assert rows == [
-        {"handover": "h-s3-1", "at": "2024-12-20T02:00:00+00:00", "from_staff": "sf-onvo-sh-he",
+        {"handover": "h-s3-1", "at": "2024-12-20T02:00:00Z", "from_staff": "sf-onvo-sh-he",
          "to_staff": "sf-nio-sh-gao", "customers": 5, "converted": 2, "closed_by_receiver": 2,
          "conversion": 0.4, "amount": 2 * 29_800_000},
     ]  # fmt: skip
@@ -344,7 +344,7 @@ def test_handover_conversion(scenarios: Graph, service: QueryService) -> None:
 def test_cross_city_assists(scenarios: Graph, service: QueryService) -> None:
     rows = run(service, "cross_city_assists")
     assert rows == [
-        {"deal": "d-s2-1", "closed_at": "2025-01-28T07:30:00+00:00", "customer": "c-s2-liu",
+        {"deal": "d-s2-1", "closed_at": "2025-01-28T07:30:00Z", "customer": "c-s2-liu",
          "home_city": "Harbin", "closing_store": "st-nio-hrb-1", "closing_city": "Harbin",
          "assisting_store": "st-nio-sanya-1", "assisting_city": "Sanya",
          "assisting_staff": ["sf-nio-sanya-lin"], "touches": 2},
@@ -356,7 +356,7 @@ def test_joint_event_reach(scenarios: Graph, service: QueryService) -> None:
     rows = run(service, "joint_event_reach")
     assert rows == [
         {"joint_event": "je-s4-1", "name": "Jing'an Kerry spring roadshow",
-         "at": "2025-03-08T02:00:00+00:00", "organisers": ["st-nio-sh-1", "st-onvo-sh-2"],
+         "at": "2025-03-08T02:00:00Z", "organisers": ["st-nio-sh-1", "st-onvo-sh-2"],
          "reached": 1, "converted": 1, "converted_at_organisers": 1, "conversion": 1.0},
     ]  # fmt: skip
 
@@ -467,7 +467,7 @@ def test_advisor_credits(scenarios: Graph, service: QueryService) -> None:
         ("d-x-gu", 1.0, 500_000),
     ]  # d-x-void is voided
     assert rows[2] == {
-        "deal": "d-s4-1", "closed_at": "2025-03-22T06:15:00+00:00", "store": "st-nio-sh-1",
+        "deal": "d-s4-1", "closed_at": "2025-03-22T06:15:00Z", "store": "st-nio-sh-1",
         "customer": "c-s4-ma", "closed_by": "sf-nio-sh-ma", "share": 0.75, "amount": 375_000,
         "points": 0, "reward_pool": 500_000, "settlement": "set-d-s4-1", "model": "rules",
         "policy": "default", "policy_version": 1,
@@ -515,7 +515,7 @@ def test_read_only_cypher_returns_plain_json(scenarios: Graph, service: QuerySer
         "MATCH p = (:Staff {id: 'sf-nio-hz-x'})-[t:TOUCHED {id: 't-s5-1'}]->(c) "
         "RETURN p, t.at AS at, c, date('2025-01-02') AS day, duration('P1D') AS span;"
     ).rows[0]
-    assert path["at"] == "2025-04-05T02:00:00+00:00"
+    assert path["at"] == "2025-04-05T02:00:00Z"
     assert path["c"]["labels"] == ["Customer"] and path["c"]["properties"]["id"] == "c-s5-qian"
     assert path["p"]["relationships"][0]["type"] == "TOUCHED"
     assert (path["day"], path["span"]) == ("2025-01-02", "P1D")

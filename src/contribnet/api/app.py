@@ -8,16 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from contribnet import __version__
+from contribnet.api.docs import mount_docs
 from contribnet.api.errors import install_error_handlers
+from contribnet.api.observability import RequestContext, count_driver_retries
 from contribnet.api.routers import (
     credit,
     events,
     graph,
+    health,
     journeys,
+    keys,
     models,
     policies,
     queries,
     reports,
+    settlements,
 )
 from contribnet.services.policies import ensure_default_policy
 from contribnet.settings import Settings
@@ -50,6 +55,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
             "exact and explainable credit split for each deal. Money is integer fen."
         ),
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: api/docs.py, from vendored assets (no CDN)
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(events.router)
@@ -60,10 +67,13 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.include_router(reports.router)
     app.include_router(queries.router)
     app.include_router(models.router)
+    app.include_router(settlements.router)  # payroll: GET /v1/settlements
+    app.include_router(keys.router)
     mount_dashboard(app)
-
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    mount_docs(app)
+    # Operations: /health, /ready, /metrics; a request id, access log line and metrics per request.
+    app.include_router(health.router)
+    app.add_middleware(RequestContext)
+    count_driver_retries()
 
     return app

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from contribnet.api.deps import SettingsDep, StoreDep
 from contribnet.domain.roles import Principal, Role
-from contribnet.services.keys import resolve_key
+from contribnet.services.keys import KeyRefused, resolve_key
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`.")
 
@@ -26,7 +26,14 @@ def current_principal(
             "Authorization: an API key is required (Authorization: Bearer KEY)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = resolve_key(store, credentials.credentials, settings.admin_key)
+    try:
+        principal = resolve_key(store, credentials.credentials, settings.admin_secret())
+    except KeyRefused as exc:  # revoked or expired: refused at once, saying which
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"Authorization: {exc}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

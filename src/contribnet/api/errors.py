@@ -9,34 +9,53 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import ClientError, DriverError, Neo4jError, TransientError
 
+from contribnet import metrics
+from contribnet.api.contract import install_contract
 from contribnet.credit import CreditError
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
 from contribnet.domain.policy import InvalidPolicy
 from contribnet.domain.settlement import InvalidRequest, RecordConflict, SettlementConflict
 
+#: Seconds a client is asked to wait before retrying when the store is unavailable.
+RETRY_AFTER = "5"
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _outcome(request: Request) -> str:
+    """What a failed store call means for the request: a write (a batch is one transaction)
+    wrote nothing, so the client may send it again; a read has nothing to add."""
+    return "" if request.method in _READS else "; nothing was written"
+
 
 def install_error_handlers(app: FastAPI) -> None:
+    # The contract (ErrorBody on every operation, unknown query parameters refused): applied
+    # here, before the routers are included, so that every route gets it.
+    install_contract(app)
+
     @app.exception_handler(DriverError)
     @app.exception_handler(TransientError)
-    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        # Nothing was written (a batch is one transaction); the client may send it again.
+    async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        metrics.STORE_ERRORS.labels("unavailable").inc()
         return JSONResponse(
             status_code=503,
             content={
-                "detail": f"the store did not answer in time; nothing was written, retry: {exc}"
+                "detail": f"the store did not answer in time{_outcome(request)}; retry: {exc}"
             },
-            headers={"Retry-After": "5"},
+            headers={"Retry-After": RETRY_AFTER},
         )
 
     @app.exception_handler(ClientError)
-    async def _store_refused(_: Request, exc: Neo4jError) -> JSONResponse:
+    async def _store_refused(request: Request, exc: Neo4jError) -> JSONResponse:
         timed_out = "TransactionTimedOut" in (exc.code or "")
+        metrics.STORE_ERRORS.labels("timed out" if timed_out else "refused").inc()
         return JSONResponse(
             status_code=503 if timed_out else 400,
             content={
-                "detail": f"the store refused the request; nothing was written: {exc.message}",
+                "detail": f"the store refused the request{_outcome(request)}: {exc.message}",
                 "code": exc.code,
             },
+            headers={"Retry-After": RETRY_AFTER} if timed_out else None,
         )
 
     @app.exception_handler(InvalidEvents)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,15 +21,19 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    """The environment's settings (``SettingsError``, exit 2, for a bad value), ``--store``
+    overriding ``CONTRIBNET_STORE``."""
     settings = Settings.from_env()
     if getattr(args, "store", None):
-        settings = dataclasses.replace(settings, store_url=args.store)
+        settings = settings.model_copy(update={"store_url": args.store})
     return settings
 
 
 @contextmanager
-def opened_store(args: argparse.Namespace) -> Iterator[Store]:
-    store = open_store(settings_from(args).store_url)
+def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[Store]:
+    """The store of ``--store``; only commands that write pass ``create=True``: a read of a
+    mistyped SQLite path says "no database at PATH" instead of creating it (and its folders)."""
+    store = open_store(settings_from(args).store_url, create=create)
     try:
         yield store
     finally:

@@ -29,6 +29,7 @@ from contribnet.demo.generator import (
     Summary,
 )
 from contribnet.process import fewer_gc_pauses
+from contribnet.settings import redacted_url
 
 DEFAULT_SEED = 1
 _FLUSH_EVERY = 5_000
@@ -128,13 +129,14 @@ def _demo(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     gen = NetworkGenerator(args.size, args.seed)
-    with opened_store(args) as store, fewer_gc_pauses():
+    with opened_store(args, create=True) as store, fewer_gc_pauses():
         result = ingest_stream(
             store, gen.events(), progress=sys.stderr.isatty(), stages=settings.stages
         )
     console = Console()
     console.print(
-        f"loaded the {args.size} network (seed {args.seed}) into {settings.store_url}: "
+        f"loaded the {args.size} network (seed {args.seed}) into "
+        f"{redacted_url(settings.store_url)}: "
         f"accepted {result.accepted:,}, duplicates {result.duplicates:,}"
     )
     console.print(summary_table(gen.summary))

@@ -40,7 +40,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"contribnet: error: no such file: {args.file}", file=sys.stderr)
         return 2
     settings = settings_from(args)
-    with opened_store(args) as store, fewer_gc_pauses():
+    with opened_store(args, create=True) as store, fewer_gc_pauses():
         result = ingest_file(store, args.file, settings.stages, progress=sys.stderr.isatty())
     print(f"accepted {result.accepted}, duplicates {result.duplicates}")
     return 0

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from contribnet.cli.common import add_store_option, settings_from
 from contribnet.process import tune_gc
+from contribnet.settings import redacted_url
+
+#: How each server process logs (``--log-format``), passed to it through the environment.
+LOG_FORMAT_ENV = "CONTRIBNET_LOG_FORMAT"
 
 
 def register(subparsers: Any) -> None:
@@ -21,6 +27,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="server processes (default 1); on Neo4j, one per core serves reads in parallel",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=os.environ.get(LOG_FORMAT_ENV, "text"),
+        help="logs on stderr, an access line per request: text lines or JSON lines (default text)",
+    )
     add_store_option(serve)
     serve.set_defaults(func=_serve)
 
@@ -28,7 +40,9 @@ def register(subparsers: Any) -> None:
 def served_app() -> Any:
     """The app each process of ``contribnet serve`` builds, with settings from the environment."""
     from contribnet.api.app import create_app
+    from contribnet.api.observability import configure_logging
 
+    configure_logging(os.environ.get(LOG_FORMAT_ENV, "text"))
     tune_gc()
     return create_app()
 
@@ -36,23 +50,37 @@ def served_app() -> Any:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from contribnet.api.observability import configure_logging
+
     settings = settings_from(args)
     url = f"http://{args.host}:{args.port}"
     print(f"contribnet API on {url}  (docs: {url}/docs)")
-    print(f"store: {settings.store_url}")
+    print(f"store: {redacted_url(settings.store_url)}")
     if args.workers < 1:
         raise SystemExit("contribnet serve: --workers must be at least 1")
+    os.environ[LOG_FORMAT_ENV] = args.log_format
+    configure_logging(args.log_format)
     # Each server process builds its app from the environment, so the settings travel there.
     os.environ["CONTRIBNET_STORE"] = settings.store_url
     os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)
     if settings.admin_key:
-        os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key
-    uvicorn.run(
-        "contribnet.cli.serve:served_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
-    )
+        os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key.get_secret_value()
+    # Several processes: each writes its metrics to a fresh folder that /metrics sums up.
+    metrics_dir = tempfile.mkdtemp(prefix="contribnet-metrics-") if args.workers > 1 else None
+    if metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "contribnet.cli.serve:served_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            log_config=None,  # uvicorn's own lines go through configure_logging's handler
+            access_log=False,  # contribnet.access logs each request, with its request id
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

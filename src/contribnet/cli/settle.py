@@ -157,12 +157,15 @@ def _settle(args: argparse.Namespace) -> int:
             store_url=settings_from(args).store_url,
         )
         progress = _progress("Settling deals", console, args.json)
-        with progress:
-            first = next(steps)
-            task = progress.add_task("settle", total=first.total)
-            last = first
-            for last in steps:
-                progress.update(task, completed=last.done)
+        last = None
+        try:
+            with progress:
+                last = first = next(steps)
+                task = progress.add_task("settle", total=first.total)
+                for last in steps:
+                    progress.update(task, completed=last.done)
+        except KeyboardInterrupt:
+            return _interrupted(console, last)
     if args.json:
         print(json.dumps(vars(last), indent=2))
         return 0
@@ -179,6 +182,18 @@ def _settle(args: argparse.Namespace) -> int:
     for deal, message in last.failed[:10]:
         console.print(f"  {deal}: {message}", highlight=False)
     return 1 if last.failures else 0
+
+
+def _interrupted(console: Console, last: settlement_service.BatchProgress | None) -> int:
+    """Ctrl-C: say what was recorded (each chunk commits on its own) and how to go on."""
+    settled = f"at least {last.created:,} deal(s) settled" if last else "nothing settled yet"
+    console.print(
+        f"interrupted: {settled}. Run the same command again to settle the rest: "
+        "deals already settled are skipped.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 130
 
 
 _COLUMNS = (  # heading, width, right-aligned
@@ -369,7 +384,7 @@ def _add_policy(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise InvalidRequest.one("file", f"no such file: {args.file}")
     text = policy_service.read_policy_file(args.file)
-    with opened_store(args) as store:
+    with opened_store(args, create=True) as store:
         policy_service.ensure_default_policy(store)
         record, created = policy_service.add_policy(store, text, _who())
     state = "recorded" if created else "already recorded"

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from contribnet import metrics
 from contribnet.domain.errors import ConflictError, FieldError, InvalidEvents
 from contribnet.domain.events import (
     DEFAULT_STAGES,
@@ -139,8 +140,10 @@ def validate_events(
 def _append(store: Store, events: Sequence[Event]) -> IngestResult:
     recorded, repeats, conflicts = _record(events)
     if conflicts:
+        metrics.count_events((e.type for e in events), "rejected")
         raise ConflictError(conflicts)
     result = store.append(recorded)
+    metrics.count_ingest(events, result.accepted, result.duplicates + repeats)
     return IngestResult(result.accepted, result.duplicates + repeats)
 
 
@@ -171,9 +174,13 @@ def ingest_body(store: Store, body: bytes, stages: Sequence[str] = DEFAULT_STAGE
             raise InvalidEvents(
                 [FieldError(0, None, "events", 'the body must be {"events": [...]}')]
             ) from None
+        metrics.count_events(
+            (e.get("type") if isinstance(e, dict) else None for e in raw), "rejected"
+        )
         raise InvalidEvents(_field_errors(exc, raw)) from None
     errors = _check_stages(events, stages, 0)
     if errors:
+        metrics.count_events((e.type for e in events), "rejected")
         raise InvalidEvents(errors)
     return _append(store, events)
 

@@ -422,9 +422,19 @@ def _text_of(value: Any) -> str:
         return ",".join(_text_of(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def rfc3339(value: datetime) -> str:
+    """An instant as RFC 3339 UTC text with ``Z``, as the REST API writes it (a datetime without a
+    zone is not an instant: written as it is)."""
+    if value.tzinfo is None:
+        return value.isoformat()
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def to_json(value: Any) -> Any:
@@ -454,12 +464,16 @@ def to_json(value: Any) -> Any:
             "relationships": [to_json(r) for r in value.relationships],
         }
     if isinstance(value, neo4j.time.DateTime):
-        if value.nanosecond % 1000 == 0 and value.tzinfo is not None:
-            return value.to_native().isoformat()
-        return value.iso_format()
+        if value.tzinfo is None:
+            return value.iso_format()
+        if value.nanosecond % 1000 == 0:
+            return rfc3339(value.to_native())
+        return str(value.astimezone(UTC).iso_format()).replace("+00:00", "Z")  # nanoseconds kept
     if isinstance(value, neo4j.time.Date | neo4j.time.Time | neo4j.time.Duration):
         return value.iso_format()
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, neo4j.spatial.Point):
         return {"srid": value.srid, "coordinates": list(value)}
@@ -718,6 +732,7 @@ class QueryService:
         if seconds <= 0:
             raise QueryParameterError("timeout", "must be positive")
         statement = check_read_only(text)
+        explaining = False
         try:
             with (
                 self._driver.session(
@@ -728,7 +743,9 @@ class QueryService:
                 session.begin_transaction(timeout=seconds) as tx,
             ):
                 # Nothing here commits: leaving the block rolls the transaction back.
-                plan = tx.run("EXPLAIN " + statement, params).consume()
+                explaining = True
+                plan = tx.run(_EXPLAIN + statement, params).consume()
+                explaining = False
                 _check_plan(plan)
                 result = tx.run(statement, params)
                 columns = list(result.keys())
@@ -747,10 +764,42 @@ class QueryService:
                 raise QueryTimeout(
                     f"the query was stopped at its timeout of {seconds:g} s: {message}", exc.code
                 ) from None
+            if explaining:
+                message = _without_explain(message)
             raise QueryError(message, exc.code) from None
         except neo4j.exceptions.DriverError as exc:
             raise QueryUnavailable(f"Neo4j is not reachable: {exc}") from None
         return QueryResult(columns, rows, truncated, _notifications(plan))
+
+
+#: What the read-only check puts before the analyst's statement (on its first line).
+_EXPLAIN = "EXPLAIN "
+_POSITION = re.compile(r"\(line (\d+), column (\d+) \(offset: (\d+)\)\)")
+
+
+def _without_explain(message: str) -> str:
+    """Neo4j's error about ``EXPLAIN <statement>`` as if about the analyst's own text: the
+    position moved back over the prefix, the echoed line and its caret without it.
+
+    >>> print(_without_explain('Invalid input (line 1, column 19 (offset: 18))\\n'
+    ...                        '"EXPLAIN MATCH (n) RETRN n"\\n                   ^'))
+    Invalid input (line 1, column 11 (offset: 10))
+    "MATCH (n) RETRN n"
+               ^
+    """
+    shift = len(_EXPLAIN)
+    found = _POSITION.search(message)
+    if found is None:
+        return message
+    line, column, offset = (int(g) for g in found.groups())
+    if line == 1:
+        column = max(column - shift, 1)
+    position = f"(line {line}, column {column} (offset: {max(offset - shift, 0)}))"
+    message = message[: found.start()] + position + message[found.end() :]
+    if line == 1:
+        message = message.replace('\n"' + _EXPLAIN, '\n"', 1)
+        message = re.sub(rf"\n {{{shift}}}(\s*\^)$", r"\n\1", message)
+    return message
 
 
 def _notifications(summary: neo4j.ResultSummary) -> list[str]:

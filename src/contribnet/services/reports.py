@@ -243,6 +243,11 @@ CSV_COLUMNS = (
 )
 
 
+def _rfc3339(at: datetime) -> str:
+    """RFC 3339 UTC with ``Z``, as the JSON statement writes it."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def statement_csv(s: Statement) -> str:
     """The statement as CSV: one row per deal, one per adjustment, and a total row."""
     out = io.StringIO()
@@ -256,7 +261,7 @@ def statement_csv(s: Statement) -> str:
                 s.staff,
                 s.name or "",
                 line.deal,
-                line.closed_at.isoformat(),
+                _rfc3339(line.closed_at),
                 line.deal_store,
                 line.settlement,
                 line.policy,
@@ -276,7 +281,7 @@ def statement_csv(s: Statement) -> str:
                 s.staff,
                 s.name or "",
                 a.deal,
-                a.closed_at.isoformat(),
+                _rfc3339(a.closed_at),
                 "",
                 "",
                 "",
@@ -287,7 +292,7 @@ def statement_csv(s: Statement) -> str:
                 money(a.amount),
                 "",
                 f"{'from' if a.amount > 0 else 'to'} {a.counterpart}: {a.reason} "
-                f"({a.requested_by}, {a.created_at.isoformat()})",
+                f"({a.requested_by}, {_rfc3339(a.created_at)})",
             ]
         )
     t = s.totals

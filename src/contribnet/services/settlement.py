@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from contribnet import metrics
 from contribnet.credit import Allocation, CreditError, Split, compute_split, input_hash
 from contribnet.credit.registry import payable
 from contribnet.domain.credit_rows import CreditRow
@@ -43,6 +45,7 @@ from contribnet.domain.settlement import (
     DealRef,
     InvalidRequest,
     PolicyRecord,
+    RecordOutcome,
     Settlement,
     SettlementConflict,
     credits_of,
@@ -53,6 +56,8 @@ from contribnet.process import tune_gc
 from contribnet.services.credit import check_model, credit_context, deal_journey
 from contribnet.services.policies import find_policy, policy_in_force, resolve_policy
 from contribnet.store.base import Store
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "BatchProgress",
@@ -115,6 +120,27 @@ def make_settlement(
     )
 
 
+def _record(store: Store, settlements: Sequence[Settlement], action: str) -> list[RecordOutcome]:
+    """Write settlements to the ledger; each new one is logged (a superseding one names the
+    settlement it replaces) and every outcome counted."""
+    outcomes = store.record_settlements(settlements)
+    for settlement, outcome in zip(settlements, outcomes, strict=True):
+        metrics.SETTLEMENTS.labels(action, outcome).inc()
+        if outcome == "created":
+            _log.info(
+                "settlement %s recorded (%s): deal %s, %d fen by %s, policy %s%s, by %s",
+                settlement.id,
+                action,
+                settlement.deal,
+                settlement.pool,
+                settlement.model,
+                settlement.policy,
+                f", supersedes {settlement.supersedes}" if settlement.supersedes else "",
+                settlement.requested_by,
+            )
+    return outcomes
+
+
 def history(store: Store, deal_id: str) -> list[Settlement]:
     """A deal's settlements, oldest first (the last is current); ``NotFound`` if no such deal."""
     found = store.settlement_history(deal_id)
@@ -175,7 +201,7 @@ def settle(
     settlement = make_settlement(
         split, journey, record, requested_by, previous=current, reason=reason
     )
-    (outcome,) = store.record_settlements([settlement])
+    (outcome,) = _record(store, [settlement], "settle")
     if outcome == "created":
         return settlement, True
     if outcome == "existing":
@@ -210,7 +236,7 @@ def _reverse_voided(
             "reverse that settlement",
         )
     reversal = _reversal(current, requested_by, reason)
-    (outcome,) = store.record_settlements([reversal])
+    (outcome,) = _record(store, [reversal], "reverse")
     if outcome == "conflict":
         raise SettlementConflict(
             deal_id, None, f"deal {deal_id!r} was settled by another request meanwhile", "deal"
@@ -307,7 +333,7 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
             result.failed.append((deal_id, str(exc)))
             continue
         settlements.append(make_settlement(split, journey, record, plan.requested_by, now=now))
-    for outcome in store.record_settlements(settlements):
+    for outcome in _record(store, settlements, "period"):
         if outcome == "created":
             result.created += 1
         elif outcome == "existing":
@@ -698,7 +724,7 @@ def _resettle_chunk(
         )
         found.append((change, new))
     writes = [new for _, new in found if new is not None]
-    outcomes = iter(store.record_settlements(writes) if writes else [])
+    outcomes = iter(_record(store, writes, "resettle") if writes else [])
     for change, new in found:
         if new is not None:
             created = next(outcomes) == "created"
@@ -856,7 +882,7 @@ def adjust(
                         "reason": reason,
                     }
                 )
-                return store.put_adjustment(candidate)
+                return _adjust(store, candidate)
     held = sum(a.amount for a in current.allocations if a.kind == "staff" and a.id == from_staff)
     if not any(a.kind == "staff" and a.id == from_staff for a in current.allocations) and not any(
         a.to_staff == from_staff for a in earlier
@@ -888,7 +914,24 @@ def adjust(
         requested_by=requested_by,
         created_at=datetime.now(UTC),
     )
-    return store.put_adjustment(adjustment)
+    return _adjust(store, adjustment)
+
+
+def _adjust(store: Store, adjustment: Adjustment) -> tuple[Adjustment, bool]:
+    """Write an adjustment; logged and counted (``created`` or ``existing``)."""
+    recorded, created = store.put_adjustment(adjustment)
+    metrics.ADJUSTMENTS.labels("created" if created else "existing").inc()
+    if created:
+        _log.info(
+            "adjustment %s recorded: deal %s, %d fen from %s to %s, by %s",
+            recorded.id,
+            recorded.deal,
+            recorded.amount,
+            recorded.from_staff,
+            recorded.to_staff,
+            recorded.requested_by,
+        )
+    return recorded, created
 
 
 # --- settled credit, flattened ---------------------------------------------------------------

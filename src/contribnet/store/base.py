@@ -114,20 +114,50 @@ class Store(Protocol):
         ...
 
     # Below this method ``list`` names it, not the builtin: annotations use ``builtins.list``.
-    def list(self, kind: str, offset: int, limit: int) -> Page:
-        """A page of stores, staff, customers or deals, ordered by id."""
+    def list(
+        self,
+        kind: str,
+        offset: int,
+        limit: int,
+        *,
+        store: str | None = None,
+        staff: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Page:
+        """A page of stores, staff, customers or deals, ordered by id. Deals only may be
+        filtered: closed at ``store``, by ``staff``, in ``[start, end)``; ``total`` counts the
+        matches."""
         ...
 
     def count_events(self) -> dict[str, int]:
         """How many events of each type are recorded (voided ones included)."""
         ...
 
-    def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
-        """Record an API key by the hash of its secret (the secret itself is never stored)."""
+    def put_api_key(
+        self,
+        key_hash: str,
+        role: str,
+        staff: str | None,
+        created_at: str,
+        expires_at: str | None = None,
+    ) -> None:
+        """Record an API key by the hash of its secret (the secret itself is never stored);
+        ``expires_at`` (ISO text, UTC) ends its validity, ``None`` never."""
         ...
 
     def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
-        """The key recorded under that hash: ``{"role", "staff", "created_at"}``, or None."""
+        """The key recorded under that hash: ``{"role", "staff", "created_at", "expires_at",
+        "revoked_at"}``, or None."""
+        ...
+
+    def api_keys(self) -> builtins.list[dict[str, Any]]:
+        """Every key as ``find_api_key`` gives it, plus its ``hash``; by creation, then hash."""
+        ...
+
+    def revoke_api_key(self, key_hash: str, revoked_at: str) -> bool:
+        """Mark a key revoked at ``revoked_at`` (a key revoked already keeps its first time);
+        False if no key has that hash."""
         ...
 
     # --- the credit ledger (domain/settlement.py) ----------------------------------------
@@ -191,9 +221,14 @@ class Store(Protocol):
         *,
         staff: str | None = None,
         deals: Sequence[str] | None = None,
+        store: str | None = None,
+        after: DealRef | None = None,
+        limit: int | None = None,
     ) -> Iterator[Settlement]:
         """The current settlements of deals closed in ``[start, end)``, by close then deal;
-        only those crediting ``staff``, or of ``deals``, if given."""
+        only those crediting ``staff``, or of ``deals``, or of a deal closed at ``store`` or
+        crediting someone for it, if given; only those after the ``after`` cursor (close, deal);
+        at most ``limit``."""
         ...
 
     def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -53,6 +54,9 @@ _APPEND_ATTEMPTS = 3
 
 _LIST_TYPES = {"stores": "store", "customers": "customer", "deals": "deal"}
 
+#: The name a schema statement creates (a uniqueness constraint's index bears its name).
+_SCHEMA_NAME = re.compile(r"CREATE (?:CONSTRAINT|INDEX) (\w+)")
+
 
 def connect(url: str) -> tuple[neo4j.Driver, str]:
     """A driver and database name from ``neo4j://user:pass@host:port[/database]``."""
@@ -62,8 +66,25 @@ def connect(url: str) -> tuple[neo4j.Driver, str]:
     database = parts.path.strip("/") or "neo4j"
     # Notifications (e.g. "property key does not exist" on a fresh database) would be logged as
     # warnings on every such query; the queries are checked by the contract tests instead.
-    driver = GraphDatabase.driver(address, auth=auth, notifications_min_severity="OFF")
+    driver = GraphDatabase.driver(
+        address,
+        auth=auth,
+        notifications_min_severity="OFF",
+        # A dead or unreachable server fails a request in about 5 s instead of hanging it for a
+        # minute (the driver's defaults: 30 s to connect, 60 s to get a connection, 30 s of
+        # retries), so the API answers 503 promptly and recovers once the server is back.
+        connection_timeout=_CONNECT_SECONDS,
+        connection_acquisition_timeout=_ACQUIRE_SECONDS,
+        max_transaction_retry_time=_RETRY_SECONDS,
+    )
     return driver, database
+
+
+#: Seconds to open a connection, to get one from the pool (opening included), and to keep
+#: retrying a transaction that failed transiently (deadlock, leader switch, lost connection).
+_CONNECT_SECONDS = 2.0
+_ACQUIRE_SECONDS = 3.0
+_RETRY_SECONDS = 2.0
 
 
 class Neo4jStore(Neo4jLedger):
@@ -77,6 +98,15 @@ class Neo4jStore(Neo4jLedger):
     def apply_schema(self) -> None:
         for statement in cypher.statements("schema"):
             self._driver.execute_query(statement, database_=self._database)
+
+    def missing_schema(self) -> list[str]:
+        """The schema's constraints and indexes that are absent or not online (``/ready``)."""
+        wanted = {m[1] for s in cypher.statements("schema") if (m := _SCHEMA_NAME.match(s))}
+        records, _, _ = self._driver.execute_query(
+            "SHOW INDEXES YIELD name, state", database_=self._database, routing_=RoutingControl.READ
+        )
+        online = {r["name"] for r in records if r["state"] == "ONLINE"}
+        return sorted(wanted - online)
 
     def close(self) -> None:
         self._driver.close()
@@ -109,19 +139,39 @@ class Neo4jStore(Neo4jLedger):
                 _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
 
-    def put_api_key(self, key_hash: str, role: str, staff: str | None, created_at: str) -> None:
+    def put_api_key(
+        self,
+        key_hash: str,
+        role: str,
+        staff: str | None,
+        created_at: str,
+        expires_at: str | None = None,
+    ) -> None:
         self._driver.execute_query(
             cypher.load("store/put_api_key"),
             hash=key_hash,
             role=role,
             staff=staff,
             created_at=created_at,
+            expires_at=expires_at,
             database_=self._database,
         )
 
     def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
         rows = self._read("store/find_api_key", hash=key_hash)
         return dict(rows[0]) if rows else None
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._read("store/api_keys")]
+
+    def revoke_api_key(self, key_hash: str, revoked_at: str) -> bool:
+        records, _, _ = self._driver.execute_query(
+            cypher.load("store/revoke_api_key"),
+            hash=key_hash,
+            revoked_at=revoked_at,
+            database_=self._database,
+        )
+        return bool(records)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -211,7 +261,28 @@ class Neo4jStore(Neo4jLedger):
             payload["voided"] = bool(self._read("store/deal_state", id=id)[0]["voided"])
         return payload
 
-    def list(self, kind: str, offset: int, limit: int) -> Page:
+    def list(
+        self,
+        kind: str,
+        offset: int,
+        limit: int,
+        *,
+        store: str | None = None,
+        staff: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Page:
+        if kind == "deals":
+            filters = {
+                "store": store,
+                "staff": staff,
+                "start": start.astimezone(UTC) if start else None,
+                "end": end.astimezone(UTC) if end else None,
+            }
+            total = self._read("store/count_deals", **filters)[0]["total"]
+            rows = self._read("store/list_deals", offset=offset, limit=limit, **filters)
+            items = [{**json.loads(r["payload"]), "voided": r["voided"]} for r in rows]
+            return Page(items=items, offset=offset, limit=limit, total=total)
         if kind == "staff":
             total = self._read("store/count_staff")[0]["total"]
             ids = [r["id"] for r in self._read("store/list_staff", offset=offset, limit=limit)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, TypeVar
 
 import neo4j
@@ -90,6 +91,11 @@ def touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
     if "evidence" in fields:
         fields["evidence"] = json.loads(fields["evidence"])
     return fields
+
+
+def _at_store(settlement: Settlement, store: str) -> bool:
+    """Whether a settlement's deal closed at ``store`` or it credits someone for it."""
+    return settlement.deal_store == store or any(c.store == store for c in settlement.credits)
 
 
 def _credits(settlement: Settlement, kind: str) -> list[dict[str, Any]]:
@@ -345,6 +351,24 @@ class Neo4jLedger:
         *,
         staff: str | None = None,
         deals: Sequence[str] | None = None,
+        store: str | None = None,
+        after: DealRef | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Settlement]:
+        found = self._current(start, end, staff, deals, store, after, limit)
+        if store is not None:
+            found = (s for s in found if _at_store(s, store))
+        return found if limit is None else islice(found, limit)
+
+    def _current(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        staff: str | None,
+        deals: Sequence[str] | None,
+        store: str | None,
+        after: DealRef | None,
+        limit: int | None,
     ) -> Iterator[Settlement]:
         bounds = {"start": start or _EARLIEST, "end": end or _LATEST}
         if staff is not None or deals is not None:
@@ -355,21 +379,27 @@ class Neo4jLedger:
             else:
                 rows = self._read("store/deal_settlements", deals=list(deals or ()), **bounds)
             for r in rows:
-                yield Settlement.model_validate_json(r["record"])
+                if after is None or (_instant(r["closed_at"]), r["deal"]) > (
+                    after.closed_at,
+                    after.id,
+                ):
+                    yield Settlement.model_validate_json(r["record"])
             return
-        after_at, after_id = _EARLIEST, ""
+        after_at, after_id = (after.closed_at, after.id) if after else (_EARLIEST, "")
+        # A store filter drops rows after the read: read full pages then.
+        page = min(limit, 1000) if limit is not None and store is None else 1000
         while True:
             rows = self._read(
                 "store/current_settlements",
-                start=max(bounds["start"], after_at),
+                start=bounds["start"],
                 end=bounds["end"],
                 after_at=after_at,
                 after_id=after_id,
-                limit=1000,
+                limit=page,
             )
             for r in rows:
                 yield Settlement.model_validate_json(r["record"])
-            if len(rows) < 1000:
+            if len(rows) < page:
                 return
             after_at, after_id = _instant(rows[-1]["closed_at"]), rows[-1]["deal"]
 

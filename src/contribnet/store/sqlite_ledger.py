@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from contribnet.domain.errors import NotFound
@@ -57,6 +58,11 @@ CREATE INDEX IF NOT EXISTS adjustments_to ON adjustments (to_staff);
 
 _NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = d.id)"
 _UNSETTLED = "NOT EXISTS (SELECT 1 FROM current_settlements c WHERE c.deal = d.id)"
+#: A settlement (``s``) of a deal closed at a store, or crediting someone for it (two params).
+_AT_STORE = (
+    "(json_extract(s.record, '$.deal_store') = ? OR EXISTS (SELECT 1 FROM"
+    " json_each(s.record, '$.credits') j WHERE json_extract(j.value, '$.store') = ?))"
+)
 
 
 def _text(at: datetime | None) -> str | None:
@@ -213,24 +219,49 @@ class SqliteLedger:
         *,
         staff: str | None = None,
         deals: Sequence[str] | None = None,
+        store: str | None = None,
+        after: DealRef | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Settlement]:
+        found = self._current(start, end, staff, deals, store, after, limit)
+        return found if limit is None else islice(found, limit)
+
+    def _current(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        staff: str | None,
+        deals: Sequence[str] | None,
+        store: str | None,
+        after: DealRef | None,
+        limit: int | None,
     ) -> Iterator[Settlement]:
         where, params = _range("c.closed_at", start, end)
         joins = ""
         if staff is not None:
             joins = " JOIN settlement_staff ss ON ss.settlement = c.settlement AND ss.staff = ?"
             params = [staff, *params]
+        if store is not None:
+            where += f" AND {_AT_STORE}"
+            params += [store, store]
+        if after is not None:
+            where += " AND (c.closed_at, c.deal) > (?, ?)"
+            params += [_text(after.closed_at), after.id]
+        page = min(limit, 1000) if limit is not None else 1000
         if deals is not None:
             wanted = list(dict.fromkeys(deals))
             for i in range(0, len(wanted), 500):
                 chunk = wanted[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 yield from self._settlements(
-                    joins, f"{where} AND c.deal IN ({marks})", [*params, *chunk]
+                    joins, f"{where} AND c.deal IN ({marks})", [*params, *chunk], page
                 )
             return
-        yield from self._settlements(joins, where, params)
+        yield from self._settlements(joins, where, params, page)
 
-    def _settlements(self, joins: str, where: str, params: list[Any]) -> Iterator[Settlement]:
+    def _settlements(
+        self, joins: str, where: str, params: list[Any], page: int = 1000
+    ) -> Iterator[Settlement]:
         sql = (
             f"SELECT c.closed_at, c.deal, s.record FROM current_settlements c{joins}"
             f" JOIN settlements s ON s.id = c.settlement WHERE {where}"
@@ -239,12 +270,12 @@ class SqliteLedger:
         while True:  # pages by (closed_at, deal), so the lock is never held for long
             page_where = "" if cursor is None else " AND (c.closed_at, c.deal) > (?, ?)"
             rows = self._query(
-                f"{sql}{page_where} ORDER BY c.closed_at, c.deal LIMIT 1000",
-                [*params, *(cursor or ())],
+                f"{sql}{page_where} ORDER BY c.closed_at, c.deal LIMIT ?",
+                [*params, *(cursor or ()), page],
             )
             for _, _, record in rows:
                 yield Settlement.model_validate_json(record)
-            if len(rows) < 1000:
+            if len(rows) < page:
                 return
             cursor = (rows[-1][0], rows[-1][1])
 

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
+from contribnet.api.contract import ModelName
 from contribnet.api.deps import StoreDep
 from contribnet.credit import Split
 from contribnet.domain.roles import Principal
@@ -52,6 +53,7 @@ class CreditPreview(Split):
 
 @router.get(
     "/deals/{deal_id}/credit",
+    operation_id="getDealCredit",
     response_model=CreditPreview,
     responses=_ERRORS,
     summary="Preview a deal's credit split (nothing is written)",
@@ -61,7 +63,8 @@ async def get_credit(
     store: StoreDep,
     _: Readers,
     model: Annotated[
-        str | None, Query(description="a credit model; default: the policy's", examples=["shapley"])
+        ModelName | None,
+        Query(description="a credit model; default: the policy's", examples=["shapley"]),
     ] = None,
     policy: Annotated[
         str | None,
@@ -110,7 +113,9 @@ class SettleRequest(BaseModel):
         default=None,
         description="a policy version or name; default: the version in force at the deal's close",
     )
-    model: str | None = Field(default=None, description="a credit model; default: the policy's")
+    model: ModelName | None = Field(
+        default=None, description="a credit model; default: the policy's"
+    )
     reason: str | None = Field(
         default=None,
         max_length=2000,
@@ -126,6 +131,7 @@ class SettlementHistory(BaseModel):
 
 @router.post(
     "/deals/{deal_id}/settlements",
+    operation_id="settleDeal",
     response_model=Settlement,
     status_code=status.HTTP_201_CREATED,
     responses={
@@ -163,6 +169,7 @@ def post_settlement(
 
 @router.get(
     "/deals/{deal_id}/settlements",
+    operation_id="listDealSettlements",
     response_model=SettlementHistory,
     responses=_ERRORS,
     summary="A deal's settlements, oldest first",
@@ -194,7 +201,7 @@ class BatchRequest(BaseModel):
     from_: date | None = Field(default=None, alias="from", description="first close day (CST)")
     to: date | None = Field(default=None, description="last close day (CST), inclusive")
     policy: str | None = Field(default=None, description="default: in force at each close")
-    model: str | None = Field(default=None, description="default: the policy's")
+    model: ModelName | None = Field(default=None, description="default: the policy's")
 
 
 class BatchResult(BaseModel):
@@ -247,6 +254,7 @@ def _result(progress: settlement_service.BatchProgress) -> BatchResult:
 
 @router.post(
     "/settlements:batch",
+    operation_id="settlePeriod",
     response_model=BatchResult,
     responses={
         200: {
@@ -323,6 +331,7 @@ class AdjustmentRequest(BaseModel):
 
 @router.post(
     "/deals/{deal_id}/adjustments",
+    operation_id="adjustDealCredit",
     response_model=Adjustment,
     status_code=status.HTTP_201_CREATED,
     responses={
@@ -358,6 +367,7 @@ def post_adjustment(
 
 @router.get(
     "/deals/{deal_id}/adjustments",
+    operation_id="listDealAdjustments",
     response_model=list[Adjustment],
     summary="A deal's adjustments, in the order recorded",
 )

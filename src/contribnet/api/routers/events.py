@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
 from contribnet.api.deps import SettingsDep, StoreDep
-from contribnet.domain.events import EventBatch
+from contribnet.domain.events import MAX_BATCH, Event, EventBatch
 from contribnet.services.ingest import ingest_body
 
 router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(require_roles("ingest"))])
@@ -19,6 +21,26 @@ class IngestResponse(BaseModel):
     duplicates: int = Field(
         description="events already recorded with identical content", examples=[0]
     )
+
+
+class _EventBatchSchema(BaseModel):
+    """The body as documented: each event one of the types, told apart by ``type``. (At run
+    time the body is validated straight from its JSON by the service, event by event, so that
+    each error names the event's index, id and field.)"""
+
+    model_config = ConfigDict(
+        title="EventBatch", json_schema_extra=EventBatch.model_config.get("json_schema_extra")
+    )
+
+    events: list[Event] = Field(max_length=MAX_BATCH, description="up to 10,000 events")
+
+
+def _batch_schema() -> dict[str, Any]:
+    schema = _EventBatchSchema.model_json_schema(ref_template="#/components/schemas/{model}")
+    for event in schema["$defs"].values():  # the discriminator: ``type`` is always sent
+        if "type" in event.get("properties", {}):
+            event["required"] = ["type", *(r for r in event.get("required", []) if r != "type")]
+    return schema
 
 
 _ERRORS: dict[int | str, dict[str, str]] = {
@@ -35,7 +57,12 @@ _ERRORS: dict[int | str, dict[str, str]] = {
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": EventBatch.model_json_schema()}},
+            "content": {
+                "application/json": {
+                    # the $defs (one per event type) become components: see api/contract.py
+                    "schema": _batch_schema()
+                }
+            },
         }
     },
 )

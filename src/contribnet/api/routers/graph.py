@@ -422,6 +422,7 @@ def _node_in_scope(
 
 @router.get(
     "/collaboration",
+    operation_id="getCollaborationGraph",
     response_model=Collaboration,
     summary="The collaboration graph: stores (staff, brands, cities) and the credit between them",
 )
@@ -473,6 +474,7 @@ def get_collaboration(
 
 @router.get(
     "/flows",
+    operation_id="getCreditFlows",
     response_model=FlowMatrixOut,
     summary="Credit earned by each brand (city, region) on deals closed by each",
 )
@@ -503,6 +505,7 @@ def get_flows(
 
 @router.get(
     "/farmers",
+    operation_id="listFarmers",
     response_model=Farmers,
     summary="The farmers' leaderboard: staff who earn mostly on deals others closed",
 )

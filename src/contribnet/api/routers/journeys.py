@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -10,6 +11,7 @@ from contribnet.api.auth import require_own_staff, require_roles
 from contribnet.api.deps import StoreDep
 from contribnet.domain.journey import Journey, Page
 from contribnet.domain.roles import Principal, Role
+from contribnet.domain.settlement import InvalidRequest, period_bounds
 from contribnet.services.journeys import customer_journey
 
 router = APIRouter(prefix="/v1", tags=["reads"])
@@ -22,7 +24,7 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="items in the page")]
 
 
 @router.get("/customers/{customer_id}/journey", response_model=Journey, responses=_NOT_FOUND)
-def get_journey(
+def get_customer_journey(
     customer_id: Annotated[str, Path(examples=["c-1"])],
     store: StoreDep,
     principal: Annotated[Principal, Depends(require_roles("analyst", "leader", "staff"))],
@@ -47,58 +49,87 @@ def _participants(journey: Journey) -> set[str]:
 
 
 _readers = require_roles("analyst", "leader", "ingest", "staff")
+Readers = Annotated[Principal, Depends(_readers)]
+Listers = Annotated[Principal, Depends(require_roles("analyst", "leader", "ingest"))]
+StoreId = Annotated[str, Path(description="the store's id", examples=["st-sh-nio-1"])]
+StaffId = Annotated[str, Path(description="the staff member's id", examples=["sf-sh-nio-1-01"])]
+DealId = Annotated[str, Path(description="the deal's id", examples=["d-1"])]
 
 
-def _one(kind: str, summary: str) -> Any:
-    def read(
-        item_id: str, store: StoreDep, principal: Annotated[Principal, Depends(_readers)]
-    ) -> dict[str, Any]:
-        if kind == "staff":
-            require_own_staff(principal, item_id)
-        elif kind == "deal" and principal.role is Role.STAFF:
-            raise HTTPException(403, "a staff key reads deals through its statement")
-        return store.get(kind, item_id)
-
-    read.__doc__ = summary
-    return read
-
-
-def _page(kind: str, summary: str) -> Any:
-    def read(
-        store: StoreDep,
-        _: Annotated[Principal, Depends(require_roles("analyst", "leader", "ingest"))],
-        offset: Offset = 0,
-        limit: Limit = 100,
-    ) -> Page:
-        return store.list(kind, offset, limit)
-
-    read.__doc__ = summary
-    return read
-
-
-for _kind, _path, _plural in (
-    ("store", "stores", "stores"),
-    ("staff", "staff", "staff"),
-    ("deal", "deals", "deals"),
-):
-    router.add_api_route(
-        f"/{_path}/{{item_id}}",
-        _one(_kind, f"One {_kind} by id."),
-        methods=["GET"],
-        responses=_NOT_FOUND,
-        name=f"get_{_kind}",
-    )
-    router.add_api_route(
-        f"/{_path}",
-        _page(_plural, f"A page of {_plural}, ordered by id."),
-        methods=["GET"],
-        response_model=Page,
-        name=f"list_{_plural}",
-    )
-router.add_api_route(
-    "/customers",
-    _page("customers", "A page of customers, ordered by id."),
-    methods=["GET"],
-    response_model=Page,
-    name="list_customers",
+@router.get(
+    "/stores/{store_id}", response_model=dict[str, Any], responses=_NOT_FOUND, name="get_store"
 )
+def get_store_by_id(store_id: StoreId, store: StoreDep, _: Readers) -> dict[str, Any]:
+    """One store by id."""
+    return store.get("store", store_id)
+
+
+@router.get("/staff/{staff_id}", response_model=dict[str, Any], responses=_NOT_FOUND)
+def get_staff(staff_id: StaffId, store: StoreDep, principal: Readers) -> dict[str, Any]:
+    """One staff member by id, with their employment spells. A staff key reads only itself."""
+    require_own_staff(principal, staff_id)
+    return store.get("staff", staff_id)
+
+
+@router.get("/deals/{deal_id}", response_model=dict[str, Any], responses=_NOT_FOUND)
+def get_deal(deal_id: DealId, store: StoreDep, principal: Readers) -> dict[str, Any]:
+    """One deal by id (``voided`` says whether it was retracted)."""
+    if principal.role is Role.STAFF:
+        raise HTTPException(403, "a staff key reads deals through its statement")
+    return store.get("deal", deal_id)
+
+
+@router.get("/stores", response_model=Page)
+def list_stores(store: StoreDep, _: Listers, offset: Offset = 0, limit: Limit = 100) -> Page:
+    """A page of stores, ordered by id."""
+    return store.list("stores", offset, limit)
+
+
+@router.get("/staff", response_model=Page)
+def list_staff(store: StoreDep, _: Listers, offset: Offset = 0, limit: Limit = 100) -> Page:
+    """A page of staff, ordered by id."""
+    return store.list("staff", offset, limit)
+
+
+@router.get("/customers", response_model=Page)
+def list_customers(store: StoreDep, _: Listers, offset: Offset = 0, limit: Limit = 100) -> Page:
+    """A page of customers, ordered by id."""
+    return store.list("customers", offset, limit)
+
+
+@router.get("/deals", response_model=Page)
+def list_deals(
+    store: StoreDep,
+    _: Listers,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    at_store: Annotated[
+        str | None,
+        Query(alias="store", description="only deals closed at this store", examples=["st-1"]),
+    ] = None,
+    staff: Annotated[
+        str | None, Query(description="only deals this staff member closed", examples=["sf-1"])
+    ] = None,
+    start: Annotated[
+        date | None,
+        Query(
+            alias="from",
+            description="only deals closed on or after this day (China Standard Time)",
+            examples=["2025-01-01"],
+        ),
+    ] = None,
+    end: Annotated[
+        date | None,
+        Query(
+            alias="to",
+            description="only deals closed on or before this day (China Standard Time)",
+            examples=["2025-01-31"],
+        ),
+    ] = None,
+) -> Page:
+    """A page of deals, ordered by id; voided ones included (``voided: true``). ``total``
+    counts the deals matching the filters."""
+    if start is not None and end is not None and start > end:
+        raise InvalidRequest.one("query.to", f"to ({end}) is before from ({start})")
+    lo, hi = period_bounds(start, end)
+    return store.list("deals", offset, limit, store=at_store, staff=staff, start=lo, end=hi)

@@ -47,6 +47,7 @@ def _version(records: list[PolicyRecord], record: PolicyRecord) -> PolicyVersion
 
 @router.post(
     "/policies",
+    operation_id="createPolicy",
     response_model=PolicyVersion,
     status_code=status.HTTP_201_CREATED,
     responses={

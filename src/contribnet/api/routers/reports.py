@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_own_staff, require_roles
+from contribnet.api.contract import ModelName
 from contribnet.api.deps import StoreDep
 from contribnet.domain.roles import Principal
 from contribnet.services import reports
@@ -35,6 +36,7 @@ To = Annotated[
 
 @router.get(
     "/staff/{staff_id}/statement",
+    operation_id="getStaffStatement",
     response_model=reports.Statement,
     responses={
         200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with `format=csv`."},
@@ -68,6 +70,7 @@ def get_statement(
 
 @router.get(
     "/rollups",
+    operation_id="getRollup",
     response_model=reports.Rollup,
     summary="Credit per staff member, store, brand, city or region, with assists",
 )
@@ -106,14 +109,15 @@ class SimulationRequest(BaseModel):
         description="a recorded version (`name@version` or a name) or a policy's keys inline"
     )
     policy_b: str | dict[str, Any]
-    model_a: str | None = Field(default=None, description="default: policy_a's model")
-    model_b: str | None = Field(default=None, description="default: policy_b's model")
+    model_a: ModelName | None = Field(default=None, description="default: policy_a's model")
+    model_b: ModelName | None = Field(default=None, description="default: policy_b's model")
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
 
 
 @router.post(
     "/simulations",
+    operation_id="simulatePolicies",
     response_model=reports.Simulation,
     responses={422: {"description": "A bad policy, model or period (too many deals), named."}},
     summary="Compare two policies on the deals closed in a period (nothing is written)",

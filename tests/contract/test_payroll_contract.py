@@ -1,0 +1,128 @@
+"""The payroll listing and the API keys' life on every store: current settlements by period,
+store and staff, walked by cursor; keys listed, expiring and revoked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from contribnet.credit import compute_split
+from contribnet.domain.policy import Policy
+from contribnet.domain.settlement import DealRef, Settlement
+from contribnet.services.ingest import ingest_events
+from contribnet.services.policies import policy_record
+from contribnet.services.settlement import make_settlement
+from contribnet.store import Store
+
+V1 = policy_record(Policy(), "test", now=datetime(2025, 1, 1, tzinfo=UTC))
+
+
+def _deal(i: int, closed_at: str, store: str, helper_store: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "touch",
+            "id": f"t-p{i}",
+            "at": "2025-01-02T00:00:00Z",
+            "customer": f"c-p{i}",
+            "staff": f"sf-h{i % 2}",
+            "store": helper_store,
+            "stage": "test_drive",
+        },
+        {
+            "type": "deal",
+            "id": f"d-p{i}",
+            "customer": f"c-p{i}",
+            "store": store,
+            "staff": "sf-closer",
+            "closed_at": closed_at,
+            "amount": 100,
+            "reward_pool": 1001,
+        },
+    ]
+
+
+# (close, the deal's store, the helper's store): ties on close are ordered by deal id.
+DEALS = [
+    ("2025-03-01T00:00:00Z", "st-a", "st-a"),
+    ("2025-03-01T00:00:00Z", "st-b", "st-b"),
+    ("2025-03-01T00:00:00Z", "st-a", "st-c"),
+    ("2025-03-02T00:00:00Z", "st-b", "st-b"),
+    ("2025-03-02T00:00:00Z", "st-a", "st-a"),
+    ("2025-03-03T00:00:00Z", "st-b", "st-c"),
+]
+
+
+def _settled(store: Store, network: list[dict[str, Any]]) -> list[Settlement]:
+    ingest_events(store, network)
+    for i, (at, deal_store, helper_store) in enumerate(DEALS):
+        ingest_events(store, _deal(i, at, deal_store, helper_store))
+    settlements = []
+    for i in range(len(DEALS)):
+        journey = store.deal_journeys([f"d-p{i}"])[f"d-p{i}"]
+        settlements.append(make_settlement(compute_split(journey, V1.policy), journey, V1, "t"))
+    assert store.record_settlements(settlements) == ["created"] * len(DEALS)
+    return sorted(settlements, key=lambda s: (s.closed_at, s.deal))
+
+
+def _walk(db: Store, limit: int, **filters: Any) -> list[Settlement]:
+    walked: list[Settlement] = []
+    after: DealRef | None = None
+    while page := list(db.current_settlements(after=after, limit=limit, **filters)):
+        assert len(page) <= limit
+        walked += page
+        after = DealRef(page[-1].closed_at, page[-1].deal)
+    return walked
+
+
+def test_pages_by_cursor_cover_every_settlement_once(store: Store, network: list) -> None:
+    everything = _settled(store, network)
+    assert list(store.current_settlements()) == everything
+    for limit in (1, 2, 4, 100):
+        assert _walk(store, limit) == everything
+    march2 = datetime(2025, 3, 2, tzinfo=UTC)
+    assert _walk(store, 2, start=march2) == [s for s in everything if s.closed_at >= march2]
+    assert _walk(store, 2, end=march2) == [s for s in everything if s.closed_at < march2]
+    assert list(store.current_settlements(limit=0)) == []
+
+
+def test_filters_by_store_and_staff_page_too(store: Store, network: list) -> None:
+    everything = _settled(store, network)
+    # st-c closed no deal but its staff helped on two: "crediting a store" includes them
+    at_c = [s for s in everything if s.deal in ("d-p2", "d-p5")]
+    assert list(store.current_settlements(store="st-c")) == at_c
+    assert _walk(store, 1, store="st-c") == at_c
+    at_a = [s for s in everything if s.deal in ("d-p0", "d-p2", "d-p4")]
+    assert _walk(store, 2, store="st-a") == at_a
+    assert list(store.current_settlements(store="st-nowhere")) == []
+    helper = [s for s in everything if int(s.deal[-1]) % 2 == 1]
+    assert _walk(store, 2, staff="sf-h1") == helper
+    assert _walk(store, 1, staff="sf-h1", store="st-b") == [
+        s for s in helper if s.deal in ("d-p1", "d-p3", "d-p5")
+    ]
+    first = everything[0]
+    assert list(store.current_settlements(deals=[first.deal, "d-p1"], limit=1)) == [first]
+
+
+def test_api_keys_are_listed_expire_and_are_revoked(store: Store) -> None:
+    assert store.api_keys() == []
+    store.put_api_key("h-2", "leader", None, "2025-01-02T00:00:00+00:00")
+    store.put_api_key(
+        "h-1", "staff", "sf-x", "2025-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"
+    )
+    listed = store.api_keys()
+    assert [k["hash"] for k in listed] == ["h-1", "h-2"]  # by creation
+    assert listed[0] == {
+        "hash": "h-1",
+        "role": "staff",
+        "staff": "sf-x",
+        "created_at": "2025-01-01T00:00:00+00:00",
+        "expires_at": "2026-01-01T00:00:00+00:00",
+        "revoked_at": None,
+    }
+    assert store.revoke_api_key("h-2", "2025-02-01T00:00:00+00:00") is True
+    assert store.revoke_api_key("h-2", "2025-03-01T00:00:00+00:00") is True  # keeps the first
+    assert store.revoke_api_key("h-nope", "2025-02-01T00:00:00+00:00") is False
+    found = store.find_api_key("h-2")
+    assert found is not None and found["revoked_at"] == "2025-02-01T00:00:00+00:00"
+    assert store.find_api_key("h-1") == {k: v for k, v in listed[0].items() if k != "hash"}
+    assert [k["revoked_at"] for k in store.api_keys()] == [None, "2025-02-01T00:00:00+00:00"]
