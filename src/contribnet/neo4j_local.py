@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from contribnet.domain.errors import ContribnetError
 from contribnet.paths import NEO4J_LAUNCHER_DIR, cache_dir
+from contribnet.settings import Settings
 
 if TYPE_CHECKING:
     import neo4j
@@ -152,7 +153,7 @@ def build_classpath() -> str:
     if cached is not None:
         return cached
 
-    mvn = os.environ.get("CONTRIBNET_MVN") or shutil.which("mvn")
+    mvn = Settings().mvn or shutil.which("mvn")
     if not mvn:
         raise Neo4jLocalError(
             "Maven (mvn) is not on PATH; it is needed once to fetch Neo4j from Maven Central "

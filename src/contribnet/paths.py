@@ -27,7 +27,9 @@ PROJECT_ROOT: Path | None = (
 
 def cache_dir() -> Path:
     """The folder for downloads and builds (Neo4j jars, the launcher's classpath)."""
-    override = os.environ.get("CONTRIBNET_CACHE")
+    from contribnet.settings import Settings  # here: settings must not load at import of paths
+
+    override = Settings().cache
     if override:
         return Path(override)
     if PROJECT_ROOT is not None:

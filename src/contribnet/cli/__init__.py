@@ -6,7 +6,6 @@ import argparse
 import importlib
 import importlib.metadata
 import logging
-import os
 import sqlite3
 import sys
 import traceback
@@ -14,6 +13,7 @@ from collections.abc import Sequence
 
 from contribnet import __version__
 from contribnet.domain.errors import ContribnetError
+from contribnet.settings import Settings
 
 # Each module exposes ``register(subparsers)``; its parsers set ``func(args) -> int``.
 _COMMAND_MODULES = (
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("contribnet: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if os.environ.get("CONTRIBNET_DEBUG"):
+        if Settings().debug:
             traceback.print_exc()
         return _error(_describe(exc))
 

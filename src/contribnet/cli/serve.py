@@ -10,7 +10,7 @@ from typing import Any
 
 from contribnet.cli.common import add_store_option, settings_from
 from contribnet.process import tune_gc
-from contribnet.settings import redacted_url
+from contribnet.settings import Settings, redacted_url
 
 #: How each server process logs (``--log-format``), passed to it through the environment.
 LOG_FORMAT_ENV = "CONTRIBNET_LOG_FORMAT"
@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--log-format",
         choices=("text", "json"),
-        default=os.environ.get(LOG_FORMAT_ENV, "text"),
+        default=Settings().log_format,
         help="logs on stderr, an access line per request: text lines or JSON lines (default text)",
     )
     add_store_option(serve)
@@ -42,7 +42,7 @@ def served_app() -> Any:
     from contribnet.api.app import create_app
     from contribnet.api.observability import configure_logging
 
-    configure_logging(os.environ.get(LOG_FORMAT_ENV, "text"))
+    configure_logging(Settings().log_format)
     tune_gc()
     return create_app()
 
