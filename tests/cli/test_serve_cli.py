@@ -89,3 +89,17 @@ def test_serve_refuses_zero_workers(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert "--workers" in done.stderr
+
+
+def test_serve_refuses_a_busy_port_before_announcing_it(tmp_path: Path, capsys) -> None:
+    from contribnet.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["serve", "--port", str(port), "--store", f"sqlite:///{tmp_path / 's.db'}"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "contribnet API on" not in out
+    assert f"--port {port}" in err and "another server" in err

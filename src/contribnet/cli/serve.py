@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import tempfile
 from typing import Any
 
 from contribnet.cli.common import add_store_option, settings_from
+from contribnet.domain.errors import ContribnetError
 from contribnet.process import tune_gc
 from contribnet.settings import Settings, redacted_url
 
@@ -47,17 +49,32 @@ def served_app() -> Any:
     return create_app()
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port this process cannot listen on (another server on it, a bad address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ContribnetError(
+                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                "is another server running there?"
+            ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from contribnet.api.observability import configure_logging
 
     settings = settings_from(args)
+    if args.workers < 1:
+        raise ContribnetError("--workers must be at least 1")
+    _check_port(args.host, args.port)  # before announcing a URL nobody will answer on
     url = f"http://{args.host}:{args.port}"
     print(f"contribnet API on {url}  (docs: {url}/docs)")
     print(f"store: {redacted_url(settings.store_url)}")
-    if args.workers < 1:
-        raise SystemExit("contribnet serve: --workers must be at least 1")
     os.environ[LOG_FORMAT_ENV] = args.log_format
     configure_logging(args.log_format)
     # Each server process builds its app from the environment, so the settings travel there.
