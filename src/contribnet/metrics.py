@@ -26,6 +26,7 @@ __all__ = [
     "STORE_RETRIES",
     "count_events",
     "count_ingest",
+    "enable",
     "event_type",
 ]
 
@@ -66,6 +67,16 @@ STORE_RETRIES = Counter(
 
 _KNOWN_TYPES = frozenset(EVENT_TYPES)
 
+#: Whether the event counters below count (``CONTRIBNET_OBSERVABILITY``; see :func:`enable`).
+_enabled = True
+
+
+def enable(on: bool = True) -> None:
+    """Turn the event counters (:func:`count_events`, :func:`count_ingest`) on or off for this
+    process; the API's ``create_app`` sets them from its settings."""
+    global _enabled
+    _enabled = on
+
 
 def event_type(value: object) -> str:
     """A label for an event's ``type``: one of the known types, else ``unknown`` (a client's
@@ -75,12 +86,16 @@ def event_type(value: object) -> str:
 
 def count_events(types: Iterable[object], outcome: str) -> None:
     """Count events of the given types (raw ``type`` values) under ``outcome``."""
+    if not _enabled:
+        return
     for name, n in Tally(event_type(t) for t in types).items():
         EVENTS.labels(name, outcome).inc(n)
 
 
 def count_ingest(events: Iterable[Any], accepted: int, duplicates: int) -> None:
     """Count one appended batch: per type when the batch is all new or all duplicates."""
+    if not _enabled:
+        return
     types = [getattr(e, "type", None) for e in events]
     if duplicates == 0:
         count_events(types, "accepted")

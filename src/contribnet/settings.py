@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="how `serve` logs: text or json (`serve --log-format`)"
     )
+    observability: bool = Field(
+        default=True,
+        description="the access log, request metrics and /metrics (off: none of them, to "
+        "measure their cost; request ids stay)",
+    )
 
     @field_validator("stages", mode="before")
     @classmethod

@@ -69,7 +69,8 @@ def test_staff_key_sees_only_its_own(setup) -> None:
     assert client.get("/v1/staff/sf-1", headers=_auth(own)).status_code == 200
     assert client.get("/v1/staff/sf-2", headers=_auth(own)).status_code == 403
     assert client.get("/v1/customers/c-1/journey", headers=_auth(own)).status_code == 200
-    assert client.get("/v1/customers/c-1/journey", headers=_auth(other)).status_code == 403
+    # 404 as for a customer never recorded: no existence oracle (#13)
+    assert client.get("/v1/customers/c-1/journey", headers=_auth(other)).status_code == 404
     assert client.get("/v1/deals", headers=_auth(own)).status_code == 403
 
 

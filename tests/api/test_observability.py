@@ -107,6 +107,47 @@ def test_metrics_count_requests_by_route_and_events_by_type(client: TestClient) 
     assert "c-m1" not in after and "d-nope" not in after
 
 
+def test_observability_off_drops_the_access_log_and_metrics_but_keeps_request_ids(
+    store: Store, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``CONTRIBNET_OBSERVABILITY=off`` (the soak benchmark's other half): no access line, no
+    request or event counted, no ``/metrics``; the request id is still echoed."""
+    on = create_app(store=store, settings=Settings(admin_key=ADMIN))
+    with TestClient(on, headers={"Authorization": f"Bearer {ADMIN}"}) as client:
+        before = client.get("/metrics").text
+    monkeypatch.setenv("CONTRIBNET_OBSERVABILITY", "off")
+    monkeypatch.setenv("CONTRIBNET_ADMIN_KEY", ADMIN)
+    settings = Settings.from_env()
+    assert settings.observability is False
+    off = create_app(store=store, settings=settings)
+    body = {"events": [{"type": "customer", "id": "c-off-1"}]}
+    try:
+        with (
+            TestClient(off, headers={"Authorization": f"Bearer {ADMIN}"}) as client,
+            caplog.at_level(logging.INFO, logger=ACCESS_LOGGER),
+        ):
+            assert client.post("/v1/events", json=body).json() == {"accepted": 1, "duplicates": 0}
+            assert client.get("/v1/customers/c-off-1/journey").status_code == 200
+            assert client.get("/metrics").status_code == 404
+            health = client.get("/health", headers={"X-Request-ID": "req-off-1"})
+            assert health.headers["x-request-id"] == "req-off-1"
+        assert [r for r in caplog.records if r.name == ACCESS_LOGGER] == []
+    finally:
+        create_app(store=store, settings=Settings(admin_key=ADMIN))  # counters on again
+    with TestClient(on, headers={"Authorization": f"Bearer {ADMIN}"}) as client:
+        after = client.get("/metrics").text
+    for labels in (
+        {"method": "POST", "route": "/v1/events", "status": "200"},
+        {"method": "GET", "route": "/v1/customers/{customer_id}/journey", "status": "200"},
+    ):
+        assert _sample(after, "contribnet_http_requests_total", **labels) == _sample(
+            before, "contribnet_http_requests_total", **labels
+        )
+    assert _sample(after, "contribnet_events_total", type="customer", outcome="accepted") == (
+        _sample(before, "contribnet_events_total", type="customer", outcome="accepted")
+    )
+
+
 def test_json_logs_are_one_object_a_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("json")
     try:

@@ -257,3 +257,27 @@ def test_floor_and_cap_show_in_the_explanation() -> None:
     assert "capped" in by["big"].explanation.text
     assert by["small"].share >= 0.2 - 1e-12
     assert sum(a.amount for a in split.allocations) == 100_000
+
+
+def test_a_journey_over_the_item_cap_is_split_on_its_most_recent_items() -> None:
+    """A poisoned customer with more touches than MAX_JOURNEY_ITEMS: only the most recent
+    MAX_JOURNEY_ITEMS in the window count; each older one is not counted, as ``over_limit``."""
+    from contribnet.domain.limits import MAX_JOURNEY_ITEMS
+
+    extra = 5
+    touches = tuple(
+        _touch(f"t-{i:05d}", CLOSE - timedelta(hours=i + 1), staff=f"s-{i % 7}")
+        for i in range(MAX_JOURNEY_ITEMS + extra)
+    )
+    journey = DealJourney(deal=_deal(), touches=touches)
+    prepared = qualifying_touches(journey, Policy())
+    counted = [t.id for t in prepared.touches if t.id != "d"]
+    assert len(counted) == MAX_JOURNEY_ITEMS
+    over = {d.id for d in prepared.dropped if d.code == "over_limit"}
+    oldest = {f"t-{i:05d}" for i in range(MAX_JOURNEY_ITEMS, MAX_JOURNEY_ITEMS + extra)}
+    assert over == oldest
+    split = compute_split(journey, Policy(), "linear")
+    not_counted = {n.id: n for n in split.not_counted if n.code == "over_limit"}
+    assert set(not_counted) == oldest
+    assert all(str(MAX_JOURNEY_ITEMS) in n.reason.replace(",", "") for n in not_counted.values())
+    assert sum(a.amount for a in split.allocations) == 100_000

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from contribnet import __version__
+from contribnet import __version__, metrics
 from contribnet.api.docs import mount_docs
 from contribnet.api.errors import install_error_handlers
+from contribnet.api.limits import BodyLimit
 from contribnet.api.observability import RequestContext, count_driver_retries
 from contribnet.api.routers import (
     credit,
@@ -24,6 +25,7 @@ from contribnet.api.routers import (
     reports,
     settlements,
 )
+from contribnet.api.security_headers import SecurityHeaders
 from contribnet.services.policies import ensure_default_policy
 from contribnet.settings import Settings
 from contribnet.store import open_store
@@ -72,8 +74,15 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     mount_dashboard(app)
     mount_docs(app)
     # Operations: /health, /ready, /metrics; a request id, access log line and metrics per request.
+    # CONTRIBNET_OBSERVABILITY=off drops the access log, the metrics and /metrics (to measure
+    # their cost: benchmarks/soak.py); the request id stays, as error bodies promise it.
     app.include_router(health.router)
-    app.add_middleware(RequestContext)
+    if settings.observability:
+        app.include_router(health.metrics_router)
+    metrics.enable(settings.observability)
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, no framing: api/security_headers.py
+    app.add_middleware(BodyLimit)  # 413 past the body limit, unread: api/limits.py
+    app.add_middleware(RequestContext, observe=settings.observability)
     count_driver_retries()
 
     return app

@@ -83,6 +83,9 @@ class ErrorBody(BaseModel):
 
     detail: str = Field(description="what went wrong, in words")
     errors: list[FieldError] | None = Field(default=None, description="422: each bad field")
+    error_count: int | None = Field(
+        default=None, description="422: how many errors in all (at most 100 are listed)"
+    )
     ids: list[str] | None = Field(default=None, description="409: the conflicting event keys")
     id: str | None = Field(default=None, description="409: the conflicting record's id")
     field: str | None = Field(default=None, description="409: the field that changed")
@@ -97,6 +100,7 @@ _DESCRIPTIONS = {
     403: "The key's role may not do this.",
     404: "Nothing with that id is recorded.",
     409: "A conflict with what is recorded.",
+    413: "The body is larger than the limit (`errors` names it); it was not read.",
     422: "A bad parameter or body; `errors` names each field.",
     503: "The store did not answer; retry after `Retry-After` seconds.",
 }
@@ -228,6 +232,8 @@ def _statuses(operation: dict[str, Any], route: Any) -> set[int]:
     calls = {getattr(c, "__qualname__", "") for c in _calls(route)}
     statuses = {int(s) for s in operation.get("responses", {}) if s.isdigit() and int(s) >= 400}
     statuses.add(422)  # a bad parameter, body or an unknown query parameter
+    if "requestBody" in operation:
+        statuses.add(413)  # a body over the limit (api/limits.py)
     if operation.get("security"):
         statuses |= {401, 503}  # the key is looked up in the store
     if any(c.startswith("require_roles.") for c in calls):

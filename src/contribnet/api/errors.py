@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 
 from fastapi import FastAPI, Request
@@ -13,8 +14,11 @@ from contribnet import metrics
 from contribnet.api.contract import install_contract
 from contribnet.credit import CreditError
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
+from contribnet.domain.limits import MAX_ERRORS_LISTED
 from contribnet.domain.policy import InvalidPolicy
 from contribnet.domain.settlement import InvalidRequest, RecordConflict, SettlementConflict
+
+_log = logging.getLogger(__name__)
 
 #: Seconds a client is asked to wait before retrying when the store is unavailable.
 RETRY_AFTER = "5"
@@ -37,11 +41,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TransientError)
     async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         metrics.STORE_ERRORS.labels("unavailable").inc()
+        _log.warning("store unavailable for %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse(
             status_code=503,
-            content={
-                "detail": f"the store did not answer in time{_outcome(request)}; retry: {exc}"
-            },
+            # the driver's own words (addresses, codes) go to the log, not to the caller
+            content={"detail": f"the store did not answer in time{_outcome(request)}; retry"},
             headers={"Retry-After": RETRY_AFTER},
         )
 
@@ -49,19 +53,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _store_refused(request: Request, exc: Neo4jError) -> JSONResponse:
         timed_out = "TransactionTimedOut" in (exc.code or "")
         metrics.STORE_ERRORS.labels("timed out" if timed_out else "refused").inc()
+        _log.warning("store refused %s %s: %s %s", request.method, request.url.path, exc.code, exc)
         return JSONResponse(
             status_code=503 if timed_out else 400,
-            content={
-                "detail": f"the store refused the request{_outcome(request)}: {exc.message}",
-                "code": exc.code,
-            },
+            # no driver internals (Neo4j codes and messages): those are logged; the request
+            # id the body carries (api/observability.py) finds them in the log
+            content={"detail": f"the store refused the request{_outcome(request)}"},
             headers={"Retry-After": RETRY_AFTER} if timed_out else None,
         )
 
     @app.exception_handler(InvalidEvents)
     async def _invalid(_: Request, exc: InvalidEvents) -> JSONResponse:
-        errors = [{k: v for k, v in asdict(e).items() if v is not None} for e in exc.errors]
-        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
+        # the first MAX_ERRORS_LISTED, each once, and how many there are in all
+        shown = exc.errors[:MAX_ERRORS_LISTED]
+        errors = [{k: v for k, v in asdict(e).items() if v is not None} for e in shown]
+        content = {"detail": str(exc), "errors": errors, "error_count": len(exc.errors)}
+        return JSONResponse(status_code=422, content=content)
 
     @app.exception_handler(ConflictError)
     async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:

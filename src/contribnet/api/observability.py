@@ -86,10 +86,12 @@ def _route(scope: Scope) -> str:
 
 
 class RequestContext:
-    """ASGI middleware: request id, access log line and request metrics for each HTTP request."""
+    """ASGI middleware: request id, access log line and request metrics for each HTTP request
+    (``observe=False``: the request id alone)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observe: bool = True) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,31 +133,43 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - started
-            method = scope.get("method", "")
-            route = _route(scope)
-            metrics.REQUESTS.labels(method, route, str(status)).inc()
-            metrics.REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds)
-            app = scope.get("app")
-            settings = getattr(getattr(app, "state", None), "settings", None)
-            fields = {
-                "request_id": request_id,
-                "method": method,
-                "path": scope.get("path", ""),
-                "status": status,
-                "duration_ms": round(seconds * 1000, 1),
-                "key_id": _key_id(headers, getattr(settings, "admin_key", None)),
-            }
-            _access.info(
-                "%s %s %d %.1fms key=%s id=%s",
-                method,
-                fields["path"],
-                status,
-                fields["duration_ms"],
-                fields["key_id"] or "-",
-                request_id,
-                extra={"fields": fields},
-            )
+            if self.observe:
+                self._observe(scope, headers, request_id, status, started)
+
+    @staticmethod
+    def _observe(
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        request_id: str,
+        status: int,
+        started: float,
+    ) -> None:
+        """The request's metrics and access log line."""
+        seconds = time.perf_counter() - started
+        method = scope.get("method", "")
+        route = _route(scope)
+        metrics.REQUESTS.labels(method, route, str(status)).inc()
+        metrics.REQUEST_SECONDS.labels(method, route, str(status)).observe(seconds)
+        app = scope.get("app")
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        fields = {
+            "request_id": request_id,
+            "method": method,
+            "path": scope.get("path", ""),
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "key_id": _key_id(headers, getattr(settings, "admin_key", None)),
+        }
+        _access.info(
+            "%s %s %d %.1fms key=%s id=%s",
+            method,
+            fields["path"],
+            status,
+            fields["duration_ms"],
+            fields["key_id"] or "-",
+            request_id,
+            extra={"fields": fields},
+        )
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:

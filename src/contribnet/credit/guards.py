@@ -16,6 +16,9 @@ Before any model runs, :func:`qualifying_touches` turns a deal's journey into cr
   second its closer's order touch only;
 * **lookback** -- a touch counts if ``closed_at - lookback_days <= at <= closed_at``;
 * **stage weight** -- a touch of a stage the policy weighs 0 (or does not list) does not count;
+* **at most ``MAX_JOURNEY_ITEMS``** -- of the items left in the window, only the most recent
+  :data:`~contribnet.domain.limits.MAX_JOURNEY_ITEMS` count; the older rest is not counted
+  (``over_limit``), so that no one customer's journey can make a split slow or exhaust memory;
 * **de-duplication** -- one contributor's touches of one stage within ``dedup_minutes`` of the
   last one kept are repeated logs of the same visit and count once;
 * **joint events** -- a touch at a joint event credits its staff as usual; at store level its
@@ -36,6 +39,7 @@ from typing import Literal, TypeVar
 from contribnet.credit.touches import Contributor, CreditTouch
 from contribnet.domain.events import Staff
 from contribnet.domain.journey import DealJourney, owning_deal
+from contribnet.domain.limits import MAX_JOURNEY_ITEMS
 from contribnet.domain.policy import Policy
 
 __all__ = [
@@ -66,6 +70,7 @@ DropCode = Literal[
     "self_referral",
     "owner_ignored",
     "voided",
+    "over_limit",
 ]
 
 
@@ -231,6 +236,11 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
             drop(c, f"stage {c.stage!r} weighs 0", "zero_weight")
         else:
             kept.append(c)
+    if len(kept) > MAX_JOURNEY_ITEMS:  # kept is in time order: the oldest go
+        over = len(kept) - MAX_JOURNEY_ITEMS
+        for c in kept[:over]:
+            drop(c, f"older than the {MAX_JOURNEY_ITEMS:,} most recent items counted", "over_limit")
+        kept = kept[over:]
 
     window_start = earlier_closes[-1] if earlier else None
     for v in journey.voided:

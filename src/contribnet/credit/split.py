@@ -45,7 +45,8 @@ class NotCounted(BaseModel):
 
     ``code`` is one of ``after_close``, ``earlier_deal`` (``ref`` names the deal it counted
     for), ``lookback``, ``zero_weight``, ``repeated`` (a duplicate visit of the kept touch
-    ``ref``), ``self_referral``, ``owner_ignored``, ``voided``; ``reason`` says it in words.
+    ``ref``), ``self_referral``, ``owner_ignored``, ``voided``, ``over_limit`` (older than the most
+    recent ``MAX_JOURNEY_ITEMS`` in the window); ``reason`` says it in words.
     """
 
     model_config = ConfigDict(frozen=True)

@@ -13,12 +13,16 @@ read as UTC) and normalised to UTC, so the same instant written two ways is the 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -27,9 +31,19 @@ from pydantic import (
     field_validator,
 )
 
+from contribnet.domain.limits import (
+    MAX_CUSTOMERS_PER_HANDOVER,
+    MAX_EVIDENCE_BYTES,
+    MAX_ID_LENGTH,
+    MAX_JSON_DEPTH,
+    MAX_ORGANISERS,
+    MAX_TEXT_LENGTH,
+)
+
 __all__ = [
     "DEFAULT_STAGES",
     "MAX_BATCH",
+    "MAX_ID_LENGTH",
     "MONEY_FIELDS",
     "Brand",
     "Customer",
@@ -75,11 +89,66 @@ def _utc(value: datetime) -> datetime:
         return value.replace(tzinfo=UTC)
     if value.tzinfo is UTC:
         return value
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise ValueError("the instant in UTC is outside years 1 to 9999") from None
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s@]+$")]
+def _iso_text(value: object) -> object:
+    """Timestamps are ISO 8601 text: a number (seconds? milliseconds?) would be a guess, and
+    digits past the microsecond would be dropped, so that two instants could hash the same."""
+    if isinstance(value, (datetime, date)):  # built in Python, not read from JSON
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a timestamp must be an ISO 8601 string, not a number")
+    if _SUB_MICROSECOND.search(value):
+        raise ValueError("a timestamp may have at most 6 fractional digits (microseconds)")
+    return value
+
+
+_SUB_MICROSECOND = re.compile(r":\d\d[.,]\d{7,}")
+
+
+#: Character categories an id may not contain: controls (NUL, DEL, ...), format characters
+#: (zero-width spaces and joiners, bidi overrides and isolates, BOM), separators, surrogates,
+#: private-use and unassigned code points.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _id_grammar(value: str) -> str:
+    """An id is printable text: no control, invisible or bidi-override character, no whitespace,
+    no ``@`` (the staff key separator) and no ``/`` (it could not be read back in a URL path)."""
+    for char in value:
+        if char in "/@" or unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise ValueError(
+                f"an id may not contain {char!r} (U+{ord(char):04X}): only printable characters, "
+                "no whitespace, '/' or '@'"
+            )
+    return value
+
+
+_Date = Annotated[date, BeforeValidator(_iso_text)]
+UtcDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
+Id = Annotated[
+    str, Strict(), Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_id_grammar)
+]
+# Length limits (domain/limits.py): free text (required, or optional and possibly empty), and a
+# touch's evidence as compact JSON.
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+Note = Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
+
+
+def _evidence_size(evidence: dict[str, Any]) -> dict[str, Any]:
+    try:
+        size = len(json.dumps(evidence, ensure_ascii=False, separators=(",", ":")).encode())
+    except RecursionError:
+        raise ValueError(f"evidence nests deeper than {MAX_JSON_DEPTH} levels") from None
+    if size > MAX_EVIDENCE_BYTES:
+        raise ValueError(f"evidence is {size:,} bytes as JSON; the limit is {MAX_EVIDENCE_BYTES:,}")
+    return evidence
+
+
 # Strict: money is an integer of fen. "100" or 100.0 (or true) is a mistake upstream, likely a
 # unit or a type error, and a mistake about money must be refused, not coerced.
 Fen = Annotated[int, Strict(), Field(ge=0, le=10**15)]
@@ -95,27 +164,27 @@ class _Event(BaseModel):
 
 class Brand(_Event):
     type: Literal["brand"] = "brand"
-    name: str = Field(min_length=1)
+    name: Text
 
 
 class Store(_Event):
     type: Literal["store"] = "store"
-    name: str = Field(min_length=1)
+    name: Text
     brand: Id
-    city: str = Field(min_length=1)
-    region: str = Field(min_length=1)
-    mall: str | None = None
+    city: Text
+    region: Text
+    mall: Note | None = None
 
 
 class Staff(_Event):
     """One employment spell: staff ``id`` works at ``store`` in ``role`` from ``from`` to ``to``."""
 
     type: Literal["staff"] = "staff"
-    name: str = Field(min_length=1)
+    name: Text
     store: Id
-    role: str = Field(min_length=1)
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    role: Text
+    from_: _Date | None = Field(default=None, alias="from")
+    to: _Date | None = None
 
     @field_validator("to")
     @classmethod
@@ -128,8 +197,8 @@ class Staff(_Event):
 
 class Customer(_Event):
     type: Literal["customer"] = "customer"
-    name: str | None = None
-    city: str | None = None
+    name: Note | None = None
+    city: Note | None = None
 
 
 class Touch(_Event):
@@ -140,10 +209,10 @@ class Touch(_Event):
     customer: Id
     staff: Id
     store: Id
-    stage: str = Field(min_length=1)
-    channel: str | None = None
+    stage: Text
+    channel: Note | None = None
     joint_event: Id | None = None
-    evidence: dict[str, Any] | None = None
+    evidence: Annotated[dict[str, Any], AfterValidator(_evidence_size)] | None = None
 
 
 class Referral(_Event):
@@ -171,7 +240,7 @@ class Handover(_Event):
     at: UtcDatetime
     from_staff: Id
     to_staff: Id
-    customers: list[Id] = Field(min_length=1, max_length=100_000)
+    customers: list[Id] = Field(min_length=1, max_length=MAX_CUSTOMERS_PER_HANDOVER)
 
 
 class JointEvent(_Event):
@@ -179,8 +248,8 @@ class JointEvent(_Event):
 
     type: Literal["joint_event"] = "joint_event"
     at: UtcDatetime
-    name: str = Field(min_length=1)
-    organisers: list[Id] = Field(min_length=1)
+    name: Text
+    organisers: list[Id] = Field(min_length=1, max_length=MAX_ORGANISERS)
 
 
 class Deal(_Event):
@@ -201,7 +270,14 @@ class Void(_Event):
 
     type: Literal["void"] = "void"
     target: Id
-    reason: str = Field(min_length=1)
+    reason: Text
+
+    @field_validator("target")
+    @classmethod
+    def _not_itself(cls, target: str, info: ValidationInfo) -> str:
+        if target == info.data.get("id"):
+            raise ValueError("a void cannot void itself ('target' is its own 'id')")
+        return target
 
 
 Event = Annotated[

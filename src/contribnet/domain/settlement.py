@@ -16,6 +16,7 @@ after 2025-03-01T00:00:00+08:00 (2025-02-28T16:00:00Z).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
@@ -29,6 +30,8 @@ from contribnet.domain.policy import Policy
 
 __all__ = [
     "BUSINESS_TZ",
+    "FIRST_DAY",
+    "LAST_DAY",
     "Adjustment",
     "Credit",
     "DealRef",
@@ -39,7 +42,9 @@ __all__ = [
     "Settlement",
     "SettlementConflict",
     "business_date",
+    "check_adjustment",
     "credits_of",
+    "held_on_deal",
     "period_bounds",
     "settlement_id",
 ]
@@ -62,14 +67,35 @@ def business_date(at: datetime) -> date:
     return at.astimezone(BUSINESS_TZ).date()
 
 
-def period_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+#: The days a period may start or end on: its bounds, ``[start 00:00, end + 1 day 00:00)`` in
+#: China Standard Time, stay within years 1 to 9999 in UTC as well.
+FIRST_DAY = date(1, 1, 2)
+LAST_DAY = date(9999, 12, 30)
+
+
+def period_bounds(
+    start: date | None, end: date | None, *, names: tuple[str, str] = ("from", "to")
+) -> tuple[datetime | None, datetime | None]:
     """The instants bounding the days ``start`` to ``end`` inclusive: ``[start 00:00, end + 1 day
-    00:00)`` in China Standard Time; ``None`` leaves a side open.
+    00:00)`` in China Standard Time; ``None`` leaves a side open. A day outside
+    :data:`FIRST_DAY` to :data:`LAST_DAY` is refused, naming its field (``names``).
 
     >>> lo, hi = period_bounds(date(2025, 1, 1), date(2025, 1, 31))
     >>> lo.isoformat(), hi.isoformat()
     ('2025-01-01T00:00:00+08:00', '2025-02-01T00:00:00+08:00')
+    >>> try:
+    ...     period_bounds(None, date(9999, 12, 31))
+    ... except InvalidRequest as exc:
+    ...     print(exc.problems[0][0])
+    to
     """
+    for day, name in ((start, names[0]), (end, names[1])):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidRequest.one(
+                name,
+                f"{day.isoformat()} is out of range: a period's days run from "
+                f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+            )
     lo = datetime.combine(start, time(), BUSINESS_TZ) if start is not None else None
     hi = datetime.combine(end + timedelta(days=1), time(), BUSINESS_TZ) if end is not None else None
     return lo, hi
@@ -271,6 +297,51 @@ class Adjustment(BaseModel):
     def content(self) -> tuple[str, str, str, int, str]:
         """What makes two adjustments with one id the same request."""
         return (self.deal, self.from_staff, self.to_staff, self.amount, self.reason)
+
+
+def held_on_deal(current: Settlement, earlier: Sequence[Adjustment], staff: str) -> int | None:
+    """What ``staff`` holds on a deal: their amount in its current settlement plus what earlier
+    adjustments moved to them, minus what they moved away; ``None`` if they are neither credited
+    by the settlement nor given anything by an adjustment."""
+    credited = [a.amount for a in current.allocations if a.kind == "staff" and a.id == staff]
+    if not credited and not any(a.to_staff == staff for a in earlier):
+        return None
+    held = sum(credited)
+    held += sum(a.amount for a in earlier if a.to_staff == staff)
+    held -= sum(a.amount for a in earlier if a.from_staff == staff)
+    return held
+
+
+def check_adjustment(
+    current: Settlement | None, earlier: Sequence[Adjustment], adjustment: Adjustment
+) -> None:
+    """The ledger's rule for a new adjustment, given the deal's current settlement and every
+    adjustment recorded on it: the deal is settled, and ``from_staff`` holds at least ``amount``.
+
+    The stores call this inside the transaction that writes the adjustment, with the deal locked,
+    so concurrent adjustments can never overdraw a staff member's credit together.
+    """
+    deal = adjustment.deal
+    if current is None:
+        raise InvalidRequest.one("deal", f"deal {deal!r} is not settled yet: settle it first")
+    if current.id != adjustment.settlement:
+        raise SettlementConflict(
+            deal,
+            current.id,
+            f"deal {deal!r} was re-settled while this adjustment was made; send it again",
+            field="deal",
+        )
+    held = held_on_deal(current, earlier, adjustment.from_staff)
+    if held is None:
+        raise InvalidRequest.one(
+            "from_staff", f"{adjustment.from_staff!r} is not credited on deal {deal!r}"
+        )
+    if adjustment.amount > held:
+        raise InvalidRequest.one(
+            "amount",
+            f"{adjustment.from_staff!r} holds {held} fen on deal {deal!r};"
+            f" cannot move {adjustment.amount}",
+        )
 
 
 @dataclass(frozen=True, order=True)

@@ -22,17 +22,21 @@ import numpy as np
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from contribnet import metrics
+from contribnet.domain import strict_json
 from contribnet.domain.errors import ConflictError, FieldError, InvalidEvents
 from contribnet.domain.events import (
     DEFAULT_STAGES,
     MAX_BATCH,
     MONEY_FIELDS,
+    VOIDABLE_TYPES,
     Event,
     Touch,
+    Void,
     canonical_json,
     event_hash,
     event_key,
 )
+from contribnet.domain.limits import MAX_LINKS_PER_BATCH
 from contribnet.store.base import IngestResult, RecordedEvent, Store
 
 __all__ = [
@@ -123,10 +127,33 @@ def _record(events: Sequence[Event]) -> tuple[list[RecordedEvent], int, list[str
     return list(seen.values()), repeats, conflicts
 
 
+def _check_sizes(raw: Sequence[Any], offset: int = 0) -> None:
+    """Refuse a batch over ``MAX_BATCH`` events or ``MAX_LINKS_PER_BATCH`` customer and organiser
+    links before any event is validated (``domain/limits.py``)."""
+    if len(raw) > MAX_BATCH:
+        raise InvalidEvents(
+            [FieldError(offset, None, "events", f"at most {MAX_BATCH:,} events a batch")]
+        )
+    links = sum(
+        len(value)
+        for item in raw
+        if isinstance(item, dict)
+        for name in _LIST_FIELDS
+        if isinstance(value := item.get(name), list)
+    )
+    if links > MAX_LINKS_PER_BATCH:
+        message = (
+            f"{links:,} handover customers and joint-event organisers in one batch; the limit "
+            f"is {MAX_LINKS_PER_BATCH:,}: send them in smaller batches"
+        )
+        raise InvalidEvents([FieldError(offset, None, "events", message)])
+
+
 def validate_events(
     raw: Sequence[Any], stages: Sequence[str] = DEFAULT_STAGES, offset: int = 0
 ) -> list[Event]:
     """Validate a list of event dicts; raises ``InvalidEvents`` listing every problem."""
+    _check_sizes(raw, offset)
     try:
         events = _list_adapter.validate_python(raw)
     except ValidationError as exc:
@@ -137,7 +164,36 @@ def validate_events(
     return events
 
 
+def _void_target_errors(store: Store, events: Sequence[Event], offset: int = 0) -> list[FieldError]:
+    """Voids may retract only activity events (``VOIDABLE_TYPES``): a void of a void, or of a
+    customer, store, brand or staff id, is refused when its target's type is known -- from this
+    batch or from the store. A void whose target is not recorded yet is accepted; if the target
+    arrives later as an entity or a void it is recorded and the void stays inert (voids only ever
+    hide activity events), so the late event is never refused for what another event said."""
+    voids = [(i, e) for i, e in enumerate(events) if isinstance(e, Void)]
+    if not voids:
+        return []
+    known = {e.id: e.type for e in events}
+    unknown = sorted({v.target for _, v in voids} - known.keys())
+    types = {**(store.stored_types(unknown) if unknown else {}), **known}
+    allowed = ", ".join(sorted(VOIDABLE_TYPES))
+    return [
+        FieldError(
+            offset + i,
+            v.id,
+            "target",
+            f"{v.target!r} is a {types[v.target]} event, which cannot be voided (only {allowed})",
+        )
+        for i, v in voids
+        if v.target in types and types[v.target] not in VOIDABLE_TYPES
+    ]
+
+
 def _append(store: Store, events: Sequence[Event]) -> IngestResult:
+    bad_voids = _void_target_errors(store, events)
+    if bad_voids:
+        metrics.count_events((e.type for e in events), "rejected")
+        raise InvalidEvents(bad_voids)
     recorded, repeats, conflicts = _record(events)
     if conflicts:
         metrics.count_events((e.type for e in events), "rejected")
@@ -151,29 +207,26 @@ def ingest_events(
     store: Store, raw: Sequence[Any], stages: Sequence[str] = DEFAULT_STAGES
 ) -> IngestResult:
     """Validate and append one batch of event dicts (at most ``MAX_BATCH``)."""
-    if len(raw) > MAX_BATCH:
-        raise InvalidEvents([FieldError(0, None, "events", f"at most {MAX_BATCH} events a batch")])
     return _append(store, validate_events(raw, stages))
 
 
 def ingest_body(store: Store, body: bytes, stages: Sequence[str] = DEFAULT_STAGES) -> IngestResult:
     """Validate and append the raw JSON body of ``POST /v1/events`` (``{"events": [...]}``).
 
-    The body is validated straight from JSON, the fast path; only a failing body is parsed again
-    into Python objects to name each bad event's id.
+    The body is parsed once, strictly (``domain/strict_json.py``: duplicate keys and nesting
+    past ``MAX_JSON_DEPTH`` refused), its sizes checked (events, links), then validated.
     """
     try:
-        events = _body_adapter.validate_json(body).events
+        document = strict_json.loads(body)
+    except strict_json.JsonRefused as exc:
+        raise InvalidEvents([FieldError(0, None, exc.field, exc.message)]) from None
+    raw = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(raw, list):
+        raise InvalidEvents([FieldError(0, None, "events", 'the body must be {"events": [...]}')])
+    _check_sizes(raw)
+    try:
+        events = _body_adapter.validate_python(document).events
     except ValidationError as exc:
-        try:
-            document = json.loads(body)
-        except ValueError as bad_json:
-            raise InvalidEvents([FieldError(0, None, "body", f"not JSON: {bad_json}")]) from None
-        raw = document.get("events") if isinstance(document, dict) else None
-        if not isinstance(raw, list):
-            raise InvalidEvents(
-                [FieldError(0, None, "events", 'the body must be {"events": [...]}')]
-            ) from None
         metrics.count_events(
             (e.get("type") if isinstance(e, dict) else None for e in raw), "rejected"
         )
@@ -344,6 +397,10 @@ def ingest_file(
                 errors.extend(_with_lines(exc.errors, lines, 0))
                 if len(errors) > 1000:
                     break
+                continue
+            bad_voids = _void_target_errors(store, events)
+            if bad_voids:
+                errors.extend(_with_lines(bad_voids, lines, 0))
                 continue
             recorded, _, repeated = _record(events)
             conflicts.extend(repeated)

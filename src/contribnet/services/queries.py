@@ -29,6 +29,7 @@ path. Parameters are passed as parameters, never spliced into the text.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +50,9 @@ from contribnet.paths import CYPHER_DIR
 
 __all__ = [
     "ALLOWED_PROCEDURES",
+    "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_ROWS",
+    "KEY_LABEL",
     "DEFAULT_TIMEOUT",
     "PARAMETER_TYPES",
     "LibraryQuery",
@@ -63,6 +66,7 @@ __all__ = [
     "QueryTimeout",
     "QueryUnavailable",
     "UnknownQuery",
+    "check_parameters",
     "check_read_only",
     "get_query",
     "library",
@@ -73,6 +77,12 @@ __all__ = [
 
 #: Rows returned when the caller names no cap.
 DEFAULT_MAX_ROWS = 1_000
+#: Bytes of JSON rows returned at most, whatever the row cap: a single huge row (a collected
+#: journey, a long string) is cut off too, answered with ``truncated``.
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+#: The label of the API keys' nodes: not part of the analysts' graph. A query naming it is
+#: refused, and key nodes (and their hashes) are removed from any result that reaches them.
+KEY_LABEL = "ApiKey"
 #: Seconds a query may run on the server when the caller names no timeout.
 DEFAULT_TIMEOUT = 10.0
 
@@ -359,6 +369,34 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, str]:
 # --- types ---------------------------------------------------------------------------------------
 
 
+#: Neo4j's INTEGER: a signed 64-bit integer. A larger one would fail in the driver.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int64(value: int) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"{value} is outside 64-bit integers ({INT64_MIN} to {INT64_MAX})")
+    return value
+
+
+def check_parameters(params: Mapping[str, Any]) -> None:
+    """Free Cypher's parameters as Neo4j can take them: every integer in them (in lists and maps
+    too) within 64 bits. Raises ``QueryParameterError`` naming the parameter."""
+    for name, value in params.items():
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, dict):
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, int) and not isinstance(item, bool):
+                try:
+                    _int64(item)
+                except ValueError as exc:
+                    raise QueryParameterError(name, str(exc)) from None
+
+
 def _coerce(ptype: str, value: Any) -> Any:
     if ptype.startswith("LIST<"):
         inner = ptype[5:-1]
@@ -375,11 +413,11 @@ def _coerce(ptype: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise TypeError(f"not an integer: {value!r}")
         if isinstance(value, int):
-            return value
+            return _int64(value)
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            return _int64(int(value))
         if isinstance(value, str):
-            return int(value.strip())
+            return _int64(int(value.strip()))
         raise TypeError(f"not an integer: {value!r}")
     if ptype == "FLOAT":
         if isinstance(value, bool):
@@ -405,7 +443,13 @@ def _coerce(ptype: str, value: Any) -> Any:
             parsed = datetime.fromisoformat(value.strip())
         else:
             raise TypeError(f"not an ISO 8601 date-time: {value!r}")
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        try:
+            parsed.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00: year 0 in UTC
+            raise ValueError(f"{value!r} is outside years 1 to 9999 in UTC") from None
+        return parsed
     if ptype == "DATE":
         if isinstance(value, datetime):
             return value.date()
@@ -564,6 +608,8 @@ def check_read_only(text: str) -> str:
         )
     for i, token in enumerate(tokens):
         before = tokens[i - 1].text if i else ""
+        if before == ":" and token.name.lower() == KEY_LABEL.lower():
+            raise QueryRefused("API keys are not part of the analysts' graph")
         if before in (".", ":", "$"):
             continue  # a property, label or parameter that happens to be called so
         after = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -663,12 +709,14 @@ class QueryService:
         owns_driver: bool = False,
         max_rows: int = DEFAULT_MAX_ROWS,
         timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._driver = driver
         self._database = database
         self._owns_driver = owns_driver
         self.max_rows = max_rows
         self.timeout = timeout
+        self.max_bytes = max_bytes
 
     @classmethod
     def open(cls, store_url: str, **limits: Any) -> QueryService:
@@ -716,6 +764,7 @@ class QueryService:
         timeout: float | None = None,
     ) -> QueryResult:
         """Run an analyst's own Cypher, if it is one read-only statement (see the module notes)."""
+        check_parameters(params or {})
         return self._run(text, dict(params or {}), max_rows, timeout)
 
     def _run(
@@ -747,17 +796,25 @@ class QueryService:
                 plan = tx.run(_EXPLAIN + statement, params).consume()
                 explaining = False
                 _check_plan(plan)
+                hidden = _KeyMaterial(tx.run(cypher.load("store/key_hashes")).single())
                 result = tx.run(statement, params)
                 columns = list(result.keys())
                 rows: list[dict[str, Any]] = []
                 truncated = False
+                size = 0
                 for record in result:
                     if len(rows) >= cap:
                         truncated = True
                         break
-                    rows.append(
-                        {k: to_json(v) for k, v in zip(columns, record.values(), strict=True)}
-                    )
+                    row = {
+                        k: to_json(hidden.strip(v))
+                        for k, v in zip(columns, record.values(), strict=True)
+                    }
+                    size += len(json.dumps(row, ensure_ascii=False, default=str).encode())
+                    if size > self.max_bytes:
+                        truncated = True
+                        break
+                    rows.append(row)
         except neo4j.exceptions.Neo4jError as exc:
             message = exc.message or str(exc)
             if exc.code in _TIMEOUT_CODES:
@@ -770,6 +827,28 @@ class QueryService:
         except neo4j.exceptions.DriverError as exc:
             raise QueryUnavailable(f"Neo4j is not reachable: {exc}") from None
         return QueryResult(columns, rows, truncated, _notifications(plan))
+
+
+class _KeyMaterial:
+    """Removes API keys from a query's values: nodes labelled :data:`KEY_LABEL` (and paths
+    through them) become null, and so does any text equal to a stored key hash -- however the
+    query reached it (``MATCH (n) RETURN n``, ``n.hash``, ``properties(n)``)."""
+
+    def __init__(self, record: neo4j.Record | None) -> None:
+        self._hashes = frozenset(record["hashes"]) if record is not None else frozenset()
+
+    def strip(self, value: Any) -> Any:
+        if isinstance(value, neo4j.graph.Node):
+            return None if KEY_LABEL in value.labels else value
+        if isinstance(value, neo4j.graph.Path):
+            return None if any(KEY_LABEL in n.labels for n in value.nodes) else value
+        if isinstance(value, str):
+            return None if value in self._hashes else value
+        if isinstance(value, list):
+            return [self.strip(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.strip(v) for k, v in value.items()}
+        return value
 
 
 #: What the read-only check puts before the analyst's statement (on its first line).

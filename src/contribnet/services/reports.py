@@ -56,6 +56,8 @@ MAX_SIMULATION_DEALS = 20_000
 
 
 def check_period(start: date | None, end: date | None) -> None:
+    """A period's days are in range (see :func:`period_bounds`) and in order."""
+    period_bounds(start, end)
     if start is not None and end is not None and end < start:
         raise InvalidRequest.one("to", f"{end.isoformat()} is before from {start.isoformat()}")
 

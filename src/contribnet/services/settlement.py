@@ -26,12 +26,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
+
+from neo4j.exceptions import DriverError
 
 from contribnet import metrics
 from contribnet.credit import Allocation, CreditError, Split, compute_split, input_hash
@@ -48,6 +51,7 @@ from contribnet.domain.settlement import (
     RecordOutcome,
     Settlement,
     SettlementConflict,
+    check_adjustment,
     credits_of,
     period_bounds,
     settlement_id,
@@ -310,13 +314,45 @@ class _Plan:
     requested_by: str
 
 
+#: Errors that mean the store is unreachable (connection lost, database locked): they stop a
+#: batch, which a rerun continues. Any other error is one deal's: it fails alone.
+_UNAVAILABLE: tuple[type[Exception], ...] = (DriverError, sqlite3.OperationalError)
+
+
+def _chunk_journeys(
+    store: Store, deal_ids: Sequence[str]
+) -> tuple[dict[str, DealJourney], list[tuple[str, str]]]:
+    """The chunk's journeys in one read; if that read fails (say one poisoned journey exhausts
+    the store's memory), deal by deal, so that only the deal whose journey cannot be read
+    fails, as "could not be settled", and the run goes on."""
+    try:
+        return store.deal_journeys(deal_ids), []
+    except _UNAVAILABLE:
+        raise
+    except Exception:
+        _log.warning("reading %d journeys at once failed; reading them one by one", len(deal_ids))
+    journeys: dict[str, DealJourney] = {}
+    failed: list[tuple[str, str]] = []
+    for deal_id in deal_ids:
+        try:
+            journeys.update(store.deal_journeys([deal_id]))
+        except _UNAVAILABLE:
+            raise
+        except Exception as exc:
+            failed.append((deal_id, f"its journey could not be read: {type(exc).__name__}: {exc}"))
+    return journeys, failed
+
+
 def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkResult:
-    journeys = store.deal_journeys(deal_ids)
-    result = _ChunkResult(deals=len(deal_ids))
+    journeys, unread = _chunk_journeys(store, deal_ids)
+    result = _ChunkResult(deals=len(deal_ids), failed=unread)
+    unreadable = {deal_id for deal_id, _ in unread}
     now = datetime.now(UTC)
     settlements = []
     contexts: dict[tuple[str, str], Any] = {}  # one per policy version and model in the chunk
     for deal_id in deal_ids:
+        if deal_id in unreadable:
+            continue
         journey = journeys.get(deal_id)
         if journey is None:  # voided since it was listed
             result.skipped += 1
@@ -331,6 +367,12 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
             split = compute_split(journey, record.policy, name, context)
         except (InvalidRequest, CreditError) as exc:
             result.failed.append((deal_id, str(exc)))
+            continue
+        except _UNAVAILABLE:
+            raise
+        except Exception as exc:  # one deal's failure never stops the run
+            _log.exception("deal %s could not be settled", deal_id)
+            result.failed.append((deal_id, f"{type(exc).__name__}: {exc}"))
             continue
         settlements.append(make_settlement(split, journey, record, plan.requested_by, now=now))
     for outcome in _record(store, settlements, "period"):
@@ -883,25 +925,6 @@ def adjust(
                     }
                 )
                 return _adjust(store, candidate)
-    held = sum(a.amount for a in current.allocations if a.kind == "staff" and a.id == from_staff)
-    if not any(a.kind == "staff" and a.id == from_staff for a in current.allocations) and not any(
-        a.to_staff == from_staff for a in earlier
-    ):
-        raise InvalidRequest.one(
-            "from_staff", f"{from_staff!r} is not credited on deal {deal_id!r}"
-        )
-    held += sum(a.amount for a in earlier if a.to_staff == from_staff)
-    held -= sum(a.amount for a in earlier if a.from_staff == from_staff)
-    if amount > held:
-        raise InvalidRequest.one(
-            "amount", f"{from_staff!r} holds {held} fen on deal {deal_id!r}; cannot move {amount}"
-        )
-    credited = {a.id for a in current.allocations if a.kind == "staff"}
-    if to_staff not in credited:
-        try:
-            store.get("staff", to_staff)
-        except NotFound:
-            raise InvalidRequest.one("to_staff", f"no staff member {to_staff!r}") from None
     adjustment = Adjustment(
         id=adjustment_id or f"adj-{uuid.uuid4().hex[:20]}",
         deal=deal_id,
@@ -914,6 +937,14 @@ def adjust(
         requested_by=requested_by,
         created_at=datetime.now(UTC),
     )
+    # Checked here for a prompt answer, and again by the store inside its write transaction.
+    check_adjustment(current, earlier, adjustment)
+    credited = {a.id for a in current.allocations if a.kind == "staff"}
+    if to_staff not in credited:
+        try:
+            store.get("staff", to_staff)
+        except NotFound:
+            raise InvalidRequest.one("to_staff", f"no staff member {to_staff!r}") from None
     return _adjust(store, adjustment)
 
 

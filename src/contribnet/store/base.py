@@ -88,6 +88,12 @@ class Store(Protocol):
         """The content hashes of those of ``keys`` already recorded."""
         ...
 
+    def stored_types(self, ids: Sequence[str]) -> dict[str, str]:
+        """The type of the event recorded under each of those ``ids`` that is recorded (a staff
+        member's id, whose spells are keyed ``id@from``, gives ``"staff"``): what a void may
+        target is told by it."""
+        ...
+
     def journey(self, customer_id: str) -> Journey:
         """The customer's journey; raises ``NotFound`` if nothing references the customer."""
         ...

@@ -87,6 +87,22 @@ _ACQUIRE_SECONDS = 3.0
 _RETRY_SECONDS = 2.0
 
 
+#: How many times a schema statement is sent when a concurrent writer created its rule first.
+_SCHEMA_ATTEMPTS = 2
+
+#: The codes Neo4j answers when another transaction created the same schema rule concurrently.
+_SCHEMA_RACE_CODES = (
+    "EquivalentSchemaRuleAlreadyExists",
+    "ConstraintAlreadyExists",
+    "IndexAlreadyExists",
+)
+
+
+def _schema_race(exc: neo4j.exceptions.Neo4jError) -> bool:
+    """Whether a schema statement failed only because the rule was created meanwhile."""
+    return any(code in (exc.code or "") for code in _SCHEMA_RACE_CODES)
+
+
 class Neo4jStore(Neo4jLedger):
     """The ``Store`` port on Neo4j."""
 
@@ -96,8 +112,19 @@ class Neo4jStore(Neo4jLedger):
         self.apply_schema()
 
     def apply_schema(self) -> None:
+        """Create the schema's constraints and indexes that are missing; safe to race with other
+        processes doing the same (every statement is ``IF NOT EXISTS``, and the error Neo4j
+        gives the loser of a race to create one rule means it exists)."""
         for statement in cypher.statements("schema"):
-            self._driver.execute_query(statement, database_=self._database)
+            for attempt in range(_SCHEMA_ATTEMPTS):
+                try:
+                    self._driver.execute_query(statement, database_=self._database)
+                    break
+                except neo4j.exceptions.ClientError as exc:
+                    if not _schema_race(exc):
+                        raise
+                    if attempt == _SCHEMA_ATTEMPTS - 1:
+                        break  # created meanwhile by the other writer: it is there
 
     def missing_schema(self) -> list[str]:
         """The schema's constraints and indexes that are absent or not online (``/ready``)."""
@@ -122,6 +149,9 @@ class Neo4jStore(Neo4jLedger):
     def stored_hashes(self, keys: Sequence[str]) -> dict[str, str]:
         return {r["key"]: r["hash"] for r in self._read("store/stored_hashes", keys=list(keys))}
 
+    def stored_types(self, ids: Sequence[str]) -> dict[str, str]:
+        return {r["id"]: r["type"] for r in self._read("store/stored_types", ids=list(ids))}
+
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
         batch = list(events)
         for attempt in range(1, _APPEND_ATTEMPTS + 1):
@@ -129,6 +159,14 @@ class Neo4jStore(Neo4jLedger):
                 with self._driver.session(database=self._database) as session:
                     accepted: int = session.execute_write(_append, batch)
                 break
+            except neo4j.exceptions.ConstraintError:
+                # Another writer appended some of these keys between our read of the stored
+                # hashes and our write (same new batch from two clients at once). It has
+                # committed, so the batch is sent again: the next attempt finds its events and
+                # answers them as duplicates, or as a ConflictError if their content differs.
+                if attempt == _APPEND_ATTEMPTS:
+                    raise
+                _log.info("%d events raced another writer; checking them again", len(batch))
             except neo4j.exceptions.ClientError as exc:
                 # A batch that outlived the server's transaction timeout was rolled back whole;
                 # appending is idempotent, so it is sent again before the caller hears of it.

@@ -31,6 +31,7 @@ from contribnet.domain.settlement import (
     RecordConflict,
     RecordOutcome,
     Settlement,
+    check_adjustment,
 )
 from contribnet.store.base import deal_journey_of
 
@@ -158,10 +159,45 @@ def _classify(
 def _record_settlements(
     tx: ManagedTransaction, settlements: Sequence[Settlement]
 ) -> list[RecordOutcome]:
+    # Lock the deals first, so concurrent writers of one deal's chain take turns and each reads
+    # the chain as the previous one left it (the slot constraint stays the last word).
+    tx.run(cypher.load("store/lock_deals"), deals=sorted({s.deal for s in settlements})).consume()
     outcomes, new = _classify(tx, settlements)
     if new:
         tx.run(cypher.load("store/record_settlements"), rows=[_settlement_row(s) for s in new])
     return outcomes
+
+
+def _put_adjustment(tx: ManagedTransaction, adjustment: Adjustment) -> tuple[Adjustment, bool]:
+    """Record an adjustment unless its id is recorded; the ledger's rule is checked here, in the
+    write transaction, with the deal locked, on what is recorded at that moment."""
+    locked = tx.run(cypher.load("store/lock_deal"), deal=adjustment.deal).single()
+    found = tx.run(cypher.load("store/find_adjustment"), id=adjustment.id).single()
+    if found is not None:
+        recorded = Adjustment.model_validate_json(found["record"])
+        if recorded.content() != adjustment.content():
+            raise RecordConflict("adjustment", adjustment.id)
+        return recorded, False
+    current = None
+    if locked is not None and locked["settlement"] is not None:
+        current = Settlement.model_validate_json(locked["settlement"])
+    earlier = [
+        Adjustment.model_validate_json(r["record"])
+        for r in tx.run(cypher.load("store/deal_adjustments"), deal=adjustment.deal)
+    ]
+    check_adjustment(current, earlier, adjustment)
+    tx.run(
+        cypher.load("store/put_adjustment"),
+        id=adjustment.id,
+        deal=adjustment.deal,
+        closed_at=adjustment.closed_at,
+        from_staff=adjustment.from_staff,
+        to_staff=adjustment.to_staff,
+        amount=adjustment.amount,
+        created_at=adjustment.created_at,
+        record=adjustment.model_dump_json(),
+    ).consume()
+    return adjustment, True
 
 
 class Neo4jLedger:
@@ -406,29 +442,19 @@ class Neo4jLedger:
     # --- adjustments -----------------------------------------------------------------------
 
     def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:
-        for _ in range(_RETRIES):
-            found = self._read("store/find_adjustment", id=adjustment.id)
-            if found:
-                recorded = Adjustment.model_validate_json(found[0]["record"])
-                if recorded.content() != adjustment.content():
-                    raise RecordConflict("adjustment", adjustment.id)
-                return recorded, False
+        for attempt in range(_RETRIES):
             try:
-                self._write(
-                    "store/put_adjustment",
-                    id=adjustment.id,
-                    deal=adjustment.deal,
-                    closed_at=adjustment.closed_at,
-                    from_staff=adjustment.from_staff,
-                    to_staff=adjustment.to_staff,
-                    amount=adjustment.amount,
-                    created_at=adjustment.created_at,
-                    record=adjustment.model_dump_json(),
-                )
+                with self._driver.session(database=self._database) as session:
+                    found: tuple[Adjustment, bool] = session.execute_write(
+                        _put_adjustment, adjustment
+                    )
+                return found
             except neo4j.exceptions.ConstraintError:
-                continue
-            return adjustment, True
-        raise RuntimeError(f"could not record adjustment {adjustment.id!r}")
+                # Recorded meanwhile under this id (a writer that did not lock its deal):
+                # the next attempt finds it.
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def adjustments(
         self,

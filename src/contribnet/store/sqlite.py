@@ -224,6 +224,21 @@ class SqliteStore(SqliteLedger):
         with self._lock:
             return self._hashes(keys)
 
+    def stored_types(self, ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(ids), 5000):
+                chunk = list(ids[start : start + 5000])
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(
+                        f"SELECT staff, 'staff' FROM staff_spells WHERE staff IN ({marks}) "
+                        f"UNION SELECT key, type FROM events WHERE key IN ({marks})",
+                        chunk + chunk,
+                    ).fetchall()
+                )
+        return found
+
     def _hashes(self, keys: Sequence[str], up_to_seq: int | None = None) -> dict[str, str]:
         """Stored content hashes by key; with ``up_to_seq`` only of events logged until then."""
         found: dict[str, str] = {}

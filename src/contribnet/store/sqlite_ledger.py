@@ -25,6 +25,7 @@ from contribnet.domain.settlement import (
     RecordConflict,
     RecordOutcome,
     Settlement,
+    check_adjustment,
 )
 
 __all__ = ["LEDGER_SCHEMA", "SqliteLedger"]
@@ -287,6 +288,18 @@ class SqliteLedger:
                 "SELECT record FROM adjustments WHERE id = ?", (adjustment.id,)
             ).fetchone()
             if row is None:
+                # The rule is checked on what is recorded now, in the write transaction: writers
+                # are serialised, so concurrent adjustments cannot overdraw a credit together.
+                check_adjustment(
+                    self._current_of(db, adjustment.deal),
+                    [
+                        Adjustment.model_validate_json(r[0])
+                        for r in db.execute(
+                            "SELECT record FROM adjustments WHERE deal = ?", (adjustment.deal,)
+                        )
+                    ],
+                    adjustment,
+                )
                 db.execute(
                     "INSERT INTO adjustments"
                     " (id, deal, closed_at, from_staff, to_staff, record)"
@@ -306,6 +319,15 @@ class SqliteLedger:
         if recorded.content() != adjustment.content():
             raise RecordConflict("adjustment", adjustment.id)
         return recorded, False
+
+    @staticmethod
+    def _current_of(db: sqlite3.Connection, deal: str) -> Settlement | None:
+        row = db.execute(
+            "SELECT s.record FROM current_settlements c JOIN settlements s ON s.id = c.settlement"
+            " WHERE c.deal = ?",
+            (deal,),
+        ).fetchone()
+        return None if row is None else Settlement.model_validate_json(row[0])
 
     def adjustments(
         self,

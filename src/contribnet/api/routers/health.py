@@ -17,6 +17,8 @@ from contribnet.api.observability import metrics_exposition
 from contribnet.services.health import not_ready
 
 router = APIRouter(tags=["health"])
+#: ``/metrics``, included unless observability is switched off (``CONTRIBNET_OBSERVABILITY``).
+metrics_router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
@@ -51,7 +53,7 @@ async def ready(store: StoreDep) -> Response:
     return JSONResponse(content=Readiness(status="ready").model_dump(exclude_none=True))
 
 
-@router.get(
+@metrics_router.get(
     "/metrics",
     operation_id="getMetrics",
     summary="Prometheus metrics (text exposition format)",

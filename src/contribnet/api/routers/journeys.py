@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from contribnet.api.auth import require_own_staff, require_roles
 from contribnet.api.deps import StoreDep
+from contribnet.domain.errors import NotFound
 from contribnet.domain.journey import Journey, Page
 from contribnet.domain.roles import Principal, Role
 from contribnet.domain.settlement import InvalidRequest, period_bounds
@@ -19,7 +20,9 @@ router = APIRouter(prefix="/v1", tags=["reads"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Nothing with that id is recorded."}
 }
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+#: The most items a page may skip: an int64 offset (2^63) would overflow the stores' queries.
+MAX_OFFSET = 10**9
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="items in the page")]
 
 
@@ -32,10 +35,11 @@ def get_customer_journey(
     """Everything recorded about a customer; touches ordered by ``at`` then ``id``; each item
     flagged ``voided``, each contribution with ``counted_for``: the live deal it counts for (a
     contribution counts for the customer's first live deal closing at or after it). A staff key
-    sees only journeys its staff member took part in."""
+    sees only journeys its staff member took part in: any other customer, recorded or not, is
+    answered 404 alike, so that a staff key cannot tell which customers exist."""
     journey = customer_journey(store, customer_id)
     if principal.role is Role.STAFF and principal.staff not in _participants(journey):
-        raise HTTPException(403, "a staff key sees only journeys its staff member took part in")
+        raise NotFound("customer", customer_id)
     return journey
 
 
@@ -48,9 +52,10 @@ def _participants(journey: Journey) -> set[str]:
     return staff
 
 
-_readers = require_roles("analyst", "leader", "ingest", "staff")
+# Ingest keys write events and read nothing (README, "Who may do what").
+_readers = require_roles("analyst", "leader", "staff")
 Readers = Annotated[Principal, Depends(_readers)]
-Listers = Annotated[Principal, Depends(require_roles("analyst", "leader", "ingest"))]
+Listers = Annotated[Principal, Depends(require_roles("analyst", "leader"))]
 StoreId = Annotated[str, Path(description="the store's id", examples=["st-sh-nio-1"])]
 StaffId = Annotated[str, Path(description="the staff member's id", examples=["sf-sh-nio-1-01"])]
 DealId = Annotated[str, Path(description="the deal's id", examples=["d-1"])]

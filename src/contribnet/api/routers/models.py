@@ -5,10 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from contribnet.api.auth import current_principal
+from contribnet.api.auth import require_roles
 from contribnet.credit.registry import MODELS, ModelSpec
 
-router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(current_principal)])
+# every role but ingest: ingest keys write events and read nothing (README, "Who may do what")
+router = APIRouter(
+    prefix="/v1",
+    tags=["models"],
+    dependencies=[Depends(require_roles("analyst", "leader", "staff"))],
+)
 
 
 class CreditModel(BaseModel):

@@ -29,6 +29,7 @@ from contribnet.services.queries import (
     QueryService,
     QueryUnavailable,
     UnknownQuery,
+    check_parameters,
     get_query,
     library,
     to_json,
@@ -299,6 +300,7 @@ async def run_cypher(body: CypherIn, request: Request) -> Any:
     ``db.schema.*``, ``db.info`` and ``db.ping``; then run in a READ transaction with a
     server-side timeout and a row cap."""
     try:
+        check_parameters(body.params)  # before the store: a 422 whichever store is configured
         service = _service(request)
         result = await run_in_threadpool(
             service.run_cypher,

@@ -1,4 +1,5 @@
-// Append an adjustment (the caller has checked that its id is new): (:Adjustment)-[:ADJUSTS]->(:Deal).
+// Append an adjustment (the caller has checked, with the deal locked, that its id is new and the
+// ledger's rule holds): (:Adjustment)-[:ADJUSTS]->(:Deal).
 // Parameters: $id, $deal, $closed_at (DATETIME), $from_staff, $to_staff, $amount, $created_at,
 //   $record (JSON).
 MATCH (d:Deal {id: $deal})
