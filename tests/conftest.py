@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import NamedTuple
+from urllib.parse import quote, urlsplit
 
 import neo4j
 import pytest
@@ -16,6 +17,13 @@ class Neo4jServer(NamedTuple):
     uri: str
     user: str
     password: str
+
+    @property
+    def store_url(self) -> str:
+        """The ``--store`` URL of this server: ``neo4j://user:password@host:port``."""
+        parts = urlsplit(self.uri)
+        user, password = quote(self.user), quote(self.password, safe="")
+        return f"{parts.scheme}://{user}:{password}@{parts.hostname}:{parts.port}"
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from tests.conftest import Neo4jServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -159,3 +160,18 @@ def test_the_installed_command_works_outside_a_checkout(
         _run([contribnet, "settle", "--json", "--store", store], elsewhere, env).stdout
     )
     assert settled["created"] > 0 and settled["failures"] == 0
+
+
+def test_the_installed_command_queries_neo4j(
+    installed: tuple[Path, dict[str, str]], neo4j_server: Neo4jServer, tmp_path: Path
+) -> None:
+    """Opening Neo4j applies the packaged schema and runs a packaged query: both were missing
+    from the wheel once (FileNotFoundError on cypher/schema.cypher)."""
+    bin_dir, env = installed
+    rows = _run(
+        [str(bin_dir / "contribnet"), "query", "time_to_close_by_brand", "--json",
+         "--store", neo4j_server.store_url],
+        tmp_path,
+        env,
+    ).stdout  # fmt: skip
+    assert isinstance(json.loads(rows), list)

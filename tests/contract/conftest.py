@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import pytest
+from tests.conftest import Neo4jServer
 
 from contribnet.store import Store, open_store
 
@@ -43,10 +43,7 @@ def network() -> list[dict[str, Any]]:
 
 
 def neo4j_url(uri: str, user: str, password: str) -> str:
-    parts = urlsplit(uri)
-    return (
-        f"{parts.scheme}://{quote(user)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
-    )
+    return Neo4jServer(uri, user, password).store_url
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])

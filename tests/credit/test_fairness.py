@@ -24,12 +24,12 @@ from contribnet.cli import main
 from contribnet.credit import CreditError
 from contribnet.credit.fairness import Failure, check_split, key_shares
 from contribnet.credit.registry import MODELS, payable
-from contribnet.credit.split import Allocation, Explanation, PolicyRef, Split, StoreShare
 from contribnet.demo.generator import generate_with_summary, scenario_instances
 from contribnet.demo.scenarios import SCENARIOS, all_events, fixture_instances
 from contribnet.domain.fairness import SCENARIO_NAMES, KeyContributor, ScenarioInstance
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import InvalidRequest
+from contribnet.domain.split import Allocation, Explanation, PolicyRef, Split, StoreShare
 from contribnet.services import credit as credit_service
 from contribnet.services import policies as policy_service
 from contribnet.services import settlement as settlement_service

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import pytest
+from tests.conftest import Neo4jServer
 
 from contribnet.demo.generator import generate
 from contribnet.services.ingest import ingest_events, ingest_stream
@@ -99,10 +99,7 @@ class Ledger:
 
 
 def neo4j_url(uri: str, user: str, password: str) -> str:
-    parts = urlsplit(uri)
-    return (
-        f"{parts.scheme}://{quote(user)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
-    )
+    return Neo4jServer(uri, user, password).store_url
 
 
 def _load(store: Store) -> None:

@@ -2,7 +2,7 @@
 
 Pure functions, no I/O. One module per family of models -- :mod:`~contribnet.credit.rules`,
 :mod:`~contribnet.credit.shapley`, :mod:`~contribnet.credit.markov` -- plus the policy guards
-(:mod:`~contribnet.credit.guards`), money allocation (:mod:`~contribnet.credit.allocation`),
+(:mod:`~contribnet.credit.guards`), money allocation (:mod:`~contribnet.domain.allocation`),
 explanations (:mod:`~contribnet.credit.explain`) and the engine that ties them together
 (:mod:`~contribnet.credit.engine`).
 """
@@ -16,7 +16,7 @@ from contribnet.credit.engine import (
     store_totals,
 )
 from contribnet.credit.registry import MODELS, ModelSpec, get_model
-from contribnet.credit.split import (
+from contribnet.domain.split import (
     Allocation,
     Explanation,
     PolicyRef,

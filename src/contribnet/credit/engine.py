@@ -4,7 +4,7 @@
 guards (:func:`~contribnet.credit.guards.qualifying_touches`), the model, then per pool --
 cash for staff, points for owner referrers (``Policy.owner_referrals``) -- the contributors'
 shares, floor and cap (:func:`~contribnet.credit.guards.floor_cap`), the exact allocation
-(:func:`~contribnet.credit.allocation.allocate`) and the explanations.
+(:func:`~contribnet.domain.allocation.allocate`) and the explanations.
 
 The cash split is computed over the touches of those paid in cash only, so adding an owner
 referral (paid in points) never changes any staff member's cash. If a model values no one in a
@@ -20,13 +20,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from contribnet.credit.allocation import allocate
 from contribnet.credit.context import CreditContext, CreditError, build_context
 from contribnet.credit.explain import explain
 from contribnet.credit.guards import Dropped, Prepared, floor_cap, qualifying_touches, store_shares
 from contribnet.credit.registry import MODELS, get_model
 from contribnet.credit.rules import spread
-from contribnet.credit.split import (
+from contribnet.credit.touches import Attribution, Contributor, CreditTouch
+from contribnet.domain.allocation import allocate
+from contribnet.domain.journey import DealJourney
+from contribnet.domain.policy import Policy
+from contribnet.domain.split import (
     Allocation,
     NotCounted,
     PolicyRef,
@@ -34,9 +37,6 @@ from contribnet.credit.split import (
     StoreShare,
     TouchCredit,
 )
-from contribnet.credit.touches import Attribution, Contributor, CreditTouch
-from contribnet.domain.journey import DealJourney
-from contribnet.domain.policy import Policy
 
 __all__ = [
     "CreditContext",
@@ -401,7 +401,7 @@ def store_totals(split: Split) -> dict[str, int]:
     """Fen per store: each staff allocation's amount divided among its stores (joint events
     share theirs among the organisers) by largest remainder; sums to the allocated cash.
 
-    >>> from contribnet.credit.split import Explanation
+    >>> from contribnet.domain.split import Explanation
     >>> e = Explanation(text="", model_share=1.0, touches=[], stores=[
     ...     StoreShare(store="nio-1", share=0.5), StoreShare(store="onvo-1", share=0.5)])
     >>> a = Allocation(kind="staff", id="s", share=1.0, amount=101, points=0, explanation=e)

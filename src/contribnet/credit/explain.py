@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from contribnet.credit.split import Explanation, StoreShare, TouchCredit
 from contribnet.credit.touches import Contributor
+from contribnet.domain.split import Explanation, StoreShare, TouchCredit
 
 __all__ = ["describe", "explain", "money"]
 
@@ -129,7 +129,7 @@ def explain(
     adjustments: Mapping[str, float],
     stores: Sequence[StoreShare],
 ) -> Explanation:
-    """The :class:`~contribnet.credit.split.Explanation` of one allocation."""
+    """The :class:`~contribnet.domain.split.Explanation` of one allocation."""
     return Explanation(
         text=describe(
             who, name, store, brand, share, amount, points, model, touches, model_share, adjustments

@@ -26,8 +26,8 @@ from fractions import Fraction
 from typing import Literal
 
 from contribnet.credit.engine import store_totals
-from contribnet.credit.split import Split
 from contribnet.domain.fairness import SCENARIO_NAMES, KeyContributor, ScenarioInstance
+from contribnet.domain.split import Split
 
 __all__ = ["VICTIM_SHARE", "Failure", "check_split", "key_shares"]
 
@@ -106,7 +106,7 @@ def _amounts(split: Split, instance: ScenarioInstance) -> dict[KeyContributor, t
 def key_shares(split: Split, instance: ScenarioInstance) -> dict[KeyContributor, float]:
     """Each key contributor's share of the pool they are paid from (0 when that pool is empty).
 
-    >>> from contribnet.credit.split import Allocation, Explanation, PolicyRef
+    >>> from contribnet.domain.split import Allocation, Explanation, PolicyRef
     >>> def paid(who, fen):
     ...     return Allocation(kind="staff", id=who, share=0, amount=fen, points=0,
     ...                       explanation=Explanation(text="", model_share=0, touches=[]))
@@ -124,7 +124,7 @@ def key_shares(split: Split, instance: ScenarioInstance) -> dict[KeyContributor,
 def check_split(split: Split, instance: ScenarioInstance) -> list[Failure]:
     """The rules ``split`` breaks for ``instance`` (empty: it is fair to everyone named).
 
-    >>> from contribnet.credit.split import Allocation, Explanation, PolicyRef
+    >>> from contribnet.domain.split import Allocation, Explanation, PolicyRef
     >>> def paid(who, fen):
     ...     return Allocation(kind="staff", id=who, share=0, amount=fen, points=0,
     ...                       explanation=Explanation(text="", model_share=0, touches=[]))

@@ -25,9 +25,9 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from contribnet.credit.allocation import allocate_many
 from contribnet.credit.guards import decay_factors, saturation_factors
 from contribnet.credit.touches import Attribution, Contributor, CreditTouch
+from contribnet.domain.allocation import allocate_many
 from contribnet.domain.policy import Policy
 
 __all__ = [

@@ -23,10 +23,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contribnet.credit.allocation import allocate
-from contribnet.credit.split import Allocation, Split
+from contribnet.domain.allocation import allocate
 from contribnet.domain.errors import ContribnetError
 from contribnet.domain.policy import Policy
+from contribnet.domain.split import Allocation, Split
 
 __all__ = [
     "BUSINESS_TZ",

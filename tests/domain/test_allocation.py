@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contribnet.credit import rules
-from contribnet.credit.allocation import allocate, allocate_many
 from contribnet.credit.rules import RULES_MANY, rules_many
 from contribnet.credit.touches import example_touch
+from contribnet.domain.allocation import allocate, allocate_many
 from contribnet.domain.policy import Policy
 
 FAST = settings(max_examples=60, deadline=None)
