@@ -174,4 +174,6 @@ def test_the_installed_command_queries_neo4j(
         tmp_path,
         env,
     ).stdout  # fmt: skip
-    assert isinstance(json.loads(rows), list)
+    result = json.loads(rows)
+    assert result["columns"][:2] == ["brand", "deals"]
+    assert isinstance(result["rows"], list) and not result["truncated"]
