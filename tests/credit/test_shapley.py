@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -166,16 +164,14 @@ def test_conversion_game_never_pays_anyone_negative(
     assert np.all(shapley_union_game(masks, values) >= -1e-12)
 
 
-def test_a_hundred_contributors_over_eleven_stages_is_fast() -> None:
+def test_a_hundred_contributors_over_eleven_stages_are_exact_and_efficient() -> None:
+    # its speed (< 50 ms) is a benchmark figure (benchmarks/credit.py), not a test assertion
     rng = np.random.default_rng(0)
     masks = [int(m) for m in rng.integers(1, 2**11, size=100) & rng.integers(1, 2**11, size=100)]
     values = monotone_closure(rng.uniform(size=2**11))
-    start = time.perf_counter()
     phi = shapley_union_game(masks, values)
-    elapsed = time.perf_counter() - start
     union = int(np.bitwise_or.reduce(masks))
     assert phi.sum() == pytest.approx(values[union] - values[0])
-    assert elapsed < 0.5  # the benchmark holds it to 50 ms; generous here for busy machines
 
 
 # --- the conversion game's smoothed estimate (issue 12, finding 3) ---------------------------
