@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from contribnet import __version__, metrics
+from contribnet.api.contract import install_contract
 from contribnet.api.docs import mount_docs
 from contribnet.api.errors import install_error_handlers
 from contribnet.api.limits import BodyLimit
@@ -60,6 +61,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         docs_url=None,  # /docs and /redoc: api/docs.py, from vendored assets (no CDN)
         redoc_url=None,
     )
+    install_contract(app)  # before the routers are included, so that every route gets it
     install_error_handlers(app)
     app.include_router(events.router)
     app.include_router(journeys.router)

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from neo4j.exceptions import ClientError, DriverError, Neo4jError, TransientError
 
 from contribnet import metrics
-from contribnet.api.contract import install_contract
 from contribnet.credit import CreditError
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
 from contribnet.domain.limits import MAX_ERRORS_LISTED
@@ -33,10 +32,6 @@ def _outcome(request: Request) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    # The contract (ErrorBody on every operation, unknown query parameters refused): applied
-    # here, before the routers are included, so that every route gets it.
-    install_contract(app)
-
     @app.exception_handler(DriverError)
     @app.exception_handler(TransientError)
     async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
