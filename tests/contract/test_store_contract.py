@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from contribnet.credit import compute_split
@@ -192,6 +194,16 @@ def test_a_deal_journey_knows_the_customer_s_earlier_live_deals(
         for t in a.explanation.touches
     }
     assert paid == {"t-feb", "d-3"}  # January's touches were d-1's; the void released t-feb
+    # across the customer's live deals, every contribution is paid exactly once
+    credited = Counter(
+        t.id
+        for journey in batch.values()
+        for a in compute_split(journey, Policy()).allocations
+        for t in a.explanation.touches
+        if t.credit > 0
+    )
+    assert set(credited.values()) == {1}
+    assert {"t-1", "t-2", "t-3", "r-1", "h-1", "t-feb"} <= set(credited)
     journey = customer_journey(store, "c-1")
     counted = {i["id"]: i["counted_for"] for i in journey.touches + journey.handovers}
     assert counted == {"t-1": "d-1", "t-2": "d-1", "t-3": "d-1", "t-bad": None, "h-1": "d-1",
