@@ -7,9 +7,10 @@ import hashlib
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from contribnet.credit import build_context, compute_split, input_hash
-from contribnet.credit.engine import _canonical_journey, _home
+from contribnet.credit.engine import _home
 from contribnet.credit.guards import _sort_key, qualifying_touches
 from contribnet.credit.touches import Contributor, CreditTouch
 from contribnet.demo.scenarios import SCENARIOS, deal_journey
@@ -25,9 +26,25 @@ def _journeys() -> list[DealJourney]:
     ]
 
 
+def _defined_journey(journey: DealJourney) -> dict[str, Any]:
+    """The journey as the input hash defines it: items in id order, the optional lists only when
+    not empty, a staff member's several spells in the order of their JSON text."""
+    data = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key in ("touches", "referrals", "handovers", "joint_events"):
+        data[key] = sorted(data.get(key, []), key=lambda item: item["id"])
+    for key in ("earlier_deals", "voided"):
+        if not data.get(key):
+            data.pop(key, None)
+    data["staff"] = {
+        k: sorted(v, key=lambda s: json.dumps(s, sort_keys=True))
+        for k, v in data.get("staff", {}).items()
+    }
+    return data
+
+
 def _defined_hash(journey: DealJourney, policy: Policy, model: str, fingerprint: str | None) -> str:
     payload = {
-        "journey": _canonical_journey(journey),
+        "journey": _defined_journey(journey),
         "policy": policy.model_dump(mode="json"),
         "model": model,
         "context": fingerprint,

@@ -18,7 +18,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+
+from pydantic import BaseModel
 
 from contribnet.credit.context import CreditContext, CreditError, build_context
 from contribnet.credit.explain import explain
@@ -27,6 +28,7 @@ from contribnet.credit.registry import MODELS, get_model
 from contribnet.credit.rules import spread
 from contribnet.credit.touches import Attribution, Contributor, CreditTouch
 from contribnet.domain.allocation import allocate
+from contribnet.domain.events import Staff
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.policy import Policy
 from contribnet.domain.split import (
@@ -37,6 +39,7 @@ from contribnet.domain.split import (
     StoreShare,
     TouchCredit,
 )
+from contribnet.domain.unchecked import unchecked
 
 __all__ = [
     "CreditContext",
@@ -65,20 +68,49 @@ _CANONICAL = json.JSONEncoder(
 _policy_texts: dict[int, tuple[Policy, str]] = {}
 
 
-def _canonical_journey(journey: DealJourney) -> dict[str, Any]:
-    data = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
+#: Canonical texts of staff spells and store records by object, each with its record so that its
+#: id cannot be reused meanwhile: the deals of one read share these objects.
+_record_texts: dict[int, tuple[object, str]] = {}
+
+
+def _record_text(record: BaseModel) -> str:
+    cached = _record_texts.get(id(record))
+    if cached is not None and cached[0] is record:
+        return cached[1]
+    text = _CANONICAL.encode(record.model_dump(mode="json", by_alias=True, exclude_none=True))
+    if len(_record_texts) >= 8192:
+        _record_texts.clear()
+    _record_texts[id(record)] = (record, text)
+    return text
+
+
+def _spells_text(spells: Sequence[Staff]) -> str:
+    if len(spells) > 1:  # most staff have one spell; several are ordered by their JSON text
+        data = [s.model_dump(mode="json", by_alias=True, exclude_none=True) for s in spells]
+        return _CANONICAL.encode(sorted(data, key=lambda s: json.dumps(s, sort_keys=True)))
+    return "[" + ",".join(_record_text(s) for s in spells) + "]"
+
+
+def _journey_text(journey: DealJourney) -> str:
+    """The canonical text of a journey: its items in id order, the optional lists only when not
+    empty (so hashes recorded before they existed stay valid), keys sorted at every level."""
+    data = journey.model_dump(
+        mode="json", by_alias=True, exclude_none=True, exclude={"staff", "stores"}
+    )
     for key in ("touches", "referrals", "handovers", "joint_events"):
         data[key] = sorted(data.get(key, []), key=itemgetter("id"))
     for key in ("earlier_deals", "voided"):
         if not data.get(key):
-            # absent, not empty: the hashes recorded before these fields existed stay valid
             data.pop(key, None)
-    data["staff"] = {
-        # most staff have one spell, and sorting one needs no key (a JSON text each)
-        k: sorted(v, key=lambda s: json.dumps(s, sort_keys=True)) if len(v) > 1 else v
-        for k, v in data.get("staff", {}).items()
-    }
-    return data
+    texts = {key: _CANONICAL.encode(value) for key, value in data.items()}
+    texts["staff"] = _object_text({k: _spells_text(v) for k, v in journey.staff.items()})
+    texts["stores"] = _object_text({k: _record_text(v) for k, v in journey.stores.items()})
+    return _object_text(texts)
+
+
+def _object_text(texts: Mapping[str, str]) -> str:
+    """A JSON object's canonical text from its members' texts."""
+    return "{" + ",".join(f"{_CANONICAL.encode(k)}:{texts[k]}" for k in sorted(texts)) + "}"
 
 
 def _policy_text(policy: Policy) -> str:
@@ -111,7 +143,7 @@ def input_hash(
             '{"context":',
             _CANONICAL.encode(fingerprint),
             ',"journey":',
-            _CANONICAL.encode(_canonical_journey(journey)),
+            _journey_text(journey),
             ',"model":',
             _CANONICAL.encode(model),
             ',"policy":',
@@ -138,17 +170,20 @@ def _name(journey: DealJourney, who: Contributor | None) -> str | None:
 
 def _not_counted(journey: DealJourney, dropped: Sequence[Dropped]) -> list[NotCounted]:
     return [
-        NotCounted(
-            id=d.id,
-            source=d.source,
-            stage=d.stage,
-            kind=d.contributor.kind if d.contributor else None,
-            contributor=d.contributor.id if d.contributor else None,
-            name=_name(journey, d.contributor),
-            at=d.at,
-            code=d.code,
-            reason=d.reason,
-            ref=d.ref,
+        unchecked(
+            NotCounted,
+            {
+                "id": d.id,
+                "source": d.source,
+                "stage": d.stage,
+                "kind": d.contributor.kind if d.contributor else None,
+                "contributor": d.contributor.id if d.contributor else None,
+                "name": _name(journey, d.contributor),
+                "at": d.at,
+                "code": d.code,
+                "reason": d.reason,
+                "ref": d.ref,
+            },
         )
         for d in sorted(dropped, key=lambda d: (d.at is None, d.at, d.id))
     ]
@@ -214,25 +249,31 @@ def _pool_allocations(
                 store_part[store] = store_part.get(store, 0.0) + x * part
         store_total = sum(store_part.values())
         stores = [
-            StoreShare(
-                store=s,
-                brand=known_stores[s].brand if s in known_stores else None,
-                share=v / store_total if store_total > 0 else 0.0,
+            unchecked(
+                StoreShare,
+                {
+                    "store": s,
+                    "brand": known_stores[s].brand if s in known_stores else None,
+                    "share": v / store_total if store_total > 0 else 0.0,
+                },
             )
             for s, v in sorted(store_part.items())
         ]
         home = _home(touches) if c.kind == "staff" else None
         brand = known_stores[home].brand if home in known_stores else None
         touch_credits = [
-            TouchCredit(
-                id=t.id,
-                source=t.source,
-                stage=t.stage,
-                at=t.at,
-                store=t.store,
-                joint_event=t.joint_event,
-                credit=x,
-                factors=attribution.factors[i],  # validation copies it
+            unchecked(
+                TouchCredit,
+                {
+                    "id": t.id,
+                    "source": t.source,
+                    "stage": t.stage,
+                    "at": t.at,
+                    "store": t.store,
+                    "joint_event": t.joint_event,
+                    "credit": x,
+                    "factors": dict(attribution.factors[i]),  # the split's own copy
+                },
             )
             for t, x, i in zip(touches, scaled, idx, strict=True)
         ]
@@ -240,29 +281,32 @@ def _pool_allocations(
         points = paid[c] if paid_in == "points" else 0
         name = _name(journey, c)
         allocations.append(
-            Allocation(
-                kind="owner" if c.kind == "owner" else "staff",
-                id=c.id,
-                name=name,
-                store=home,
-                brand=brand,
-                share=final[c],
-                amount=amount,
-                points=points,
-                explanation=explain(
-                    c,
-                    name,
-                    home,
-                    brand,
-                    final[c],
-                    amount,
-                    points,
-                    model,
-                    touch_credits,
-                    model_share[c],
-                    adjustments[c],
-                    stores if c.kind == "staff" else [],
-                ),
+            unchecked(
+                Allocation,
+                {
+                    "kind": "owner" if c.kind == "owner" else "staff",
+                    "id": c.id,
+                    "name": name,
+                    "store": home,
+                    "brand": brand,
+                    "share": final[c],
+                    "amount": amount,
+                    "points": points,
+                    "explanation": explain(
+                        c,
+                        name,
+                        home,
+                        brand,
+                        final[c],
+                        amount,
+                        points,
+                        model,
+                        touch_credits,
+                        model_share[c],
+                        adjustments[c],
+                        stores if c.kind == "staff" else [],
+                    ),
+                },
             )
         )
     allocations.sort(key=lambda a: (-a.share, a.id))

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from contribnet.credit.touches import Contributor
 from contribnet.domain.split import Explanation, StoreShare, TouchCredit
+from contribnet.domain.unchecked import unchecked
 
 __all__ = ["describe", "explain", "money"]
 
@@ -130,12 +131,25 @@ def explain(
     stores: Sequence[StoreShare],
 ) -> Explanation:
     """The :class:`~contribnet.domain.split.Explanation` of one allocation."""
-    return Explanation(
-        text=describe(
-            who, name, store, brand, share, amount, points, model, touches, model_share, adjustments
-        ),
-        model_share=model_share,
-        adjustments=dict(adjustments),
-        touches=list(touches),
-        stores=list(stores),
+    return unchecked(
+        Explanation,
+        {
+            "text": describe(
+                who,
+                name,
+                store,
+                brand,
+                share,
+                amount,
+                points,
+                model,
+                touches,
+                model_share,
+                adjustments,
+            ),
+            "model_share": model_share,
+            "adjustments": dict(adjustments),
+            "touches": list(touches),
+            "stores": list(stores),
+        },
     )

@@ -17,7 +17,8 @@ import json
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +40,7 @@ from contribnet.domain.limits import (
     MAX_ORGANISERS,
     MAX_TEXT_LENGTH,
 )
+from contribnet.domain.unchecked import unchecked
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -63,6 +65,7 @@ __all__ = [
     "event_hash",
     "event_key",
     "canonical_json",
+    "stored",
 ]
 
 #: The default stage vocabulary; a deployment may configure its own (``CONTRIBNET_STAGES``).
@@ -337,6 +340,59 @@ class EventBatch(BaseModel):
     )
 
     events: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+_E = TypeVar("_E", bound=_Event)
+
+
+def _stored_instant(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types a field may hold: the members of a union, or the type itself."""
+    return get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+
+
+def _temporal_parsers(model: type[_Event]) -> dict[str, Any]:
+    """The parsers of a model's instants and dates (stored as ISO text), by field name."""
+    parsers: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        kinds = [
+            get_args(k)[0] if get_origin(k) is Annotated else k for k in _members(info.annotation)
+        ]
+        if datetime in kinds:
+            parsers[name] = _stored_instant
+        elif date in kinds:
+            parsers[name] = date.fromisoformat
+    return parsers
+
+
+_PARSERS: dict[type[_Event], dict[str, Any]] = {}
+
+
+def stored(model: type[_E], fields: dict[str, Any]) -> _E:
+    """An event read back from the store, built from its stored fields without validating it again.
+
+    Every stored event was validated when it was accepted; the read path builds thousands of them
+    per settlement chunk, and validating them again (id grammar, evidence size, ...) cost more
+    than computing their splits. What validation would still do on the way back is done here: ISO
+    text becomes instants in UTC and dates. A record accepted under older, looser rules stays
+    readable. ``tests/domain/test_unchecked.py`` checks that it equals the validated event.
+
+    >>> stored(Touch, {"id": "t-1", "at": "2025-01-05T10:00:00Z", "customer": "c-1",
+    ...     "staff": "sf-1", "store": "st-1", "stage": "lead"}).at.isoformat()
+    '2025-01-05T10:00:00+00:00'
+    """
+    parsers = _PARSERS.get(model)
+    if parsers is None:
+        parsers = _PARSERS[model] = _temporal_parsers(model)
+    event = unchecked(model, fields)
+    for name, parse in parsers.items():
+        value = event.__dict__[name]
+        if isinstance(value, str):
+            event.__dict__[name] = parse(value)
+    return event
 
 
 def event_key(event: Event) -> str:
