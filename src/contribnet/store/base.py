@@ -21,6 +21,7 @@ from contribnet.domain.events import (
     Referral,
     Staff,
     Touch,
+    stored,
 )
 from contribnet.domain.events import (
     Store as StoreRecord,
@@ -267,15 +268,15 @@ def assemble_deal_journey(
     the employment spells and stores of everyone and everywhere involved looked up."""
 
     def live(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in i.items() if k != "voided"} for i in items if not i["voided"]]
+        return [i for i in items if not i["voided"]]  # ``stored`` ignores the ``voided`` key
 
     return deal_journey_of(
         deal,
-        Customer.model_validate(journey.customer) if journey.customer else None,
-        tuple(Touch.model_validate(t) for t in live(journey.touches)),
-        tuple(Referral.model_validate(r) for r in live(journey.referrals)),
-        tuple(Handover.model_validate(h) for h in live(journey.handovers)),
-        tuple(JointEvent.model_validate(j) for j in live(journey.joint_events)),
+        stored(Customer, journey.customer) if journey.customer else None,
+        tuple(stored(Touch, t) for t in live(journey.touches)),
+        tuple(stored(Referral, r) for r in live(journey.referrals)),
+        tuple(stored(Handover, h) for h in live(journey.handovers)),
+        tuple(stored(JointEvent, j) for j in live(journey.joint_events)),
         staff_spells,
         stores,
         earlier_live_deals(

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import neo4j
@@ -21,7 +22,16 @@ from neo4j import ManagedTransaction
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
-from contribnet.domain.events import Customer, Deal, Handover, JointEvent, Referral, Staff, Touch
+from contribnet.domain.events import (
+    Customer,
+    Deal,
+    Handover,
+    JointEvent,
+    Referral,
+    Staff,
+    Touch,
+    stored,
+)
 from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.journey import DealJourney, DealMark, VoidedItem, earlier_live_deals
 from contribnet.domain.settlement import (
@@ -63,17 +73,20 @@ def _lookup(known: dict[str, _Found]) -> Callable[[Sequence[str]], dict[str, _Fo
 
 
 def _voided(row: Mapping[str, Any]) -> tuple[VoidedItem, ...]:
-    """The voided touches, referrals and handovers of a ``deal_journeys`` row."""
+    """The voided touches, referrals and handovers of one of ``deal_journeys``' journeys."""
     items = [
         VoidedItem(datetime.fromisoformat(t["at"]).astimezone(UTC), t["id"], "touch")
         for t in row["touches"]
         if t["voided"]
     ]
-    for source, model in (("referral", Referral), ("handover", Handover)):
-        for i in row[source + "s"]:
-            if i["voided"]:
-                event = model.model_validate_json(i["payload"])
-                items.append(VoidedItem(event.at, event.id, source))
+    for i in row["referrals"]:
+        if i["voided"]:
+            referral = stored(Referral, json.loads(i["payload"]))
+            items.append(VoidedItem(referral.at, referral.id, "referral"))
+    for i in row["handovers"]:
+        if i["voided"]:
+            handover = stored(Handover, json.loads(i["payload"]))
+            items.append(VoidedItem(handover.at, handover.id, "handover"))
     return tuple(sorted(items))
 
 
@@ -81,7 +94,7 @@ def _live(model: type[_Timed], items: list[dict[str, Any]]) -> tuple[_Timed, ...
     """The recorded events of one kind that are not voided, in time order."""
     return tuple(
         sorted(
-            (model.model_validate_json(i["payload"]) for i in items if not i["voided"]), key=_when
+            (stored(model, json.loads(i["payload"])) for i in items if not i["voided"]), key=_when
         )
     )
 
@@ -234,58 +247,43 @@ class Neo4jLedger:
         return int(self._read("store/event_count")[0]["count"])
 
     def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
-        rows = self._quick_read("store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
+        (row,) = self._quick_read("store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
+        journeys, spell_rows, store_payloads = row  # by position: a record looks keys up in a list
+        stores: dict[str, StoreRecord] = {}
+        for payload in store_payloads:
+            record = stored(StoreRecord, json.loads(payload))
+            stores[record.id] = record
+        spells: dict[str, list[tuple[str, Staff]]] = {}
+        for spell in spell_rows:
+            spells.setdefault(spell["staff"], []).append(
+                (spell["from"] or "", stored(Staff, json.loads(spell["payload"])))
+            )
+        by_staff = {k: tuple(s for _, s in sorted(v, key=itemgetter(0))) for k, v in spells.items()}
+        staff_lookup, store_lookup = _lookup(by_staff), _lookup(stores)
         found = {}
-        # Deals of one read share staff and stores: read each record once.
-        staff_records: dict[str, Staff] = {}
-        store_records: dict[str, StoreRecord] = {}
-        for row in rows:
-            deal = Deal.model_validate_json(row["deal"])
-            customer = Customer.model_validate_json(row["customer"]) if row["customer"] else None
+        for journey in journeys:
+            deal = stored(Deal, json.loads(journey["deal"]))
+            customer = journey["customer"]
             touches = tuple(
                 sorted(
-                    (
-                        Touch.model_validate(touch_fields(t))
-                        for t in row["touches"]
-                        if not t["voided"]
-                    ),
+                    (stored(Touch, touch_fields(t)) for t in journey["touches"] if not t["voided"]),
                     key=_when,
                 )
             )
-            spells: dict[str, list[tuple[str, Staff]]] = {}
-            for spell in row["spells"]:
-                payload = spell["payload"]
-                if payload not in staff_records:
-                    staff_records[payload] = Staff.model_validate_json(payload)
-                spells.setdefault(spell["staff"], []).append(
-                    (spell["from"] or "", staff_records[payload])
-                )
-            by_staff = {
-                k: tuple(s for _, s in sorted(v, key=lambda x: x[0])) for k, v in spells.items()
-            }
-            stores: dict[str, StoreRecord] = {}
-            for payload in row["stores"]:
-                if payload not in store_records:
-                    store_records[payload] = StoreRecord.model_validate_json(payload)
-                record = store_records[payload]
-                stores[record.id] = record
             found[deal.id] = deal_journey_of(
                 deal,
-                customer,
+                stored(Customer, json.loads(customer)) if customer else None,
                 touches,
-                _live(Referral, row["referrals"]),
-                _live(Handover, row["handovers"]),
-                _live(JointEvent, row["joint_events"]),
-                _lookup(by_staff),
-                _lookup(stores),
+                _live(Referral, journey["referrals"]),
+                _live(Handover, journey["handovers"]),
+                _live(JointEvent, journey["joint_events"]),
+                staff_lookup,
+                store_lookup,
                 earlier_live_deals(
                     DealMark(deal.closed_at, deal.id),
-                    (
-                        DealMark(datetime.fromisoformat(o["closed_at"]).astimezone(UTC), o["id"])
-                        for o in row["deals"]
-                    ),
+                    (DealMark(_instant(o["closed_at"]), o["id"]) for o in journey["deals"]),
                 ),
-                _voided(row),
+                _voided(journey),
             )
         return found
 

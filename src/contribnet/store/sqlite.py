@@ -11,12 +11,12 @@ import fcntl
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
@@ -30,8 +30,10 @@ from contribnet.domain.events import (
     Store,
     Touch,
     Void,
+    stored,
 )
 from contribnet.domain.journey import DealJourney, Journey, Page
+from contribnet.domain.unchecked import unchecked
 from contribnet.store.base import (
     IngestResult,
     RecordedEvent,
@@ -186,6 +188,26 @@ class _WriterQueue:
     def close(self) -> None:
         if self._file:
             self._file.close()
+
+
+#: Ids per ``IN (...)`` list: well under SQLite's limit on a statement's parameters.
+_PART = 500
+
+_Found = TypeVar("_Found")
+
+
+def _parts(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(ids), _PART):
+        yield ids[i : i + _PART]
+
+
+def _marks(ids: Sequence[str]) -> str:
+    return ",".join("?" * len(ids))
+
+
+def _lookup(known: dict[str, _Found]) -> Callable[[Sequence[str]], dict[str, _Found]]:
+    """Look ids up in ``known``, leaving out those it lacks."""
+    return lambda ids: {i: known[i] for i in ids if i in known}
 
 
 class SqliteStore(SqliteLedger):
@@ -452,35 +474,144 @@ class SqliteStore(SqliteLedger):
         payload = self._payload(deal_id, "deal")
         if payload is None or self._query("SELECT 1 FROM voids WHERE target = ?", (deal_id,)):
             raise NotFound("deal", deal_id)
-        deal = Deal.model_validate(payload)
+        deal = stored(Deal, payload)
         return assemble_deal_journey(
             deal, self.journey(deal.customer), self._staff_spells, self._stores
         )
 
+    def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
+        """Many deals' journeys in a few queries per chunk (not one set per deal): the deals,
+        their customers' items, and the staff spells and stores they involve, each read once."""
+        ids = list(dict.fromkeys(deal_ids))
+        deals: dict[str, Deal] = {}
+        for part in _parts(ids):
+            for (payload,) in self._query(
+                "SELECT e.payload FROM deals d JOIN events e ON e.key = d.id"
+                f" WHERE d.id IN ({_marks(part)}) AND NOT " + _VOIDED.format("d"),
+                part,
+            ):
+                deal = stored(Deal, json.loads(payload))
+                deals[deal.id] = deal
+        customers = sorted({d.customer for d in deals.values()})
+        journeys = self._journeys(customers)
+        staff_ids: set[str] = {d.staff for d in deals.values()}
+        store_ids: set[str] = {d.store for d in deals.values()}
+        for journey in journeys.values():
+            for t in journey.touches:
+                staff_ids.add(t["staff"])
+                store_ids.add(t["store"])
+            for r in journey.referrals:
+                store_ids.add(r["to_store"])
+                if r.get("referrer_staff"):
+                    staff_ids.add(r["referrer_staff"])
+            for h in journey.handovers:
+                staff_ids.update((h["from_staff"], h["to_staff"]))
+            for j in journey.joint_events:
+                store_ids.update(j["organisers"])
+        spells = self._staff_spells(sorted(staff_ids))
+        store_ids.update(s.store for group in spells.values() for s in group)
+        stores = self._stores(sorted(store_ids))
+        staff_lookup = _lookup(spells)
+        store_lookup = _lookup(stores)
+        return {
+            deal_id: assemble_deal_journey(
+                deals[deal_id], journeys[deals[deal_id].customer], staff_lookup, store_lookup
+            )
+            for deal_id in ids
+            if deal_id in deals
+        }
+
+    def _journeys(self, customers: Sequence[str]) -> dict[str, Journey]:
+        """The journeys of many customers (as :meth:`journey` reads one), a query per kind of
+        item for a part of them at a time."""
+        found: dict[str, dict[str, Any]] = {
+            c: {
+                "customer": None,
+                "touches": [],
+                "referrals": [],
+                "handovers": [],
+                "joint_events": [],
+                "deals": [],
+            }
+            for c in customers
+        }
+        for part in _parts(customers):
+            marks = _marks(part)
+            for key, sql in (
+                (
+                    "touches",
+                    "SELECT t.customer, e.payload, " + _VOIDED.format("t") + " FROM touches t"
+                    f" JOIN events e ON e.key = t.id WHERE t.customer IN ({marks})"
+                    " ORDER BY t.customer, t.at, t.id",
+                ),
+                (
+                    "referrals",
+                    "SELECT r.customer, e.payload, " + _VOIDED.format("r") + " FROM referrals r"
+                    f" JOIN events e ON e.key = r.id WHERE r.customer IN ({marks})"
+                    " ORDER BY r.customer, r.at, r.id",
+                ),
+                (
+                    "handovers",
+                    "SELECT hc.customer, e.payload, "
+                    + _VOIDED.format("h")
+                    + " FROM handover_customers hc JOIN handovers h ON h.id = hc.handover"
+                    f" JOIN events e ON e.key = h.id WHERE hc.customer IN ({marks})"
+                    " ORDER BY hc.customer, h.at, h.id",
+                ),
+                (
+                    "joint_events",
+                    "SELECT DISTINCT t.customer, e.payload, "
+                    + _VOIDED.format("j")
+                    + ", j.at, j.id FROM touches t JOIN joint_events j ON j.id = t.joint_event"
+                    f" JOIN events e ON e.key = j.id WHERE t.customer IN ({marks})"
+                    " ORDER BY t.customer, j.at, j.id",
+                ),
+                (
+                    "deals",
+                    "SELECT d.customer, e.payload, " + _VOIDED.format("d") + " FROM deals d"
+                    f" JOIN events e ON e.key = d.id WHERE d.customer IN ({marks})"
+                    " ORDER BY d.customer, d.closed_at, d.id",
+                ),
+            ):
+                for customer, payload, voided, *_ in self._query(sql, part):
+                    found[customer][key].append({**json.loads(payload), "voided": bool(voided)})
+            for customer, payload in self._query(
+                f"SELECT key, payload FROM events WHERE type = 'customer' AND key IN ({marks})",
+                part,
+            ):
+                found[customer]["customer"] = json.loads(payload)
+        return {c: unchecked(Journey, items) for c, items in found.items()}
+
     def _staff_spells(self, ids: Sequence[str]) -> dict[str, tuple[Staff, ...]]:
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._query(
-            "SELECT s.staff, e.payload FROM staff_spells s JOIN events e ON e.key = s.key"
-            f" WHERE s.staff IN ({marks}) ORDER BY s.staff, s.from_date",
-            ids,
-        )
+        rows = [
+            row
+            for part in _parts(ids)
+            for row in self._query(
+                "SELECT s.staff, e.payload FROM staff_spells s JOIN events e ON e.key = s.key"
+                f" WHERE s.staff IN ({_marks(part)}) ORDER BY s.staff, s.from_date",
+                part,
+            )
+        ]
         return {
-            staff: tuple(Staff.model_validate_json(p) for _, p in group)
+            staff: tuple(stored(Staff, json.loads(p)) for _, p in group)
             for staff, group in groupby(rows, key=lambda r: r[0])
         }
 
     def _stores(self, ids: Sequence[str]) -> dict[str, Store]:
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._query(
-            "SELECT s.id, e.payload FROM stores s JOIN events e ON e.key = s.id"
-            f" WHERE s.id IN ({marks})",
-            ids,
-        )
-        return {sid: Store.model_validate_json(p) for sid, p in rows}
+        rows = [
+            row
+            for part in _parts(ids)
+            for row in self._query(
+                "SELECT s.id, e.payload FROM stores s JOIN events e ON e.key = s.id"
+                f" WHERE s.id IN ({_marks(part)})",
+                part,
+            )
+        ]
+        return {sid: stored(Store, json.loads(p)) for sid, p in rows}
 
     def contribution_paths(
         self,

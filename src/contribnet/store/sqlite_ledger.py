@@ -17,7 +17,6 @@ from itertools import islice
 from typing import Any
 
 from contribnet.domain.errors import NotFound
-from contribnet.domain.journey import DealJourney
 from contribnet.domain.settlement import (
     Adjustment,
     DealRef,
@@ -92,21 +91,11 @@ class SqliteLedger:
     _db: sqlite3.Connection
     _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
     _query: Any
-    deal_journey: Any
 
     # --- reads for the ledger ----------------------------------------------------------
 
     def event_count(self) -> int:
         return int(self._query("SELECT coalesce(max(seq), 0) FROM events")[0][0])
-
-    def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
-        found = {}
-        for deal_id in dict.fromkeys(deal_ids):
-            try:
-                found[deal_id] = self.deal_journey(deal_id)
-            except NotFound:
-                continue
-        return found
 
     def _deals_where(
         self, start: datetime | None, end: datetime | None, unsettled: bool

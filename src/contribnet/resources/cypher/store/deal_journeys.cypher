@@ -1,16 +1,17 @@
-// The credit engine's inputs for many deals in one read. Per non-voided deal: its event, its
-// customer's record, the customer's other live deals, the customer's touches (fields),
-// referrals, handovers and the joint events their touches name (recorded events, with voided flags), the employment spells of every staff
-// member involved and the records of every store involved. Instants come back as ISO text, which
-// the driver reads far faster than temporal values.
+// The credit engine's inputs for many deals in one read, as one row. Per non-voided deal: its
+// event, its customer's record, the customer's other live deals, the customer's touches (fields),
+// referrals, handovers and the joint events their touches name (recorded events, with voided
+// flags); once for all the deals: the employment spells of every staff member involved and the
+// records of every store involved (deals of one read share most of them). Instants come back as
+// ISO text, which the driver reads far faster than temporal values.
 // Parameters: $ids (deal ids).
-// Returns: id, deal (JSON), customer (JSON or null), deals [{id, closed_at (text)}],
+// Returns: journeys [{id, deal (JSON), customer (JSON or null), deals [{id, closed_at (text)}],
 //   touches [{id, at (text), staff, store, stage, ..., voided}], referrals, handovers,
-//   joint_events [{payload, voided}], spells [{staff, from, payload}], stores [payload].
-// Example: {id: 'd-1', deal: '{"id":"d-1",...}', customer: '{"id":"c-1",...}',
-//   touches: [{id: 't-1', at: '2025-01-03T03:00:00Z', staff: 'sf-x', ...}], referrals: [...],
-//   handovers: [...], joint_events: [...], spells: [{staff: 'sf-x', from: '2024-01-01',
-//   payload: '{...}'}], stores: ['{"id":"st-a",...}', ...]}
+//   joint_events [{payload, voided}]}], spells [{staff, from, payload}], stores [payload].
+// Example: {journeys: [{id: 'd-0000001', deal: '{"id":"d-0000001",...}', customer: '{...}',
+//   deals: [], touches: [{id: 't-0000001-1', at: '2024-01-03T03:00:00Z', staff: 'sf-sh-nio-1-01',
+//   ...}], referrals: [], handovers: [], joint_events: []}], spells: [{staff: 'sf-sh-nio-1-01',
+//   from: '2024-01-01', payload: '{...}'}], stores: ['{"id":"st-sh-nio-1",...}', ...]}
 UNWIND $ids AS id
 MATCH (d:Deal {id: id})
 WHERE NOT coalesce(d.voided, false)
@@ -29,7 +30,7 @@ CALL (c, d) {
 }
 CALL (c) {
   MATCH (s:Staff)-[t:TOUCHED]->(c)
-  RETURN collect(t {.*, at: toString(t.at), staff: s.id, customer: c.id}) AS touches
+  RETURN collect(t {.*, hash: null, at: toString(t.at), staff: s.id, customer: c.id}) AS touches
 }
 CALL (c) {
   MATCH (referrer)-[r:REFERRED]->(c)
@@ -56,10 +57,14 @@ CALL (touches) {
   RETURN collect({payload: je.payload, voided: coalesce(j.voided, false)}) AS joint_events,
          reduce(acc = [], o IN collect(organisers) | acc + o) AS organiser_stores
 }
-WITH id, e, customer, deals, touches, referrals, handovers, joint_events, at, referral_stores,
-     organiser_stores,
-     [closer.id] + [t IN touches | t.staff] + referrers + handover_staff AS staff_ids
-CALL (staff_ids) {
+WITH collect({id: id, deal: e.payload, customer: customer, deals: deals, touches: touches,
+              referrals: referrals, handovers: handovers, joint_events: joint_events})
+       AS journeys,
+     collect([closer.id] + [t IN touches | t.staff] + referrers + handover_staff) AS staff_lists,
+     collect([at.id] + [t IN touches | t.store] + referral_stores + organiser_stores)
+       AS store_lists
+CALL (staff_lists) {
+  UNWIND staff_lists AS staff_ids
   UNWIND staff_ids AS staff_id
   WITH DISTINCT staff_id
   MATCH (:Staff {id: staff_id})-[spell:EMPLOYED_AT]->(workplace:Store)
@@ -67,15 +72,12 @@ CALL (staff_ids) {
   RETURN collect({staff: staff_id, from: toString(spell.from), payload: se.payload}) AS spells,
          collect(workplace.id) AS workplaces
 }
-WITH id, e, customer, deals, touches, referrals, handovers, joint_events, spells,
-     [at.id] + [t IN touches | t.store] + referral_stores + organiser_stores + workplaces
-       AS store_ids
-CALL (store_ids) {
+CALL (store_lists, workplaces) {
+  UNWIND store_lists + [workplaces] AS store_ids
   UNWIND store_ids AS store_id
   WITH DISTINCT store_id
   MATCH (se:Event {key: store_id})
   WHERE se.type = 'store'
   RETURN collect(se.payload) AS stores
 }
-RETURN id, e.payload AS deal, customer, deals, touches, referrals, handovers, joint_events, spells,
-       stores
+RETURN journeys, spells, stores
