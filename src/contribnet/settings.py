@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         default=None,
         description=f"the bootstrap admin API key (at least {MIN_ADMIN_KEY_LENGTH} characters)",
     )
+    key_pepper: SecretStr | None = Field(
+        default=None,
+        description="the server secret API keys are stored under (HMAC of each key, records "
+        f"sealed with it; at least {MIN_ADMIN_KEY_LENGTH} characters); the same for the server "
+        "and the CLI",
+    )
     cache: Path | None = Field(
         default=None,
         description="the folder for downloads and builds (Neo4j jars, the launcher's classpath)",
@@ -99,7 +105,7 @@ class Settings(BaseSettings):
             return stages or DEFAULT_STAGES
         return value
 
-    @field_validator("admin_key", mode="before")
+    @field_validator("admin_key", "key_pepper", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -112,6 +118,10 @@ class Settings(BaseSettings):
     def admin_secret(self) -> str | None:
         """The bootstrap admin key's text, for comparing with a caller's key."""
         return self.admin_key.get_secret_value() if self.admin_key else None
+
+    def pepper(self) -> str | None:
+        """The key pepper's text (None: not set, keys are kept under the built-in one)."""
+        return self.key_pepper.get_secret_value() if self.key_pepper else None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -130,6 +140,13 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"CONTRIBNET_ADMIN_KEY: the bootstrap admin key is {len(secret)} characters; "
                 f"it needs at least {MIN_ADMIN_KEY_LENGTH} (e.g. python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        pepper = settings.pepper()
+        if pepper is not None and len(pepper) < MIN_ADMIN_KEY_LENGTH:
+            raise SettingsError(
+                f"CONTRIBNET_KEY_PEPPER: the key pepper is {len(pepper)} characters; it needs at "
+                f"least {MIN_ADMIN_KEY_LENGTH} (e.g. python -c "
                 "'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return settings

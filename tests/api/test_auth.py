@@ -78,7 +78,8 @@ def test_keys_are_stored_hashed(setup) -> None:
     _, store = setup
     secret = create_key(store, "leader")
     db = store._db  # the SQLite adapter's connection: look at what is really stored
-    stored = db.execute("SELECT hash, role FROM api_keys").fetchall()
-    assert stored and all(secret not in row[0] for row in stored)
+    stored = db.execute("SELECT digest, sealed FROM api_key_records").fetchall()
+    assert stored and all(secret not in row[0] + row[1] for row in stored)
+    assert all("leader" not in row[0] + row[1] for row in stored)  # the role is sealed too
     with pytest.raises(Exception, match="staff"):
         create_key(store, "staff")

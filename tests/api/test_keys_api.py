@@ -107,14 +107,13 @@ def test_expired_keys_are_refused_at_once(setup) -> None:
         resolve_key(store, old, None, now=datetime(2030, 1, 1, 16, tzinfo=UTC))
     assert resolve_key(store, old, None, now=datetime(2030, 1, 1, 15, tzinfo=UTC)) is not None
     # through HTTP: a key past its expiry is a 401 saying so
-    store.put_api_key(
-        hash_key("cn_past"),
+    past = create_key(
+        store,
         "leader",
-        None,
-        "2024-01-01T00:00:00+00:00",
-        "2024-06-01T00:00:00+00:00",
+        expires=datetime(2024, 6, 1, tzinfo=UTC),
+        now=datetime(2024, 1, 1, tzinfo=UTC),
     )
-    refused = client.get("/v1/stores", headers=_as("cn_past"))
+    refused = client.get("/v1/stores", headers=_as(past))
     assert refused.status_code == 401 and "expired" in refused.json()["detail"]
 
 

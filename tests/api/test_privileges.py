@@ -2,7 +2,9 @@
 
 The role x route table of the README ("Who may do what") is read here and checked against every
 route of the app (its OpenAPI paths) and every role (``Role``): a route the table leaves out, a
-row for a route that does not exist, or a cell that is wrong, fails.
+row for a route that does not exist, or a cell that is wrong, fails. Routes left out of the
+OpenAPI document are walked too: each must be one of the open pages the table's last row names
+(never an API route hidden from the table), and every open route answers without a key.
 """
 
 from __future__ import annotations
@@ -99,8 +101,13 @@ def test_the_table_lists_every_route_and_every_role(setup) -> None:
     assert all(c in {"✓", "✗", "own"} for cells in TABLE.values() for c in cells.values())
 
 
-def _call(client: TestClient, method: str, path: str, key: str | None, ids: str = "sf-1"):
-    url = re.sub(r"\{[^}]+\}", ids, path)
+#: Real ids per path parameter (the first the staff key's own, the second someone else's), so
+#: that an allowed call reaches the data rather than a 404 for a made-up id.
+IDS = {"customer_id": ("c-1", "c-2"), "staff_id": ("sf-1", "sf-2"), "store_id": ("st-1", "st-1")}
+
+
+def _call(client: TestClient, method: str, path: str, key: str | None, other: bool = False):
+    url = re.sub(r"\{([^}]+)\}", lambda m: IDS.get(m.group(1), ("x-1", "x-1"))[int(other)], path)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     body = {} if method != "GET" else None
     return client.request(method, url, headers=headers, json=body)
@@ -118,7 +125,7 @@ def test_each_role_gets_what_the_table_says(setup, keys, route: tuple[str, str])
         else:  # allowed: whatever the answer, it is not a refusal of the role
             assert status not in (401, 403), (role, status)
         if cell == "own":  # another staff member's id: refused or not found, never served
-            assert _call(client, method, path, keys[role], ids="sf-2").status_code in (403, 404)
+            assert _call(client, method, path, keys[role], other=True).status_code in (403, 404)
 
 
 def test_ingest_keys_read_nothing(setup, keys) -> None:
@@ -161,3 +168,48 @@ def test_the_docs_keep_their_own_policy(setup) -> None:
     )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
+
+
+#: The routes the table's last row names as open, besides /health, /ready and /metrics: the
+#: leaders' page and the API docs, outside the OpenAPI document.
+OPEN_PAGES = {("GET", "/"), ("GET", "/dashboard"), ("GET", "/docs"), ("GET", "/redoc")}
+
+
+def _all_routes(routes: list) -> list[tuple[str, str, bool]]:
+    """Every route of the app, those of included routers too: (method, path, documented)."""
+    found = []
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI keeps included routers
+        if included is not None:
+            found += _all_routes(included.routes)
+        elif isinstance(getattr(route, "methods", None), set):
+            documented = bool(getattr(route, "include_in_schema", True))
+            found += [(m, route.path, documented) for m in route.methods if m != "HEAD"]
+    return found
+
+
+def test_no_route_escapes_the_table(setup) -> None:
+    """A route left out of the OpenAPI document is not in the table's check above: each such
+    route must be an open page of the last row (or the document itself), none under /v1."""
+    client, _ = setup
+    walked = _all_routes(client.app.routes)  # type: ignore[attr-defined]
+    documented = {(m, p) for m, p, shown in walked if shown}
+    assert documented == set(TABLE) | OPEN_ROUTES
+    hidden = {(m, p) for m, p, shown in walked if not shown}
+    assert hidden <= OPEN_PAGES | {("GET", "/openapi.json")}, hidden - OPEN_PAGES
+    assert not any(p.startswith("/v1") for _, p in hidden)
+    row = next(
+        line
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `GET /health`")
+    )
+    assert all(c.strip() == "open" for c in row.strip("|").split("|")[1:])
+
+
+@pytest.mark.parametrize("route", sorted(OPEN_ROUTES | OPEN_PAGES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_open_routes_answer_without_a_key_and_with_any(setup, keys, route) -> None:
+    client, _ = setup
+    method, path = route
+    assert client.request(method, path).status_code == 200
+    for key in keys.values():
+        assert _call(client, method, path, key).status_code == 200

@@ -105,7 +105,8 @@ def test_list_describes_each_query(api, keys) -> None:
          "description": "how many days before the close to look back"},
     ]  # fmt: skip
     assert touches["returns"][:3] == ["at", "days_before", "stage"]
-    assert "d-s5-1" in touches["example"] and "MATCH" in touches["cypher"]
+    assert "d-0000163" in touches["example"] and "MATCH" in touches["cypher"]
+    assert touches["example_params"] == {"deal": "d-0000163", "days": 30}
 
 
 def test_run_a_library_query(api, keys) -> None:

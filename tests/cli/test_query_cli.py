@@ -54,6 +54,28 @@ def test_query_prints_a_table_and_json(
     assert "stopped at --max-rows 2" in capsys.readouterr().out
 
 
+def test_query_csv_and_80_columns(
+    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CSV for spreadsheets; at 80 columns no id, timestamp or amount is cut or wrapped."""
+    args = ["query", "touches_before_deal", "-p", "deal=d-s2-1", "-p", "days=30", "--format", "csv"]
+    args += ["--store", url]
+    assert cli.main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "at,days_before,stage,staff,store,store_brand,store_city"
+    assert len(lines) == 5 and lines[1].split(",")[2] == "consultation"
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli.main(["query", "touches_before_deal", "-p", "deal=d-s2-1", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for whole in ("sf-nio-hrb-sun", "st-nio-sanya-1", "2024-12-02T02:00:00"):
+        assert whole in out  # never folded across lines
+    assert cli.main(["query", "handover_conversion", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "h-s3-1" in out and "sf-onvo-sh-he" in out
+
+
 def test_query_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["query", "--list", "--json"]) == 0
     listed = {q["name"]: q for q in json.loads(capsys.readouterr().out)}

@@ -3,13 +3,17 @@ store and staff, walked by cursor; keys listed, expiring and revoked."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from contribnet.credit import compute_split
+from contribnet.domain.errors import NotFound
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import DealRef, Settlement
 from contribnet.services.ingest import ingest_events
+from contribnet.services.keys import KeyRefused, create_key, list_keys, resolve_key, revoke_key
 from contribnet.services.policies import policy_record
 from contribnet.services.settlement import make_settlement
 from contribnet.store import Store
@@ -104,25 +108,31 @@ def test_filters_by_store_and_staff_page_too(store: Store, network: list) -> Non
 
 
 def test_api_keys_are_listed_expire_and_are_revoked(store: Store) -> None:
-    assert store.api_keys() == []
-    store.put_api_key("h-2", "leader", None, "2025-01-02T00:00:00+00:00")
-    store.put_api_key(
-        "h-1", "staff", "sf-x", "2025-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00"
+    ingest_events(
+        store, [{"type": "staff", "id": "sf-x", "name": "Xu", "store": "st-a", "role": "advisor"}]
     )
-    listed = store.api_keys()
-    assert [k["hash"] for k in listed] == ["h-1", "h-2"]  # by creation
-    assert listed[0] == {
-        "hash": "h-1",
-        "role": "staff",
-        "staff": "sf-x",
-        "created_at": "2025-01-01T00:00:00+00:00",
-        "expires_at": "2026-01-01T00:00:00+00:00",
-        "revoked_at": None,
-    }
-    assert store.revoke_api_key("h-2", "2025-02-01T00:00:00+00:00") is True
-    assert store.revoke_api_key("h-2", "2025-03-01T00:00:00+00:00") is True  # keeps the first
-    assert store.revoke_api_key("h-nope", "2025-02-01T00:00:00+00:00") is False
-    found = store.find_api_key("h-2")
-    assert found is not None and found["revoked_at"] == "2025-02-01T00:00:00+00:00"
-    assert store.find_api_key("h-1") == {k: v for k, v in listed[0].items() if k != "hash"}
-    assert [k["revoked_at"] for k in store.api_keys()] == [None, "2025-02-01T00:00:00+00:00"]
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert list_keys(store, now=now) == []
+    leader = create_key(store, "leader", now=now + timedelta(days=1))
+    staff = create_key(store, "staff", "sf-x", datetime(2026, 1, 1, tzinfo=UTC), now=now)
+    listed = list_keys(store, now=now + timedelta(days=2))
+    assert [(k.role.value, k.staff, k.status) for k in listed] == [
+        ("staff", "sf-x", "active"),  # by creation
+        ("leader", None, "active"),
+    ]
+    assert listed[0].expires_at == datetime(2026, 1, 1, tzinfo=UTC)
+    first = revoke_key(store, listed[1].id, now=now + timedelta(days=31))
+    again = revoke_key(store, listed[1].id, now=now + timedelta(days=59))  # keeps the first
+    assert first.revoked_at == again.revoked_at == now + timedelta(days=31)
+    with pytest.raises(NotFound):
+        revoke_key(store, "key-000000000000")
+    with pytest.raises(KeyRefused, match="revoked"):
+        resolve_key(store, leader, None)
+    principal = resolve_key(store, staff, None, now=now)
+    assert principal is not None and principal.staff == "sf-x"
+    with pytest.raises(KeyRefused, match="expired"):
+        resolve_key(store, staff, None, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert [k.status for k in list_keys(store, now=datetime(2026, 6, 1, tzinfo=UTC))] == [
+        "expired",
+        "revoked",
+    ]

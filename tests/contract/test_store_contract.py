@@ -157,15 +157,18 @@ def test_reads_and_pages(store: Store, network: list) -> None:
 
 
 def test_api_keys_round_trip(store: Store) -> None:
-    store.put_api_key("h-1", "staff", "sf-x", "2025-01-01T00:00:00+00:00")
-    assert store.find_api_key("h-1") == {
-        "role": "staff",
-        "staff": "sf-x",
-        "created_at": "2025-01-01T00:00:00+00:00",
-        "expires_at": None,
-        "revoked_at": None,
-    }
-    assert store.find_api_key("h-2") is None
+    """The store keeps a key's digest and sealed record, opaque to it (services/keys.py)."""
+    store.put_api_key("dg-1", "sealed-1")
+    assert store.find_api_key("dg-1") == "sealed-1"
+    assert store.find_api_key("dg-2") is None
+    assert store.api_keys() == [{"digest": "dg-1", "sealed": "sealed-1"}]
+    store.replace_api_keys([("dg-1", "dg-3", "sealed-3")])
+    store.replace_api_keys([("dg-1", "dg-3", "sealed-3")])  # again: nothing changes
+    assert store.find_api_key("dg-1") is None and store.find_api_key("dg-3") == "sealed-3"
+    store.replace_api_keys([("dg-3", "dg-3", "sealed-4")])  # re-sealed under the same digest
+    assert store.api_keys() == [{"digest": "dg-3", "sealed": "sealed-4"}]
+    store.replace_api_keys([("dg-1", "dg-3", "stale")])  # from a record replaced meanwhile
+    assert store.api_keys() == [{"digest": "dg-3", "sealed": "sealed-4"}]
 
 
 def test_a_deal_journey_knows_the_customer_s_earlier_live_deals(

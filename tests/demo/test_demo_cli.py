@@ -47,3 +47,32 @@ def test_demo_fills_the_store_once(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["journey", handed["customers"][0], "--json", "--store", url]) == 0
     journey = json.loads(capsys.readouterr().out)
     assert journey["handovers"][0]["id"] == handed["id"]
+
+
+def test_demo_settles_its_deals_unless_told_not_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from contribnet.store import open_store
+
+    settled = f"sqlite:///{tmp_path / 'settled.db'}"
+    assert main(["demo", "--size", "tiny", "--seed", "5", "--store", settled]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "settled" in out and "under the default policy" in out
+    store = open_store(settled)
+    try:
+        deals = store.count_closed_deals(None, None)
+        assert deals > 0 and len(list(store.current_settlements())) == deals
+    finally:
+        store.close()
+    # again: nothing new to settle
+    assert main(["demo", "--size", "tiny", "--seed", "5", "--store", settled]) == 0
+    assert "settled 0 deals" in " ".join(capsys.readouterr().out.split())
+
+    loaded = f"sqlite:///{tmp_path / 'loaded.db'}"
+    assert main(["demo", "--size", "tiny", "--seed", "5", "--no-settle", "--store", loaded]) == 0
+    assert "not settled (--no-settle)" in " ".join(capsys.readouterr().out.split())
+    store = open_store(loaded)
+    try:
+        assert list(store.current_settlements()) == []
+    finally:
+        store.close()

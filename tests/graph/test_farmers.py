@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contribnet.graph import StaffCredit, farmers, staff_credit, store_contributors
+from contribnet.graph import EARLY_STAGES, StaffCredit, farmers, staff_credit, store_contributors
 
 
 def test_staff_credit_profiles(rows) -> None:
@@ -31,14 +31,33 @@ def test_staff_credit_profiles(rows) -> None:
     assert (by_id["o2h"].other_stores, by_id["o2h"].closers_helped) == (200, 2)
 
 
-def test_farmers_are_ranked_by_credit_earned_on_others_deals(rows) -> None:
-    board = farmers(rows)
-    assert [(f.staff, f.assists) for f in board] == [("n1x", 400), ("o1a", 250), ("o2h", 200)]
-    assert [f.staff for f in farmers(rows, min_ratio=0.6)] == ["o2h"]
-    assert [f.staff for f in farmers(rows, min_deals=2)] == ["n1x", "o2h"]
-    assert [f.staff for f in farmers(rows, limit=1)] == ["n1x"]
-    everyone = farmers(rows, min_ratio=0.0, min_deals=0, limit=None)
-    assert [(f.staff, f.assists) for f in everyone][3:] == [("n1z", 0), ("n2y", 0)]
+#: (deal, staff) credited for early-stage work. o2h's two assists are deliveries (a delivery
+#: specialist: 100% of their credit on others' deals, and no farmer); n1z test-drove d4, which
+#: they closed themselves.
+EARLY = {("d1", "n1x"), ("d2", "n1x"), ("d4", "n1x"), ("d1", "o1a"), ("d4", "o1a"), ("d4", "n1z")}
+
+
+def test_farmers_are_staff_whose_early_work_others_closed(rows) -> None:
+    board = farmers(rows, EARLY)
+    assert [(f.staff, f.farmed_deals, f.farmed, f.early_deals) for f in board] == [
+        ("n1x", 2, 400, 3),  # d1 (300) and d4 (50 + 50); d2 they closed themselves
+        ("o1a", 1, 250, 2),  # d4; d1 they closed
+    ]
+    assert board[0].farmed_share == 2 / 3
+    assert board[0].profile.assists == 400  # the credit profile rides along
+    assert "o2h" not in {f.staff for f in board}  # deliveries are not early work
+    assert "n1z" not in {f.staff for f in board}  # early work on their own close only
+    assert [f.staff for f in farmers(rows, EARLY, min_deals=2)] == ["n1x"]
+    assert [f.staff for f in farmers(rows, EARLY, limit=1)] == ["n1x"]
+    assert farmers(rows, set()) == []
+
+
+def test_early_stages_are_the_queries_default() -> None:
+    """One definition: the analysts' farmers query defaults to the same early stages."""
+    from contribnet.services.queries import get_query
+
+    (param,) = [p for p in get_query("farmers").parameters if p.name == "early_stages"]
+    assert tuple(param.default) == EARLY_STAGES
 
 
 def test_store_contributors_count_only_credit_for_that_store(rows) -> None:

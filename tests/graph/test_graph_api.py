@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contribnet.api.app import create_app
-from contribnet.api.routers.graph import settled_credit_rows
+from contribnet.api.routers.graph import settled_credit_rows, settled_early_work
 from contribnet.domain.credit_rows import CreditRow
 from contribnet.graph import business_day
 from contribnet.services.keys import create_key
@@ -18,6 +18,8 @@ from contribnet.settings import Settings
 from contribnet.store import open_store
 
 NAMES = {"n1": "NIO House Shanghai", "o1": "ONVO Center Shanghai"}
+#: (deal, staff) credited for early-stage work (o2h only delivered): see test_farmers.py
+EARLY = {("d1", "n1x"), ("d2", "n1x"), ("d4", "n1x"), ("d1", "o1a"), ("d4", "o1a"), ("d4", "n1z")}
 STAFF = [
     {"type": "staff", "id": "n1x", "name": "Wang Fang", "store": "n1", "role": "advisor"},
     {"type": "staff", "id": "o1a", "name": "Li Na", "store": "o1", "role": "advisor"},
@@ -47,6 +49,7 @@ def client(tmp_path: Path, rows: list[CreditRow], stores) -> Iterator[TestClient
     store = open_store(f"sqlite:///{tmp_path / 'graph.db'}")
     app = create_app(store=store, settings=Settings(admin_key="boot"))
     app.dependency_overrides[settled_credit_rows] = lambda: source
+    app.dependency_overrides[settled_early_work] = lambda: lambda _store, _start, _end: EARLY
     with TestClient(app) as c:
         assert (
             c.post("/v1/events", json={"events": events}, headers=_auth("boot")).status_code == 200
@@ -169,20 +172,47 @@ def test_flows(client: TestClient) -> None:
 
 def test_farmers(client: TestClient) -> None:
     body = client.get("/v1/graph/farmers").json()
-    assert [(f["staff"], f["assists"]) for f in body["farmers"]] == [
-        ("n1x", 400),
-        ("o1a", 250),
-        ("o2h", 200),
+    assert body["early_stages"] == ["lead", "reception", "consultation", "test_drive", "event"]
+    assert [(f["staff"], f["farmed_deals"], f["farmed"]) for f in body["farmers"]] == [
+        ("n1x", 2, 400),
+        ("o1a", 1, 250),
     ]
     first = body["farmers"][0]
-    assert (first["name"], first["store_name"], first["other_brands"]) == (
+    assert (first["name"], first["store_name"], first["other_brands"], first["early_deals"]) == (
         "Wang Fang",
         "NIO House Shanghai",
         350,
+        3,
     )
-    strict = client.get("/v1/graph/farmers", params={"min_ratio": 0.9, "limit": 5}).json()
-    assert [f["staff"] for f in strict["farmers"]] == ["o2h"]
-    assert client.get("/v1/graph/farmers", params={"min_ratio": 2}).status_code == 422
+    strict = client.get("/v1/graph/farmers", params={"min_deals": 2, "limit": 5}).json()
+    assert [f["staff"] for f in strict["farmers"]] == ["n1x"]
+    assert client.get("/v1/graph/farmers", params={"min_deals": 0}).status_code == 422
+    east = client.get("/v1/graph/farmers", params={"region": "North"}).json()
+    assert east["farmers"] == []
+
+
+def test_store_detail_under_filters(client: TestClient) -> None:
+    """The detail of a store is the credit the graph draws under the same filters."""
+    whole = client.get("/v1/graph/stores/o1").json()["store"]
+    nio = client.get("/v1/graph/stores/o1", params={"brand": "nio"}).json()
+    assert (whole["credit"], nio["store"]["credit"]) == (500, 300)  # o1's own d1 share is out
+    assert nio["store"]["in_scope"] is False and nio["filters"]["brand"] == "nio"
+    r = client.get("/v1/graph/stores/n2", params={"region": "East"})
+    assert r.status_code == 404
+
+
+def test_trend_and_directory(client: TestClient) -> None:
+    trend = client.get("/v1/graph/trend", params={"store": "n2"}).json()
+    assert [(m["month"], m["credit"]) for m in trend["months"]] == [
+        ("2025-01", 1000),
+        ("2025-02", 1500),
+    ]
+    assert [(m["month"], m["credit"]) for m in trend["store_months"]] == [
+        ("2025-02", 900),
+    ]
+    found = client.get("/v1/graph/directory", params={"region": "North"}).json()
+    assert [s["id"] for s in found["stores"]] == ["n2", "o2"]
+    assert {p["id"]: p["store"] for p in found["staff"]} == {"n2y": "n2", "o2h": "o2"}
 
 
 def test_store_collaborators(client: TestClient) -> None:
@@ -210,7 +240,7 @@ def test_period_must_be_in_order(client: TestClient) -> None:
 
 def test_openapi_documents_the_graph_with_examples(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("collaboration", "flows", "farmers", "stores/{store_id}"):
+    for path in ("collaboration", "flows", "farmers", "stores/{store_id}", "trend", "directory"):
         assert f"/v1/graph/{path}" in spec["paths"]
     for model in ("Collaboration", "FlowMatrixOut", "Farmers", "StoreCollaborators"):
         assert spec["components"]["schemas"][model]["examples"]

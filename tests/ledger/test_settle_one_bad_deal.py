@@ -1,5 +1,7 @@
 """A batch settlement never stops for one bad deal: the deal is "could not be settled", with its
-reason, and the run goes on. Only an unreachable store stops it (a rerun continues)."""
+reason, and the run goes on. Only an unreachable store stops it (a rerun continues). Every test
+runs on SQLite and on a real Neo4j; on Neo4j a deal whose stored record is really broken fails
+alone too."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import neo4j
 import pytest
 from neo4j.exceptions import ServiceUnavailable, TransientError
+from tests.contract.conftest import _wipe
 
 from contribnet.services import settlement as settlement_service
 from contribnet.services.ingest import ingest_events
@@ -60,9 +64,13 @@ def _events() -> list[dict[str, Any]]:
     return events
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = open_store(f"sqlite:///{tmp_path / 'ledger.db'}")
+@pytest.fixture(params=["sqlite", "neo4j"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "neo4j":
+        _wipe(request.getfixturevalue("neo4j_driver"))  # an empty graph, the schema kept
+        store = open_store(request.getfixturevalue("neo4j_server").store_url)
+    else:
+        store = open_store(f"sqlite:///{tmp_path / 'ledger.db'}")
     ingest_events(store, _events())
     ensure_default_policy(store)
     yield store
@@ -129,3 +137,23 @@ def test_an_unreachable_store_stops_the_run(store: Store, monkeypatch: pytest.Mo
     with pytest.raises(ServiceUnavailable):
         _run(store)
     assert _settled(store) == set()
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("store", ["neo4j"], indirect=True)
+def test_a_deal_whose_stored_record_is_broken_fails_alone_on_neo4j(
+    store: Store, neo4j_driver: neo4j.Driver
+) -> None:
+    """No monkeypatch: the deal's event in the real graph holds a payload that is not JSON (a
+    record written by hand, a bad migration), so reading that deal's journey fails on every run,
+    in the chunk read and alone. The other deals are settled; the run finishes."""
+    neo4j_driver.execute_query(
+        "MATCH (e:Event {key: $key}) SET e.payload = '{not json'", key=POISONED, database_="neo4j"
+    )
+    done = _run(store)
+    assert done.finished and done.created == DEALS - 1 and done.failures == 1
+    deal, reason = done.failed[0]
+    assert deal == POISONED and "could not be read" in reason
+    assert _settled(store) == {f"d-{i}" for i in range(DEALS)} - {POISONED}
+    again = _run(store)  # the broken deal fails again, alone; nothing is settled twice
+    assert (again.total, again.created, again.failures) == (1, 0, 1)

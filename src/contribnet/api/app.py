@@ -20,6 +20,7 @@ from contribnet.api.routers import (
     health,
     journeys,
     keys,
+    me,
     models,
     policies,
     queries,
@@ -27,6 +28,7 @@ from contribnet.api.routers import (
     settlements,
 )
 from contribnet.api.security_headers import SecurityHeaders
+from contribnet.services.keys import seal_keys
 from contribnet.services.policies import ensure_default_policy
 from contribnet.settings import Settings
 from contribnet.store import open_store
@@ -44,6 +46,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         app.state.store = store or open_store(settings.store_url)
         app.state.settings = settings
         ensure_default_policy(app.state.store)  # policies/default.toml, if the store has none
+        seal_keys(app.state.store, settings.pepper())  # keys from before the pepper
         try:
             yield
         finally:
@@ -69,6 +72,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.include_router(credit.router)
     app.include_router(policies.router)
     app.include_router(reports.router)
+    app.include_router(me.router)  # /v1/me, a staff member's own view
     app.include_router(queries.router)
     app.include_router(models.router)
     app.include_router(settlements.router)  # payroll: GET /v1/settlements

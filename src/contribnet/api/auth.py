@@ -27,7 +27,9 @@ def current_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        principal = resolve_key(store, credentials.credentials, settings.admin_secret())
+        principal = resolve_key(
+            store, credentials.credentials, settings.admin_secret(), pepper=settings.pepper()
+        )
     except KeyRefused as exc:  # revoked or expired: refused at once, saying which
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from neo4j.exceptions import ClientError, DriverError, Neo4jError, TransientError
 
 from contribnet import metrics
+from contribnet.api.limits import BodyRefused
 from contribnet.credit import CreditError
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
 from contribnet.domain.limits import MAX_ERRORS_LISTED
 from contribnet.domain.policy import InvalidPolicy
 from contribnet.domain.settlement import InvalidRequest, RecordConflict, SettlementConflict
+from contribnet.store.errors import MemoryLimit, memory_limit
 
 _log = logging.getLogger(__name__)
 
@@ -31,9 +33,32 @@ def _outcome(request: Request) -> str:
     return "" if request.method in _READS else "; nothing was written"
 
 
+def _over_memory(request: Request, exc: Neo4jError, limit: MemoryLimit) -> JSONResponse:
+    """A request the store ran out of memory for: it would fail again, so no retry hint."""
+    metrics.STORE_ERRORS.labels("refused").inc()
+    _log.warning(
+        "store out of memory for %s %s: %s %s", request.method, request.url.path, exc.code, exc
+    )
+    message = str(limit)
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": f"{message}{_outcome(request)}",
+            "errors": [{"field": "request", "message": message}],
+        },
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DriverError)
     @app.exception_handler(TransientError)
+    async def _store_transient(request: Request, exc: TransientError) -> JSONResponse:
+        # Neo4j calls running out of memory transient, yet the same request fails again
+        limit = memory_limit(exc.code, exc.message)
+        if limit is not None:
+            return _over_memory(request, exc, limit)
+        return await _store_unavailable(request, exc)
+
+    @app.exception_handler(DriverError)
     async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
         metrics.STORE_ERRORS.labels("unavailable").inc()
         _log.warning("store unavailable for %s %s: %s", request.method, request.url.path, exc)
@@ -46,6 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ClientError)
     async def _store_refused(request: Request, exc: Neo4jError) -> JSONResponse:
+        limit = memory_limit(exc.code, exc.message)
+        if limit is not None:
+            return _over_memory(request, exc, limit)
         timed_out = "TransactionTimedOut" in (exc.code or "")
         metrics.STORE_ERRORS.labels("timed out" if timed_out else "refused").inc()
         _log.warning("store refused %s %s: %s %s", request.method, request.url.path, exc.code, exc)
@@ -56,6 +84,11 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"detail": f"the store refused the request{_outcome(request)}"},
             headers={"Retry-After": RETRY_AFTER} if timed_out else None,
         )
+
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
+        errors = [{"field": exc.field, "message": exc.message}]
+        return JSONResponse(status_code=422, content={"detail": exc.detail, "errors": errors})
 
     @app.exception_handler(InvalidEvents)
     async def _invalid(_: Request, exc: InvalidEvents) -> JSONResponse:

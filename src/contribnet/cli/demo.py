@@ -21,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from contribnet.cli.common import add_store_option, opened_store, settings_from
+from contribnet.cli.common import add_store_option, count, opened_store, settings_from
 from contribnet.demo.generator import (
     SIZES,
     START,
@@ -52,10 +52,16 @@ def register(subparsers: Any) -> None:
     demo = subparsers.add_parser(
         "demo",
         help="fill the store with the demo network",
-        description="Generate the demo network and load it into the store (idempotent: loading "
-        "it again changes nothing).",
+        description="Generate the demo network, load it into the store and settle its deals "
+        "under the default policy, so that the credit queries, the statements and the leaders' "
+        "page have data (idempotent: loading and settling it again changes nothing).",
     )
     _add_size_and_seed(demo)
+    demo.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="load the events only; settle later with contribnet settle",
+    )
     add_store_option(demo)
     demo.set_defaults(func=_demo)
 
@@ -126,21 +132,32 @@ def _events_with_progress(
 
 def _demo(args: argparse.Namespace) -> int:
     from contribnet.services.ingest import ingest_stream
+    from contribnet.services.policies import ensure_default_policy
+    from contribnet.services.settlement import settle_period
 
     settings = settings_from(args)
     gen = NetworkGenerator(args.size, args.seed)
+    console = Console()
     with opened_store(args, create=True) as store, fewer_gc_pauses():
         result = ingest_stream(
             store, gen.events(), progress=sys.stderr.isatty(), stages=settings.stages
         )
-    console = Console()
+        console.print(
+            f"loaded the {args.size} network (seed {args.seed}) into "
+            f"{redacted_url(settings.store_url)}: "
+            f"accepted {count(result.accepted)}, duplicates {count(result.duplicates)}"
+        )
+        console.print(summary_table(gen.summary))
+        if args.no_settle:
+            console.print("not settled (--no-settle): run contribnet settle before reading credit")
+            return 0
+        ensure_default_policy(store)
+        *_, done = settle_period(store, None, None, requested_by="contribnet demo")
     console.print(
-        f"loaded the {args.size} network (seed {args.seed}) into "
-        f"{redacted_url(settings.store_url)}: "
-        f"accepted {result.accepted:,}, duplicates {result.duplicates:,}"
+        f"settled {count(done.created)} deals under the default policy "
+        f"({count(done.failures)} could not be settled)"
     )
-    console.print(summary_table(gen.summary))
-    return 0
+    return 1 if done.failures else 0
 
 
 def summary_table(summary: Summary) -> Table:
@@ -148,8 +165,8 @@ def summary_table(summary: Summary) -> Table:
     table = Table(title=f"{summary.size} network, seed {summary.seed}", show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right")
-    for what, count in summary_rows(summary):
-        table.add_row(what, count)
+    for what, how_many in summary_rows(summary):
+        table.add_row(what, how_many)
     return table
 
 

@@ -7,9 +7,16 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
-from contribnet.cli.common import add_store_option, opened_store
+from contribnet.cli.common import add_store_option, opened_store, settings_from
 from contribnet.domain.roles import Role
-from contribnet.services.keys import create_key, hash_key, key_id, list_keys, revoke_key
+from contribnet.services.keys import (
+    create_key,
+    hash_key,
+    key_id,
+    list_keys,
+    revoke_key,
+    seal_keys,
+)
 
 
 def _day_or_instant(text: str) -> date | datetime:
@@ -48,8 +55,10 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     # A staff key names a staff member of the store: no store, no staff member (nothing created).
+    pepper = settings_from(args).pepper()
     with opened_store(args, create=args.staff is None) as store:
-        secret = create_key(store, args.role, args.staff, args.expires)
+        seal_keys(store, pepper)
+        secret = create_key(store, args.role, args.staff, args.expires, pepper=pepper)
     print(secret)
     # The secret is shown once; the id is what records made with it will name.
     print(f"id: {key_id(hash_key(secret))}", file=sys.stderr)
@@ -57,8 +66,10 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    pepper = settings_from(args).pepper()
     with opened_store(args) as store:
-        keys = list_keys(store)
+        seal_keys(store, pepper)  # records from before keys were peppered, once
+        keys = list_keys(store, pepper=pepper)
     if not keys:
         print("no keys", file=sys.stderr)
         return 0
@@ -70,7 +81,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
+    pepper = settings_from(args).pepper()
     with opened_store(args) as store:
-        key = revoke_key(store, args.id)
+        seal_keys(store, pepper)
+        key = revoke_key(store, args.id, pepper=pepper)
     print(f"{key.id} revoked at {key.revoked_at.isoformat() if key.revoked_at else '?'}")
     return 0

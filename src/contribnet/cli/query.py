@@ -10,9 +10,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.padding import Padding
 
-from contribnet.cli.common import add_store_option, settings_from
+from contribnet.cli.common import add_store_option, count, csv_text, print_rows, settings_from
 from contribnet.services.queries import (
     DEFAULT_MAX_ROWS,
     LibraryQuery,
@@ -47,7 +47,19 @@ def register(subparsers: Any) -> None:
     )
     query.add_argument("--list", action="store_true", help="list the library and exit")
     query.add_argument("--show", action="store_true", help="print the query's Cypher and exit")
-    query.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    query.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="a table (default; one that does not fit the terminal prints row by row), JSON, "
+        "or CSV with a header row",
+    )
+    query.add_argument("--json", action="store_true", help="the same as --format json")
+    query.add_argument(
+        "--example",
+        action="store_true",
+        help="run with the parameters of the query's documented example (on the demo network)",
+    )
     query.add_argument(
         "--max-rows",
         type=int,
@@ -63,8 +75,10 @@ def register(subparsers: Any) -> None:
 
 
 def _query(args: argparse.Namespace) -> int:
+    if args.json:
+        args.format = "json"
     if args.list:
-        return _list(args.json)
+        return _list(args.format == "json")
     if not args.name:
         print(
             "contribnet: error: name a query (contribnet query --list shows them)", file=sys.stderr
@@ -74,12 +88,21 @@ def _query(args: argparse.Namespace) -> int:
     if args.show:
         print(_source(found))
         return 0
-    params = found.bind(parse_assignments(args.param))
+    given = dict(found.example_params) if args.example else {}
+    given.update(parse_assignments(args.param))
+    params = found.bind(given)
     logging.getLogger(_DRIVER_NOTIFICATIONS).addHandler(logging.NullHandler())
     with QueryService.open(settings_from(args).store_url) as service:
         result = service.run_query(found.name, params, max_rows=args.max_rows, timeout=args.timeout)
-    if args.json:
+    if args.format == "json":
         print(json.dumps(_as_json(result), indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(csv_text(result.columns, result.rows))
+        if result.truncated:
+            print(
+                f"contribnet: stopped at --max-rows {args.max_rows:,}; there are more",
+                file=sys.stderr,
+            )
     else:
         _print_table(found, result, args.max_rows)
     return 0
@@ -108,13 +131,15 @@ def _list(as_json: bool) -> int:
         ]
         print(json.dumps(described, indent=2, ensure_ascii=False))
         return 0
-    table = Table(show_header=True, header_style="bold", show_lines=True)
-    table.add_column("query", no_wrap=True)
-    table.add_column("question")
-    table.add_column("parameters")
+    # one block per query (a table squeezes the question to nothing at 80 columns): the name,
+    # the question (which may wrap between words), each parameter on a line of its own
+    console = Console()
     for q in queries:
-        table.add_row(escape(q.name), escape(q.question), escape(_signature(q)))
-    Console().print(table)
+        console.print(f"[bold]{escape(q.name)}[/bold]")
+        console.print(Padding(escape(q.question), (0, 0, 0, 2)))
+        for line in _signature(q).splitlines():
+            console.print(f"    {escape(line)}", soft_wrap=True)
+        console.print()
     return 0
 
 
@@ -142,30 +167,11 @@ def _as_json(result: QueryResult) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return ", ".join(str(v) for v in value)
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _print_table(query: LibraryQuery, result: QueryResult, max_rows: int) -> None:
     console = Console()
     console.print(f"[bold]{escape(query.name)}[/bold]: {escape(query.question)}")
-    table = Table(show_header=True, header_style="bold")
-    for column in result.columns:
-        table.add_column(escape(column), overflow="fold")
-    for row in result.rows:
-        table.add_row(*(escape(_cell(row[c])) for c in result.columns))
-    console.print(table)
-    shown = f"{result.row_count:,} row{'s' if result.row_count != 1 else ''}"
+    print_rows(console, result.columns, result.rows)
+    shown = f"{count(result.row_count)} row{'s' if result.row_count != 1 else ''}"
     if result.truncated:
         shown += f" (stopped at --max-rows {max_rows:,}; there are more)"
     console.print(shown)

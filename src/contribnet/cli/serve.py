@@ -82,6 +82,8 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)
     if settings.admin_key:
         os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key.get_secret_value()
+    if settings.key_pepper:
+        os.environ["CONTRIBNET_KEY_PEPPER"] = settings.key_pepper.get_secret_value()
     # Several processes: each writes its metrics to a fresh folder that /metrics sums up.
     metrics_dir = tempfile.mkdtemp(prefix="contribnet-metrics-") if args.workers > 1 else None
     if metrics_dir:

@@ -16,12 +16,14 @@ __all__ = ["JsonRefused", "depth_exceeds", "loads"]
 
 
 class JsonRefused(ValueError):
-    """The text is not JSON, repeats a key, or nests too deep; ``field`` says which."""
+    """The text is not JSON, repeats a key, or nests too deep; ``field`` says which (the key, or
+    ``body``), ``line`` where the text stops being JSON, when it is known."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.line = line
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def loads(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     except JsonRefused:
         raise
     except ValueError as exc:  # JSONDecodeError, and bytes that are not UTF-8
-        raise JsonRefused("body", f"not JSON: {exc}") from None
+        raise JsonRefused("body", f"not JSON: {exc}", getattr(exc, "lineno", None)) from None
     if depth_exceeds(document, max_depth):
         raise too_deep
     return document

@@ -8,7 +8,15 @@ flows, brokerage centrality, communities); :mod:`~contribnet.graph.farmers` prof
 ranks the farmers; :mod:`~contribnet.graph.summary` gives the headline totals.
 """
 
-from contribnet.graph.farmers import StaffCredit, farmers, staff_credit, store_contributors
+from contribnet.graph.farmers import (
+    EARLY_STAGES,
+    Farmer,
+    StaffCredit,
+    early_work,
+    farmers,
+    staff_credit,
+    store_contributors,
+)
 from contribnet.graph.filters import BUSINESS_TZ, business_day, filter_rows, in_scope
 from contribnet.graph.measures import (
     Flow,
@@ -30,13 +38,15 @@ from contribnet.graph.networks import (
     collaboration_graph,
     flow_matrix,
 )
-from contribnet.graph.summary import CreditSummary, credit_summary
+from contribnet.graph.summary import CreditSummary, credit_summary, monthly_summary
 
 __all__ = [
     "BUSINESS_TZ",
+    "EARLY_STAGES",
     "FLOW_LEVELS",
     "LEVELS",
     "CreditSummary",
+    "Farmer",
     "Flow",
     "FlowMatrix",
     "NodeMeasures",
@@ -49,11 +59,13 @@ __all__ = [
     "collaboration_strength",
     "communities",
     "credit_summary",
+    "early_work",
     "farmers",
     "filter_rows",
     "flow_matrix",
     "flows",
     "in_scope",
+    "monthly_summary",
     "node_measures",
     "own_credit",
     "received_credit",

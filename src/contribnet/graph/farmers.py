@@ -1,15 +1,35 @@
-"""Staff credit profiles, and the "farmers" (种地): staff whose credit comes mostly from deals
-others closed."""
+"""Staff credit profiles, and the "farmers" (种地): staff whose early-stage work others closed.
+
+**Farmers** have one definition across the leaders' page, ``/v1/graph/farmers`` and the analysts'
+``farmers`` query: a staff member *farmed* a deal when someone else closed it and, among the
+touches that earned them credit on it, at least one is at an early stage (:data:`EARLY_STAGES`:
+lead, reception, consultation, test drive, event). Farmers are ranked by the deals they farmed,
+then by the credit those deals paid them, then by id. A delivery specialist paid only for
+deliveries on others' deals is no farmer: delivery is not early work.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from contribnet.domain.credit_rows import CreditRow
+from contribnet.domain.settlement import Settlement
 
-__all__ = ["StaffCredit", "farmers", "staff_credit", "store_contributors"]
+__all__ = [
+    "EARLY_STAGES",
+    "Farmer",
+    "StaffCredit",
+    "early_work",
+    "farmers",
+    "staff_credit",
+    "store_contributors",
+]
+
+#: The stages of early work: what happens before a customer has decided. The analysts'
+#: ``farmers`` query takes the same list as its ``$early_stages`` default.
+EARLY_STAGES: tuple[str, ...] = ("lead", "reception", "consultation", "test_drive", "event")
 
 
 @dataclass(frozen=True)
@@ -112,35 +132,112 @@ def staff_credit(rows: Iterable[CreditRow]) -> list[StaffCredit]:
     return out
 
 
-def farmers(
-    rows: Iterable[CreditRow], min_ratio: float = 0.5, min_deals: int = 1, limit: int | None = 20
-) -> list[StaffCredit]:
-    """The farmers' leaderboard: staff who earn mostly on deals others close, most credit first.
+@dataclass(frozen=True)
+class Farmer:
+    """A farmer: their credit profile (:class:`StaffCredit`) and their early work.
 
-    A farmer's ``assist_ratio`` is at least ``min_ratio`` (by default, at least half their
-    credit was earned on deals someone else closed) and they assisted at least ``min_deals``
-    deals. They are ranked by ``assists`` -- the credit the collaboration network pays them for
-    early work that a pay-per-closed-order scheme would have paid to the closer -- then by ratio,
-    then by id.
+    ``early_deals`` counts the deals on which early-stage work of theirs earned credit (closed
+    by anyone, themselves included); ``farmed_deals`` those of them someone else closed;
+    ``farmed`` the fen those farmed deals paid them; ``farmed_share = farmed_deals /
+    early_deals``.
+    """
+
+    profile: StaffCredit
+    early_deals: int
+    farmed_deals: int
+    farmed: int
+    farmed_share: float
+
+    @property
+    def staff(self) -> str:
+        return self.profile.staff
+
+
+def early_work(
+    settlements: Iterable[Settlement], stages: Collection[str] = EARLY_STAGES
+) -> set[tuple[str, str]]:
+    """``(deal, staff)`` for each staff member credited on a deal for at least one touch at an
+    early stage: a touch of ``stages`` among those their allocation's explanation lists (the
+    touches that counted, after the credit guards: lookback, one deal per contribution,
+    duplicate visits).
+
+    >>> from contribnet.domain.split import Allocation, Explanation, TouchCredit
+    >>> from datetime import UTC, datetime
+    >>> at = datetime(2025, 1, 5, tzinfo=UTC)
+    >>> def alloc(staff, stage):
+    ...     touch = TouchCredit(id="t", source="touch", stage=stage, at=at, credit=1.0, factors={})
+    ...     return Allocation(kind="staff", id=staff, share=1.0, amount=1, points=0,
+    ...         explanation=Explanation(text="", model_share=1.0, touches=[touch]))
+    >>> s = Settlement(id="s", deal="d1", seq=1, closed_at=at, deal_store="b", closer="y", pool=2,
+    ...     model="m", policy="p@1", policy_name="p", policy_version="1", input_hash="h",
+    ...     allocations=[alloc("x", "test_drive"), alloc("z", "delivery")], credits=[],
+    ...     requested_by="t", created_at=at)
+    >>> sorted(early_work([s]))
+    [('d1', 'x')]
+    """
+    wanted = set(stages)
+    return {
+        (s.deal, a.id)
+        for s in settlements
+        for a in s.allocations
+        if a.kind == "staff"
+        and any(t.source == "touch" and t.stage in wanted for t in a.explanation.touches)
+    }
+
+
+def farmers(
+    rows: Iterable[CreditRow],
+    early: Collection[tuple[str, str]],
+    min_deals: int = 1,
+    limit: int | None = 20,
+) -> list[Farmer]:
+    """The farmers' leaderboard: staff whose early-stage work others closed, most deals first.
+
+    ``early`` holds the ``(deal, staff)`` pairs of :func:`early_work`. A farmer farmed at
+    least ``min_deals`` deals (closed by someone else, with early work of theirs that counted);
+    farmers are ranked by ``farmed_deals``, then ``farmed`` (the fen those deals paid them),
+    then id.
 
     Examples
     --------
+    ``x`` test-drove two customers that ``y`` closed; ``z`` only delivered one:
+
     >>> from datetime import UTC, datetime
     >>> def row(deal, contributor, closer, amount):
     ...     return CreditRow(settlement="s", deal=deal, closed_at=datetime(2025, 1, 5, tzinfo=UTC),
     ...         deal_store="b", deal_brand="nio", deal_city=None, deal_region=None, closer=closer,
     ...         kind="staff", contributor=contributor, store="a", brand="nio", city=None,
     ...         region=None, amount=amount, points=0, share=0.5)
-    >>> rows = [row("d1", "x", "y", 300), row("d1", "y", "y", 200), row("d2", "z", "y", 100)]
-    >>> [(f.staff, f.assists, f.assist_ratio) for f in farmers(rows)]
-    [('x', 300, 1.0), ('z', 100, 1.0)]
+    >>> rows = [row("d1", "x", "y", 300), row("d2", "x", "y", 50), row("d1", "y", "y", 200),
+    ...         row("d2", "z", "y", 100)]
+    >>> early = {("d1", "x"), ("d2", "x"), ("d1", "y")}
+    >>> [(f.staff, f.farmed_deals, f.farmed, f.farmed_share) for f in farmers(rows, early)]
+    [('x', 2, 350, 1.0)]
     """
+    rows = [r for r in rows if r.kind == "staff"]
+    early_set = set(early)
+    early_deals: defaultdict[str, set[str]] = defaultdict(set)
+    farmed_deals: defaultdict[str, set[str]] = defaultdict(set)
+    farmed: Counter[str] = Counter()
+    for r in rows:
+        if (r.deal, r.contributor) not in early_set:
+            continue
+        early_deals[r.contributor].add(r.deal)
+        if r.closer != r.contributor:
+            farmed_deals[r.contributor].add(r.deal)
+            farmed[r.contributor] += r.amount
     chosen = [
-        s
-        for s in staff_credit(rows)
-        if s.assist_ratio >= min_ratio and s.deals_assisted >= min_deals
+        Farmer(
+            profile=p,
+            early_deals=len(early_deals[p.staff]),
+            farmed_deals=len(farmed_deals[p.staff]),
+            farmed=farmed[p.staff],
+            farmed_share=len(farmed_deals[p.staff]) / len(early_deals[p.staff]),
+        )
+        for p in staff_credit(rows)
+        if early_deals[p.staff] and len(farmed_deals[p.staff]) >= max(min_deals, 1)
     ]
-    chosen.sort(key=lambda s: (-s.assists, -s.assist_ratio, s.staff))
+    chosen.sort(key=lambda f: (-f.farmed_deals, -f.farmed, f.staff))
     return chosen if limit is None else chosen[:limit]
 
 

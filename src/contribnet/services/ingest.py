@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -291,18 +290,19 @@ def read_event_file(path: Path) -> Iterator[tuple[int, Any]]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                yield number, json.loads(line)
-            except ValueError as exc:
-                yield number, FieldError(number - 1, None, "line", f"not JSON: {exc}", line=number)
+            try:  # strictly: a repeated key or nesting past MAX_JSON_DEPTH names the line
+                yield number, strict_json.loads(line)
+            except strict_json.JsonRefused as exc:
+                field = "line" if exc.field == "body" else exc.field
+                yield number, FieldError(number - 1, None, field, exc.message, line=number)
 
 
 def _read_json_document(data: bytes) -> Iterator[tuple[int, Any]]:
     try:
-        document = json.loads(data)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", 1)
-        yield line, FieldError(0, None, "body", f"not JSON: {exc}", line=line)
+        document = strict_json.loads(data)
+    except strict_json.JsonRefused as exc:
+        line = exc.line or 1
+        yield line, FieldError(0, None, exc.field, exc.message, line=line)
         return
     events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(events, list):
@@ -327,19 +327,17 @@ def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
                     if name in _LIST_FIELDS:
                         event[name] = [v.strip() for v in value.split(";") if v.strip()]
                     elif name in _JSON_FIELDS:
-                        event[name] = json.loads(value)
+                        event[name] = strict_json.loads(value)
                     elif name in MONEY_FIELDS and value.isascii() and value.isdigit():
                         # CSV has no numbers, only text: whole fen become integers; anything
                         # else stays text, which the event model refuses naming the field
                         event[name] = int(value)
                     else:
                         event[name] = value
-            except ValueError as exc:
+            except strict_json.JsonRefused as exc:  # not JSON, a repeated key, too deep
                 yield (
                     number,
-                    FieldError(
-                        number - 1, row.get("id"), "evidence", f"not JSON: {exc}", line=number
-                    ),
+                    FieldError(number - 1, row.get("id"), "evidence", exc.message, line=number),
                 )
                 continue
             yield number, event

@@ -11,7 +11,12 @@ Named queries are the files of ``cypher/queries/``, one query each, opening with
     //   $days :: INTEGER = 90  how many days before the close to look back
     // Returns: at, days_before, stage, staff
     // Example (where the example comes from):
+    //   params: {"deal": "d-0000163", "days": 30}
     //   at | days_before | ...
+
+The example's ``params:`` line (JSON, as ``--param`` would give them) is what
+``contribnet query NAME --example`` runs and ``tests/services/test_query_examples.py`` runs on the
+demo network, comparing the rows with the table below it (written by ``tools/query_examples.py``).
 
 A parameter line is ``$name :: TYPE [= default] description``; ``TYPE`` is one of
 :data:`PARAMETER_TYPES` and the default is written as on the command line (``null``: no value;
@@ -47,6 +52,7 @@ import neo4j.time
 from contribnet import cypher
 from contribnet.domain.errors import ContribnetError, NotFound
 from contribnet.paths import CYPHER_DIR
+from contribnet.store.errors import memory_limit
 
 __all__ = [
     "ALLOWED_PROCEDURES",
@@ -59,6 +65,7 @@ __all__ = [
     "Neo4jRequired",
     "Parameter",
     "QueryError",
+    "QueryOverMemory",
     "QueryParameterError",
     "QueryRefused",
     "QueryResult",
@@ -159,6 +166,11 @@ class QueryTimeout(QueryError):
     """The server stopped the query at its timeout."""
 
 
+class QueryOverMemory(QueryError):
+    """The query needs more memory than Neo4j allows a transaction: it would fail again, so it
+    is a limit (422), not an outage to retry; ``message`` names the setting."""
+
+
 class QueryUnavailable(QueryError):
     """Neo4j could not be reached."""
 
@@ -226,6 +238,7 @@ class LibraryQuery:
     returns: tuple[str, ...]
     example: str
     text: str = field(repr=False)
+    example_params: dict[str, Any] = field(default_factory=dict)
 
     def bind(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         """The parameters to send: ``given`` checked and typed, defaults filled in.
@@ -295,10 +308,19 @@ def parse_query(name: str, source: str) -> LibraryQuery:
     example = _dedent(example_lines)
     if captions.get("Example"):
         example = f"{captions['Example']}\n{example}" if example else captions["Example"]
+    example_params: dict[str, Any] = {}
+    for line in example_lines:
+        if line.strip().startswith("params:"):
+            try:
+                example_params = json.loads(line.strip()[len("params:") :])
+            except ValueError as exc:
+                raise ValueError(
+                    f"cypher/queries/{name}.cypher: the example's params are not JSON: {exc}"
+                ) from None
     body = "\n".join(lines[body_start:]).strip()
     if not body:
         raise ValueError(f"cypher/queries/{name}.cypher: no query after the header")
-    return LibraryQuery(name, question, parameters, returns, example, body)
+    return LibraryQuery(name, question, parameters, returns, example, body, example_params)
 
 
 def _parse_parameters(name: str, lines: Sequence[str]) -> Iterator[Parameter]:
@@ -797,6 +819,12 @@ class QueryService:
                 explaining = False
                 _check_plan(plan)
                 hidden = _KeyMaterial(tx.run(cypher.load("store/key_hashes")).single())
+                if hidden.unsealed:
+                    raise QueryRefused(
+                        f"{hidden.unsealed} API key records from before keys were peppered are "
+                        "not re-sealed yet; starting the server (or `contribnet keys list`) "
+                        "re-seals them"
+                    )
                 result = tx.run(statement, params)
                 columns = list(result.keys())
                 rows: list[dict[str, Any]] = []
@@ -821,6 +849,9 @@ class QueryService:
                 raise QueryTimeout(
                     f"the query was stopped at its timeout of {seconds:g} s: {message}", exc.code
                 ) from None
+            limit = memory_limit(exc.code, message)
+            if limit is not None:  # transient to Neo4j, yet the same query fails again
+                raise QueryOverMemory(str(limit), exc.code) from None
             if explaining:
                 message = _without_explain(message)
             raise QueryError(message, exc.code) from None
@@ -831,11 +862,17 @@ class QueryService:
 
 class _KeyMaterial:
     """Removes API keys from a query's values: nodes labelled :data:`KEY_LABEL` (and paths
-    through them) become null, and so does any text equal to a stored key hash -- however the
-    query reached it (``MATCH (n) RETURN n``, ``n.hash``, ``properties(n)``)."""
+    through them) become null, and so does any text equal to a key node's digest or sealed record
+    -- however the query reached it (``MATCH (n) RETURN n``, ``n.digest``, ``properties(n)``) --
+    and the label's own name (``CALL db.labels()``, ``db.schema.*``). A key node holds nothing
+    else: its role, staff and times are inside the sealed record (services/keys.py), which only
+    the server's pepper opens, so no filter is what keeps them from analysts."""
+
+    _NAMES = frozenset({KEY_LABEL, f":`{KEY_LABEL}`", f":{KEY_LABEL}"})
 
     def __init__(self, record: neo4j.Record | None) -> None:
         self._hashes = frozenset(record["hashes"]) if record is not None else frozenset()
+        self.unsealed = int(record["unsealed"]) if record is not None else 0
 
     def strip(self, value: Any) -> Any:
         if isinstance(value, neo4j.graph.Node):
@@ -843,7 +880,7 @@ class _KeyMaterial:
         if isinstance(value, neo4j.graph.Path):
             return None if any(KEY_LABEL in n.labels for n in value.nodes) else value
         if isinstance(value, str):
-            return None if value in self._hashes else value
+            return None if value in self._hashes or value in self._NAMES else value
         if isinstance(value, list):
             return [self.strip(v) for v in value]
         if isinstance(value, dict):

@@ -141,30 +141,28 @@ class Store(Protocol):
         """How many events of each type are recorded (voided ones included)."""
         ...
 
-    def put_api_key(
-        self,
-        key_hash: str,
-        role: str,
-        staff: str | None,
-        created_at: str,
-        expires_at: str | None = None,
-    ) -> None:
-        """Record an API key by the hash of its secret (the secret itself is never stored);
-        ``expires_at`` (ISO text, UTC) ends its validity, ``None`` never."""
+    # API keys (services/keys.py): the store keeps ``(digest, sealed)`` pairs it cannot read --
+    # the digest a peppered HMAC of the key, the record sealed under the same pepper.
+
+    def put_api_key(self, digest: str, sealed: str) -> None:
+        """Record a key's sealed record under its digest (the secret itself is never stored)."""
         ...
 
-    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
-        """The key recorded under that hash: ``{"role", "staff", "created_at", "expires_at",
-        "revoked_at"}``, or None."""
+    def find_api_key(self, digest: str) -> str | None:
+        """The sealed record kept under ``digest``, or None."""
         ...
 
     def api_keys(self) -> builtins.list[dict[str, Any]]:
-        """Every key as ``find_api_key`` gives it, plus its ``hash``; by creation, then hash."""
+        """Every key record: ``{"digest", "sealed"}``, or, for a record written before keys
+        were peppered and not re-sealed yet, ``{"hash", "role", "staff", "created_at",
+        "expires_at", "revoked_at"}``."""
         ...
 
-    def revoke_api_key(self, key_hash: str, revoked_at: str) -> bool:
-        """Mark a key revoked at ``revoked_at`` (a key revoked already keeps its first time);
-        False if no key has that hash."""
+    def replace_api_keys(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        """For each ``(old, digest, sealed)`` whose record under ``old`` (a digest, or the hash
+        of a record from before peppering) is still there: remove it and keep ``sealed`` under
+        ``digest``; all in one transaction. A change whose ``old`` is gone (replaced meanwhile,
+        say revoked) does nothing, so a stale copy never overwrites a newer record."""
         ...
 
     # --- the credit ledger (domain/settlement.py) ----------------------------------------

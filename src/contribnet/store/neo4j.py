@@ -177,39 +177,30 @@ class Neo4jStore(Neo4jLedger):
                 _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
 
-    def put_api_key(
-        self,
-        key_hash: str,
-        role: str,
-        staff: str | None,
-        created_at: str,
-        expires_at: str | None = None,
-    ) -> None:
+    def put_api_key(self, digest: str, sealed: str) -> None:
         self._driver.execute_query(
-            cypher.load("store/put_api_key"),
-            hash=key_hash,
-            role=role,
-            staff=staff,
-            created_at=created_at,
-            expires_at=expires_at,
-            database_=self._database,
+            cypher.load("store/put_api_key"), digest=digest, sealed=sealed, database_=self._database
         )
 
-    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
-        rows = self._read("store/find_api_key", hash=key_hash)
-        return dict(rows[0]) if rows else None
+    def find_api_key(self, digest: str) -> str | None:
+        rows = self._read("store/find_api_key", digest=digest)
+        return str(rows[0]["sealed"]) if rows else None
 
     def api_keys(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._read("store/api_keys")]
+        keys = []
+        for row in self._read("store/api_keys"):
+            if row["sealed"] is not None:
+                keys.append({"digest": row["digest"], "sealed": row["sealed"]})
+            else:  # written before keys were peppered
+                keys.append({k: v for k, v in dict(row).items() if k not in ("digest", "sealed")})
+        return keys
 
-    def revoke_api_key(self, key_hash: str, revoked_at: str) -> bool:
-        records, _, _ = self._driver.execute_query(
-            cypher.load("store/revoke_api_key"),
-            hash=key_hash,
-            revoked_at=revoked_at,
+    def replace_api_keys(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        self._driver.execute_query(
+            cypher.load("store/replace_api_keys"),
+            changes=[{"old": o, "digest": d, "sealed": s} for o, d, s in changes],
             database_=self._database,
         )
-        return bool(records)
 
     # --- reads -----------------------------------------------------------------------------
 

@@ -98,6 +98,9 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE TABLE IF NOT EXISTS api_key_terms (
     hash TEXT PRIMARY KEY, expires_at TEXT, revoked_at TEXT
 );
+-- API keys since they are peppered (services/keys.py): a digest and a sealed record; the two
+-- tables above hold only records from before, until the next start re-seals them here
+CREATE TABLE IF NOT EXISTS api_key_records (digest TEXT PRIMARY KEY, sealed TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS voids (id TEXT PRIMARY KEY, target TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
 """
@@ -353,53 +356,40 @@ class SqliteStore(SqliteLedger):
             verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
             db.executemany(f"{verb} INTO {table} VALUES ({marks})", table_rows)
 
-    def put_api_key(
-        self,
-        key_hash: str,
-        role: str,
-        staff: str | None,
-        created_at: str,
-        expires_at: str | None = None,
-    ) -> None:
+    def put_api_key(self, digest: str, sealed: str) -> None:
         with self._writing() as db:
-            db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?)", (key_hash, role, staff, created_at)
-            )
-            if expires_at is not None:
-                db.execute(
-                    "INSERT INTO api_key_terms (hash, expires_at) VALUES (?, ?)",
-                    (key_hash, expires_at),
-                )
+            db.execute("INSERT INTO api_key_records VALUES (?, ?)", (digest, sealed))
 
-    _KEY_SELECT = (
-        "SELECT k.hash, k.role, k.staff, k.created_at, t.expires_at, t.revoked_at"
-        " FROM api_keys k LEFT JOIN api_key_terms t ON t.hash = k.hash"
-    )
-    _KEY_FIELDS = ("hash", "role", "staff", "created_at", "expires_at", "revoked_at")
+    def find_api_key(self, digest: str) -> str | None:
+        rows = self._query("SELECT sealed FROM api_key_records WHERE digest = ?", (digest,))
+        return str(rows[0][0]) if rows else None
 
-    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
-        rows = self._query(f"{self._KEY_SELECT} WHERE k.hash = ?", (key_hash,))
-        if not rows:
-            return None
-        found = dict(zip(self._KEY_FIELDS, rows[0], strict=True))
-        del found["hash"]
-        return found
+    _LEGACY_KEY_FIELDS = ("hash", "role", "staff", "created_at", "expires_at", "revoked_at")
 
     def api_keys(self) -> list[dict[str, Any]]:
-        rows = self._query(f"{self._KEY_SELECT} ORDER BY k.created_at, k.hash")
-        return [dict(zip(self._KEY_FIELDS, row, strict=True)) for row in rows]
+        rows = self._query("SELECT digest, sealed FROM api_key_records ORDER BY digest")
+        legacy = self._query(
+            "SELECT k.hash, k.role, k.staff, k.created_at, t.expires_at, t.revoked_at"
+            " FROM api_keys k LEFT JOIN api_key_terms t ON t.hash = k.hash"
+            " ORDER BY k.created_at, k.hash"
+        )
+        return [{"digest": d, "sealed": s} for d, s in rows] + [
+            dict(zip(self._LEGACY_KEY_FIELDS, row, strict=True)) for row in legacy
+        ]
 
-    def revoke_api_key(self, key_hash: str, revoked_at: str) -> bool:
+    def replace_api_keys(self, changes: Sequence[tuple[str, str, str]]) -> None:
         with self._writing() as db:
-            if db.execute("SELECT 1 FROM api_keys WHERE hash = ?", (key_hash,)).fetchone() is None:
-                return False
-            db.execute(
-                "INSERT INTO api_key_terms (hash, revoked_at) VALUES (?, ?)"
-                " ON CONFLICT (hash) DO UPDATE SET"
-                " revoked_at = coalesce(api_key_terms.revoked_at, excluded.revoked_at)",
-                (key_hash, revoked_at),
-            )
-        return True
+            for old, digest, sealed in changes:
+                gone = db.execute("DELETE FROM api_keys WHERE hash = ?", (old,)).rowcount
+                db.execute("DELETE FROM api_key_terms WHERE hash = ?", (old,))
+                gone += db.execute("DELETE FROM api_key_records WHERE digest = ?", (old,)).rowcount
+                if not gone:  # replaced meanwhile (say revoked): that record stands
+                    continue
+                db.execute(
+                    "INSERT INTO api_key_records VALUES (?, ?)"
+                    " ON CONFLICT (digest) DO UPDATE SET sealed = excluded.sealed",
+                    (digest, sealed),
+                )
 
     # --- reads -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -21,11 +21,15 @@ STATIC = Path(__file__).parent / "static"
 
 
 def mount_dashboard(app: FastAPI) -> None:
-    """Serve the page at ``/`` and ``/dashboard`` and its files under ``/static``."""
+    """Serve the page at ``/`` and ``/dashboard`` and its files under ``/static``.
+
+    The page is a plain route, not an API route: its query string is the page's own view state
+    (``?lang=zh-CN&region=East&store=...``, read by the page's script), which the API's refusal
+    of unknown query parameters must not apply to."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    def page() -> FileResponse:
+    async def page(request: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     for path in ("/", "/dashboard"):
-        app.add_api_route(path, page, methods=["GET"], include_in_schema=False)
+        app.add_route(path, page, methods=["GET"], include_in_schema=False)

@@ -17,13 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from contribnet.api.auth import require_roles
 from contribnet.api.contract import ModelName
 from contribnet.api.deps import StoreDep
+from contribnet.api.limits import StrictJsonRoute
 from contribnet.credit import Split
 from contribnet.domain.roles import Principal
 from contribnet.domain.settlement import Adjustment, Settlement
 from contribnet.services import credit as credit_service
 from contribnet.services import settlement as settlement_service
 
-router = APIRouter(prefix="/v1", tags=["credit"])
+router = APIRouter(prefix="/v1", route_class=StrictJsonRoute, tags=["credit"])
 
 Readers = Annotated[Principal, Depends(require_roles("analyst", "leader"))]
 Leaders = Annotated[Principal, Depends(require_roles("leader"))]

@@ -10,10 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
 from contribnet.api.deps import SettingsDep, StoreDep
+from contribnet.api.limits import StrictJsonRoute
 from contribnet.domain.events import MAX_BATCH, Event, EventBatch
 from contribnet.services.ingest import ingest_body
 
-router = APIRouter(prefix="/v1", tags=["events"], dependencies=[Depends(require_roles("ingest"))])
+router = APIRouter(
+    prefix="/v1",
+    route_class=StrictJsonRoute,
+    tags=["events"],
+    dependencies=[Depends(require_roles("ingest"))],
+)
 
 
 class IngestResponse(BaseModel):

@@ -1,5 +1,6 @@
 """``/v1/graph``: the collaboration graph of settled credit, flows between brands and cities, the
-farmers' leaderboard and one store's collaborators. Leaders and admins only."""
+farmers' leaderboard, one store's collaborators, the monthly trend and the directory the page
+searches. Leaders and admins only."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from contribnet.api.auth import require_roles
 from contribnet.api.deps import StoreDep
 from contribnet.domain.credit_rows import CreditRow
 from contribnet.graph import (
+    EARLY_STAGES,
     business_day,
     collaboration_graph,
     credit_summary,
@@ -22,11 +24,14 @@ from contribnet.graph import (
     flow_matrix,
     flows,
     in_scope,
+    monthly_summary,
     node_measures,
+    staff_credit,
     store_contributors,
 )
-from contribnet.graph.farmers import StaffCredit
+from contribnet.graph.farmers import Farmer, StaffCredit
 from contribnet.graph.measures import NodeMeasures
+from contribnet.services.collaboration import early_work_pairs
 from contribnet.services.settlement import credit_rows
 from contribnet.store.base import Store
 
@@ -49,6 +54,20 @@ def settled_credit_rows() -> CreditRowsSource:
 
 
 RowsSource = Annotated[CreditRowsSource, Depends(settled_credit_rows)]
+
+#: Where early work comes from: ``(store, start, end) -> {(deal, staff)}`` (see
+#: :func:`contribnet.graph.early_work`).
+EarlyWorkSource = Callable[[Store, date | None, date | None], set[tuple[str, str]]]
+
+
+def settled_early_work() -> EarlyWorkSource:
+    """The source of early work: the current settlements' explanations
+    (:func:`contribnet.services.collaboration.early_work_pairs`); a dependency, like
+    :func:`settled_credit_rows`."""
+    return early_work_pairs
+
+
+EarlySource = Annotated[EarlyWorkSource, Depends(settled_early_work)]
 From = Annotated[
     date | None,
     Query(alias="from", description="first day of the period (China Standard Time), inclusive"),
@@ -283,24 +302,47 @@ _FARMER_EXAMPLE: dict[str, Any] = {
 }
 
 
+class FarmerOut(StaffCreditOut):
+    """A farmer: their credit profile and their early work. ``early_deals``: deals on which
+    early-stage work of theirs earned credit; ``farmed_deals``: those someone else closed;
+    ``farmed``: the fen those paid them; ``farmed_share = farmed_deals / early_deals``."""
+
+    early_deals: int
+    farmed_deals: int
+    farmed: int
+    farmed_share: float
+
+
 class Farmers(BaseModel):
-    """Staff who earn mostly on deals others close, most ``assists`` first."""
+    """Farmers (种地): staff whose early-stage work (a touch at lead, reception, consultation,
+    test drive or event that earned them credit) was on deals someone else closed. Ranked by
+    those deals (``farmed_deals``), then the fen they paid (``farmed``), then id."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "filters": {"from": "2025-01-01", "to": None, "region": None, "brand": None},
-                    "min_ratio": 0.5,
-                    "farmers": [_FARMER_EXAMPLE],
+                    "early_stages": list(EARLY_STAGES),
+                    "min_deals": 1,
+                    "farmers": [
+                        {
+                            **_FARMER_EXAMPLE,
+                            "early_deals": 16,
+                            "farmed_deals": 14,
+                            "farmed": 1010000,
+                            "farmed_share": 0.875,
+                        }
+                    ],
                 }
             ]
         }
     )
 
     filters: GraphFilters
-    min_ratio: float
-    farmers: list[StaffCreditOut]
+    early_stages: list[str]
+    min_deals: int
+    farmers: list[FarmerOut]
 
 
 class FlowOut(BaseModel):
@@ -507,29 +549,43 @@ def get_flows(
     "/farmers",
     operation_id="listFarmers",
     response_model=Farmers,
-    summary="The farmers' leaderboard: staff who earn mostly on deals others closed",
+    summary="The farmers' leaderboard: staff whose early-stage work others closed",
 )
 def get_farmers(
     store: StoreDep,
     source: RowsSource,
+    early_source: EarlySource,
     start: From = None,
     to: To = None,
     region: Region = None,
     brand: Brand = None,
-    min_ratio: Annotated[
-        float, Query(ge=0, le=1, description="least part of their credit earned on others' deals")
-    ] = 0.5,
+    min_deals: Annotated[
+        int, Query(ge=1, description="least number of deals farmed (closed by someone else)")
+    ] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> Farmers:
-    """The farmers' leaderboard (种地): staff whose credit comes mostly from deals others closed,
-    ranked by that credit."""
+    """The farmers' leaderboard (种地): staff whose early-stage work -- a touch at lead,
+    reception, consultation, test drive or event that earned them credit -- was on deals someone
+    else closed; ranked by those deals, then the credit they paid, then id. The analysts'
+    ``farmers`` query answers the same question in Cypher."""
     kept = filter_rows(_period_rows(source, store, start, to), region=region, brand=brand)
-    ranked = farmers(kept, min_ratio=min_ratio, limit=limit)
+    ranked = farmers(kept, early_source(store, start, to), min_deals=min_deals, limit=limit)
     staff, stores = _names(store, "staff"), _names(store, "stores")
     return Farmers(
         filters=_filters(start, to, region, brand),
-        min_ratio=min_ratio,
-        farmers=[_staff_out(s, staff, stores) for s in ranked],
+        early_stages=list(EARLY_STAGES),
+        min_deals=min_deals,
+        farmers=[_farmer_out(f, staff, stores) for f in ranked],
+    )
+
+
+def _farmer_out(f: Farmer, staff: dict[str, str], stores: dict[str, str]) -> FarmerOut:
+    return FarmerOut(
+        **_staff_out(f.profile, staff, stores).model_dump(),
+        early_deals=f.early_deals,
+        farmed_deals=f.farmed_deals,
+        farmed=f.farmed,
+        farmed_share=f.farmed_share,
     )
 
 
@@ -545,16 +601,21 @@ def get_store_collaborators(
     source: RowsSource,
     start: From = None,
     to: To = None,
+    region: Region = None,
+    brand: Brand = None,
     limit: Annotated[int, Query(ge=1, le=100, description="contributors shown")] = 10,
 ) -> StoreCollaborators:
-    """One store in the period: its measures, its top contributors, its inflows and outflows."""
-    rows = _period_rows(source, store, start, to)
+    """One store in the period and under the region and brand filters (the same credit the
+    collaboration graph draws for them): its measures, its top contributors, its inflows and
+    outflows."""
+    rows = list(filter_rows(_period_rows(source, store, start, to), region=region, brand=brand))
     G = collaboration_graph(rows, "store")
     if store_id not in G:
-        raise HTTPException(404, f"store {store_id!r} has no settled credit in this period")
+        raise HTTPException(404, f"store {store_id!r} has no settled credit under these filters")
     m = node_measures(G)[store_id]
     stores = _names(store, "stores")
-    node = _node(store_id, G.nodes[store_id], m, stores.get(store_id), True)
+    scoped = _node_in_scope("store", G.nodes[store_id], region, brand)
+    node = _node(store_id, G.nodes[store_id], m, stores.get(store_id), scoped)
     people = store_contributors(rows, store_id, limit=limit)
     staff = _names(store, "staff") if people else {}
     inflows, outflows = flows(G, store_id)
@@ -571,9 +632,143 @@ def get_store_collaborators(
         )
 
     return StoreCollaborators(
-        filters=_filters(start, to),
+        filters=_filters(start, to, region, brand),
         store=node,
         contributors=[_staff_out(s, staff, stores) for s in people],
         inflows=[out(f) for f in inflows],
         outflows=[out(f) for f in outflows],
+    )
+
+
+class TrendMonth(Summary):
+    """One month's :class:`Summary` (``month`` is ``YYYY-MM`` of the close, China Standard
+    Time)."""
+
+    month: str
+
+
+class Trend(BaseModel):
+    """Credit and its cross-store, cross-brand and cross-city parts month by month, for the
+    whole network under the filters and, with ``store``, for the credit earned for that store
+    or on its deals."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filters": {"from": None, "to": None, "region": None, "brand": None},
+                    "store": None,
+                    "months": [
+                        {
+                            "month": "2025-01",
+                            "deals": 98,
+                            "contributors": 141,
+                            "credit": 49000000,
+                            "cross_store": 9100000,
+                            "cross_brand": 2300000,
+                            "cross_city": 800000,
+                        }
+                    ],
+                    "store_months": [],
+                }
+            ]
+        }
+    )
+
+    filters: GraphFilters
+    store: str | None = None
+    months: list[TrendMonth]
+    store_months: list[TrendMonth]
+
+
+@router.get(
+    "/trend",
+    operation_id="getCreditTrend",
+    response_model=Trend,
+    summary="Credit and its cross-store, cross-brand and cross-city parts, month by month",
+)
+def get_trend(
+    store: StoreDep,
+    source: RowsSource,
+    start: From = None,
+    to: To = None,
+    region: Region = None,
+    brand: Brand = None,
+    store_id: Annotated[
+        str | None, Query(alias="store", description="also the months of this store")
+    ] = None,
+) -> Trend:
+    """Month by month: credit settled and how much of it crossed a store, brand or city line,
+    for the network under the filters and, with ``store``, for that store."""
+    kept = list(filter_rows(_period_rows(source, store, start, to), region=region, brand=brand))
+
+    def months(rows: list[CreditRow], only: str | None) -> list[TrendMonth]:
+        return [TrendMonth(month=m, **s.__dict__) for m, s in monthly_summary(rows, only)]
+
+    return Trend(
+        filters=_filters(start, to, region, brand),
+        store=store_id,
+        months=months(kept, None),
+        store_months=months(kept, store_id) if store_id else [],
+    )
+
+
+class DirectoryStore(BaseModel):
+    id: str
+    name: str | None = None
+    brand: str | None = None
+    city: str | None = None
+    region: str | None = None
+
+
+class DirectoryStaff(BaseModel):
+    id: str
+    name: str | None = None
+    store: str | None = Field(None, description="the home store: where most of their credit was")
+
+
+class Directory(BaseModel):
+    """What the page's search finds: the stores and staff with settled credit under the
+    filters (staff with the store they earned most for)."""
+
+    filters: GraphFilters
+    stores: list[DirectoryStore]
+    staff: list[DirectoryStaff]
+
+
+@router.get(
+    "/directory",
+    operation_id="getGraphDirectory",
+    response_model=Directory,
+    summary="The stores and staff with settled credit under the filters, for search",
+)
+def get_directory(
+    store: StoreDep,
+    source: RowsSource,
+    start: From = None,
+    to: To = None,
+    region: Region = None,
+    brand: Brand = None,
+) -> Directory:
+    """The stores (with brand, city, region) and staff (with their home store) that the
+    collaboration graph draws under these filters."""
+    kept = list(filter_rows(_period_rows(source, store, start, to), region=region, brand=brand))
+    G = collaboration_graph(kept, "store")
+    stores, staff = _names(store, "stores"), _names(store, "staff")
+    return Directory(
+        filters=_filters(start, to, region, brand),
+        stores=[
+            DirectoryStore(
+                id=n,
+                name=stores.get(n),
+                brand=G.nodes[n]["brand"],
+                city=G.nodes[n]["city"],
+                region=G.nodes[n]["region"],
+            )
+            for n in sorted(G.nodes)
+        ],
+        staff=[
+            DirectoryStaff(id=p.staff, name=staff.get(p.staff), store=p.store)
+            for p in staff_credit(kept)
+        ],
     )

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
-from contribnet.api.deps import StoreDep
+from contribnet.api.deps import SettingsDep, StoreDep
+from contribnet.api.limits import StrictJsonRoute
 from contribnet.domain.roles import Principal, Role
 from contribnet.services import keys as key_service
 
-router = APIRouter(prefix="/v1", tags=["keys"])
+router = APIRouter(prefix="/v1", route_class=StrictJsonRoute, tags=["keys"])
 
 Admins = Annotated[Principal, Depends(require_roles())]
 KeyId = Annotated[
@@ -50,8 +51,8 @@ class CreatedKey(key_service.ApiKey):
     summary="Every API key (never a secret), oldest first",
     operation_id="listKeys",
 )
-def list_keys(store: StoreDep, _: Admins) -> list[key_service.ApiKey]:
-    return key_service.list_keys(store)
+def list_keys(store: StoreDep, settings: SettingsDep, _: Admins) -> list[key_service.ApiKey]:
+    return key_service.list_keys(store, pepper=settings.pepper())
 
 
 @router.post(
@@ -62,10 +63,11 @@ def list_keys(store: StoreDep, _: Admins) -> list[key_service.ApiKey]:
     summary="Create an API key; its secret is in this response only",
     operation_id="createKey",
 )
-def create_key(body: KeyRequest, store: StoreDep, _: Admins) -> CreatedKey:
-    secret = key_service.create_key(store, body.role.value, body.staff, body.expires)
+def create_key(body: KeyRequest, store: StoreDep, settings: SettingsDep, _: Admins) -> CreatedKey:
+    pepper = settings.pepper()
+    secret = key_service.create_key(store, body.role.value, body.staff, body.expires, pepper=pepper)
     wanted = key_service.key_id(key_service.hash_key(secret))
-    listed = next(k for k in key_service.list_keys(store) if k.id == wanted)
+    listed = next(k for k in key_service.list_keys(store, pepper=pepper) if k.id == wanted)
     return CreatedKey(**dict(listed), secret=secret)
 
 
@@ -76,5 +78,7 @@ def create_key(body: KeyRequest, store: StoreDep, _: Admins) -> CreatedKey:
     summary="Revoke an API key: refused from the next request on",
     operation_id="revokeKey",
 )
-def revoke_key(key_id: KeyId, store: StoreDep, _: Admins) -> key_service.ApiKey:
-    return key_service.revoke_key(store, key_id)
+def revoke_key(
+    key_id: KeyId, store: StoreDep, settings: SettingsDep, _: Admins
+) -> key_service.ApiKey:
+    return key_service.revoke_key(store, key_id, pepper=settings.pepper())

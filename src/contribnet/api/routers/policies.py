@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,14 +11,16 @@ from pydantic import Field
 
 from contribnet.api.auth import require_roles
 from contribnet.api.deps import StoreDep
+from contribnet.api.limits import StrictJsonRoute
 from contribnet.api.routers.credit import requested_by
+from contribnet.domain import strict_json
 from contribnet.domain.errors import NotFound
 from contribnet.domain.policy import Policy
 from contribnet.domain.roles import Principal
 from contribnet.domain.settlement import InvalidRequest, PolicyRecord
 from contribnet.services import policies as policy_service
 
-router = APIRouter(prefix="/v1", tags=["policies"])
+router = APIRouter(prefix="/v1", route_class=StrictJsonRoute, tags=["policies"])
 
 _TOML_TYPES = ("application/toml", "text/plain", "text/x-toml", "application/x-toml")
 _EXAMPLE_TOML = """name = "default"
@@ -97,10 +98,11 @@ async def post_policy(
         except UnicodeDecodeError:
             raise InvalidRequest.one("policy", "TOML must be UTF-8") from None
     else:
-        try:
-            data = json.loads(raw or b"null")
-        except ValueError as exc:
-            raise InvalidRequest.one("policy", f"not JSON: {exc}") from None
+        try:  # strictly, as every JSON body (api/limits.py): no repeated keys, bounded depth
+            data = strict_json.loads(raw or b"null")
+        except strict_json.JsonRefused as exc:
+            field = "policy" if exc.field == "body" else exc.field
+            raise InvalidRequest.one(field, exc.message) from None
     record, created = await run_in_threadpool(
         policy_service.add_policy, store, data, requested_by(principal)
     )

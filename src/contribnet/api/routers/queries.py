@@ -17,12 +17,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
+from contribnet.api.limits import StrictJsonRoute
 from contribnet.services.queries import (
     DEFAULT_MAX_ROWS,
     DEFAULT_TIMEOUT,
     LibraryQuery,
     Neo4jRequired,
     QueryError,
+    QueryOverMemory,
     QueryParameterError,
     QueryRefused,
     QueryResult,
@@ -53,6 +55,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(
     prefix="/v1",
+    route_class=StrictJsonRoute,
     tags=["queries"],
     dependencies=[Depends(require_roles("analyst"))],
     lifespan=_lifespan,
@@ -88,7 +91,12 @@ class LibraryQueryOut(BaseModel):
     question: str = Field(examples=["Which touches came before a deal, within a window of days?"])
     parameters: list[ParameterOut]
     returns: list[str] = Field(description="the columns, in order", examples=[["at", "stage"]])
-    example: str = Field(description="an example result, as text")
+    example: str = Field(description="an example result on the demo network, as text")
+    example_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the example's parameters (POST them as `params` to run it)",
+        examples=[{"deal": "d-0000163", "days": 30}],
+    )
     cypher: str = Field(description="the query itself")
 
 
@@ -184,6 +192,7 @@ def _describe(query: LibraryQuery) -> LibraryQueryOut:
         ],
         returns=list(query.returns),
         example=query.example,
+        example_params=query.example_params,
         cypher=query.text,
     )
 
@@ -206,7 +215,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
     409: {"description": "The configured store is not Neo4j; the query library needs Neo4j."},
     422: {
-        "description": "A parameter is unknown, missing or of the wrong type; `errors` names it.",
+        "description": "A parameter is unknown, missing or of the wrong type, or the query "
+        "needs more memory than Neo4j allows a transaction; `errors` names it.",
         "content": {
             "application/json": {
                 "example": {
@@ -233,6 +243,15 @@ def _error(exc: Exception) -> JSONResponse:
     if isinstance(exc, QueryRefused):
         return JSONResponse(
             status_code=400, content={"detail": str(exc), "code": "contribnet.QueryRefused"}
+        )
+    if isinstance(exc, QueryOverMemory):  # no Retry-After: the same query fails again
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": exc.message,
+                "errors": [{"field": "query", "message": exc.message}],
+                "code": exc.code,
+            },
         )
     if isinstance(exc, QueryUnavailable):
         return JSONResponse(status_code=503, content={"detail": exc.message})

@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from contribnet.api.auth import require_own_staff, require_roles
 from contribnet.api.contract import ModelName
 from contribnet.api.deps import StoreDep
+from contribnet.api.limits import StrictJsonRoute
 from contribnet.domain.roles import Principal
 from contribnet.services import reports
 
-router = APIRouter(prefix="/v1", tags=["reports"])
+router = APIRouter(prefix="/v1", route_class=StrictJsonRoute, tags=["reports"])
 
 From = Annotated[
     date | None,

@@ -21,8 +21,10 @@ CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS
 CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
 CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);
 
-// API keys, by the hash of their secret.
+// API keys, by the digest of their secret (a peppered HMAC: services/keys.py); `hash` is the
+// unpeppered key of records from before, kept until they are re-sealed.
 CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE;
+CREATE CONSTRAINT api_key_digest IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.digest IS UNIQUE;
 
 // The credit ledger: policy versions, settlements (one chain per deal: `slot` is deal#seq, so two
 // settlements can never supersede the same one) and adjustments.

@@ -1,15 +1,24 @@
-/* contribnet's leaders' page: reads /v1/graph/* with a leader or admin key; no build step.
+/* contribnet's leaders' page: reads /v1/graph/* with a leader or admin key, and a staff
+ * member's own view (/v1/staff/{id}/view) with a staff key; no build step.
  *
  * Data: GET /v1/graph/collaboration (store graph with measures), /v1/graph/flows (flow matrix),
- * /v1/graph/farmers (leaderboard) and /v1/graph/stores/{id} (one store's collaborators).
+ * /v1/graph/farmers (leaderboard), /v1/graph/trend (month by month), /v1/graph/directory (what
+ * the search finds) and /v1/graph/stores/{id} (one store's collaborators, under the filters).
+ * The view -- filters, selected store, flow level, colouring, language -- lives in the URL's
+ * query string, so a reload or a shared link shows the same view.
  * Drawing: Cytoscape.js with the fCoSE layout, vendored in /static/vendor (see ../build.sh).
+ * Words: i18n.js (English and zh-CN), numbers and dates in the chosen locale.
  */
 (function () {
   "use strict";
 
   const KEY = "contribnet.apiKey";
+  const LANG_KEY = "contribnet.lang";
   const $ = (selector) => document.querySelector(selector);
+  const $$ = (selector) => [...document.querySelectorAll(selector)];
+  const I18N = window.contribnetI18n;
   const state = {
+    lang: "en",
     flowLevel: "city",
     brands: [],
     collab: null,
@@ -18,21 +27,48 @@
     detailSeq: 0,
     facetsReady: false,
     colourBy: "brand",
+    range: ["", ""],
+    data: {}, // the last answers, for CSV export
+    directory: null,
+    cursor: null,
+    mode: "leader",
+    me: null,
+    pending: null, // the view the URL asked for, applied once the facets are known
   };
   const app = { state, cy: null };
   window.contribnet = app;
 
-  // --- formatting ---------------------------------------------------------------------------
-  const compact = new Intl.NumberFormat("en", { notation: "compact", maximumSignificantDigits: 3 });
-  const whole = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
+  // --- words and numbers ------------------------------------------------------------------------
+  function t(key, vars) {
+    const table = I18N.messages[state.lang] || I18N.messages.en;
+    let text = table[key] ?? I18N.messages.en[key] ?? key;
+    if (vars) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+    return text;
+  }
+  let nf, compact, pctFmt, pctFine, dayFmt, monthFmt, dateTimeFmt;
+  function setFormats() {
+    nf = new Intl.NumberFormat(state.lang, { maximumFractionDigits: 0 });
+    compact = new Intl.NumberFormat(state.lang, { notation: "compact", maximumSignificantDigits: 3 });
+    pctFmt = new Intl.NumberFormat(state.lang, { style: "percent", maximumFractionDigits: 0 });
+    pctFine = new Intl.NumberFormat(state.lang, { style: "percent", maximumFractionDigits: 1 });
+    dayFmt = new Intl.DateTimeFormat(state.lang, { year: "numeric", month: "short", day: "numeric", timeZone: "Asia/Shanghai" });
+    monthFmt = new Intl.DateTimeFormat(state.lang, { year: "2-digit", month: "short", timeZone: "UTC" });
+    dateTimeFmt = new Intl.DateTimeFormat(state.lang, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
+  }
   const money = (fen) => "¥" + compact.format(fen / 100);
-  const moneyFull = (fen) => "¥" + whole.format(fen / 100);
-  const pct = (x) => (x > 0 && x < 0.1 ? (x * 100).toFixed(1) : Math.round(x * 100)) + "%";
+  const moneyFull = (fen) => "¥" + new Intl.NumberFormat(state.lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(fen / 100);
+  const pct = (x) => (x > 0 && x < 0.1 ? pctFine : pctFmt).format(x);
   const share = (part, total) => (total > 0 ? part / total : 0);
+  const day = (iso) => dayFmt.format(new Date(iso));
+  const month = (ym) => monthFmt.format(new Date(ym + "-01T00:00:00Z"));
   const esc = (text) =>
     String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
   const BRAND_COLOURS = { nio: "#2563eb", onvo: "#0d9488" };
+  const BRAND_NAMES = { "zh-CN": { nio: "蔚来", onvo: "乐道" } };
+  const REGION_NAMES = {
+    "zh-CN": { East: "华东", North: "华北", South: "华南", Southwest: "西南", Northeast: "东北", Central: "华中", Northwest: "西北" },
+  };
   const PALETTE = ["#7c3aed", "#db2777", "#ca8a04", "#0891b2", "#65a30d", "#dc2626"];
   const CROSS = "#f97316";
   const BIG = 1500; // links from which the graph is drawn for speed rather than detail
@@ -50,12 +86,52 @@
   const communityColour = (c) => (c < COMMUNITY_COLOURS.length ? COMMUNITY_COLOURS[c] : "#a8b3c4");
   const nodeColour = (n) => (state.colourBy === "community" ? communityColour(n.community) : brandColour(n.brand));
 
-  const brandName = (brand) =>
-    !brand ? "unknown" : brand.length <= 4 ? brand.toUpperCase() : brand[0].toUpperCase() + brand.slice(1);
+  function brandName(brand) {
+    if (!brand) return "?";
+    const local = (BRAND_NAMES[state.lang] || {})[brand];
+    if (local) return local;
+    return brand.length <= 4 ? brand.toUpperCase() : brand[0].toUpperCase() + brand.slice(1);
+  }
+  const regionName = (region) => ((REGION_NAMES[state.lang] || {})[region] || region || "");
+  const stageName = (stage) => t("stage." + stage).replace(/^stage\./, "");
+  const levelLabel = (level) => (level === "brand" ? brandName : level === "region" ? regionName : (x) => x);
   const shortName = (node) => (node.name || node.id).split(" · ")[0];
   const dot = (brand) => `<span class="dot" style="background:${brandColour(brand)}"></span>`;
 
-  // --- the API --------------------------------------------------------------------------------
+  // --- the URL ----------------------------------------------------------------------------------
+  const URL_KEYS = ["lang", "from", "to", "region", "brand", "store", "flows", "colour", "staff"];
+
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    const out = {};
+    for (const k of URL_KEYS) if (q.get(k)) out[k] = q.get(k);
+    return out;
+  }
+
+  /** Write the view into the address bar (replaceState: the back button leaves the page). */
+  function writeUrl() {
+    const q = new URLSearchParams();
+    q.set("lang", state.lang);
+    if (state.mode === "staff") {
+      if (state.staffId && !(state.me && state.me.role === "staff")) q.set("staff", state.staffId);
+      const f = filterParams();
+      if (f.from) q.set("from", f.from);
+      if (f.to) q.set("to", f.to);
+    } else {
+      const f = filterParams();
+      if (f.from && f.from !== state.range[0]) q.set("from", f.from);
+      if (f.to && f.to !== state.range[1]) q.set("to", f.to);
+      if (f.region) q.set("region", f.region);
+      if (f.brand) q.set("brand", f.brand);
+      if (state.selected) q.set("store", state.selected);
+      if (state.flowLevel !== "city") q.set("flows", state.flowLevel);
+      if (state.colourBy !== "brand") q.set("colour", state.colourBy);
+    }
+    const url = `${location.pathname}?${q}`;
+    if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+  }
+
+  // --- the API ----------------------------------------------------------------------------------
   class AuthError extends Error {}
 
   async function api(path, params) {
@@ -67,8 +143,12 @@
     }
     const response = await fetch(url, { headers: { Authorization: "Bearer " + key } });
     const body = await response.json().catch(() => ({}));
-    if (response.status === 401 || response.status === 403) throw new AuthError(body.detail || response.statusText);
-    if (!response.ok) throw new Error(body.detail || `${response.status} ${response.statusText}`);
+    if (response.status === 401) throw new AuthError(body.detail || response.statusText);
+    if (!response.ok) {
+      const error = new Error(body.detail || `${response.status} ${response.statusText}`);
+      error.status = response.status;
+      throw error;
+    }
     return body;
   }
 
@@ -85,39 +165,92 @@
   function handle(error) {
     $("#graph").dataset.state = "error";
     if (error instanceof AuthError) {
-      askKey(error.message ? `That key was refused: ${error.message}` : "");
+      askKey(error.message ? t("key.refused", { msg: error.message }) : "");
     } else {
-      setNotice(`Could not load the collaboration data: ${error.message}`);
+      setNotice(t("error.load", { msg: error.message }));
     }
   }
 
-  // --- loading --------------------------------------------------------------------------------
+  // --- static words -----------------------------------------------------------------------------
+  function applyLanguage() {
+    document.documentElement.lang = state.lang;
+    setFormats();
+    for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of $$("[data-i18n-html]")) el.innerHTML = t(el.dataset.i18nHtml); // our own markup
+    for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+    for (const el of $$("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+    $("#lang").value = state.lang;
+    document.title = `contribnet · ${t("title")}`;
+    for (const option of $("#f-region").options) if (option.value) option.textContent = regionName(option.value);
+    for (const option of $("#f-brand").options) if (option.value) option.textContent = brandName(option.value);
+    $("#flow-level-title").textContent = t("flows.between", { level: t(state.flowLevel === "city" ? "flows.cities" : "flows.regions") });
+  }
+
+  /** Re-render everything already loaded in the new language (no new request). */
+  function rerender() {
+    applyLanguage();
+    if (state.mode === "staff") {
+      if (state.data.staffView) renderStaffView(state.data.staffView);
+      writeUrl();
+      return;
+    }
+    if (state.collab) {
+      renderKpis(state.collab);
+      renderLegend(state.collab);
+      updateGraphLabels();
+    }
+    if (state.data["flows-brand"]) renderFlows(state.data["flows-brand"], $("#flows-brand"));
+    if (state.data.flows) renderFlows(state.data.flows, $("#flows"));
+    if (state.data.farmers) renderFarmers(state.data.farmers);
+    if (state.data.trend) renderTrend(state.data.trend);
+    if (state.data.detail && state.selected) renderDetail(state.data.detail);
+    else if (!state.selected) renderEmptyDetail();
+    writeUrl();
+  }
+
+  // --- loading ----------------------------------------------------------------------------------
   async function refresh() {
     const seq = ++state.seq;
+    const first = !state.collab || state.firstLoad;
     const filters = filterParams();
     $("#graph").dataset.state = "loading";
     setNotice(null);
     try {
-      const [collab, brandFlows, flows, farmers] = await Promise.all([
+      const [collab, brandFlows, flows, farmers, directory] = await Promise.all([
         api("/v1/graph/collaboration", { level: "store", ...filters }),
         api("/v1/graph/flows", { level: "brand", ...filters }),
         api("/v1/graph/flows", { level: state.flowLevel, ...filters }),
         api("/v1/graph/farmers", { ...filters, limit: 25 }),
+        api("/v1/graph/directory", filters),
       ]);
       if (seq !== state.seq) return; // a newer request is on its way
       state.collab = collab;
-      fillFacets(collab.available);
+      state.directory = directory;
+      if (fillFacets(collab.available)) {
+        // the URL's filters differ from the whole period: load again with them
+        state.firstLoad = true;
+        refresh();
+        return;
+      }
       renderKpis(collab);
       renderGraph(collab);
       renderLegend(collab);
+      state.data["flows-brand"] = brandFlows;
+      state.data.flows = flows;
+      state.data.farmers = farmers;
       renderFlows(brandFlows, $("#flows-brand"));
       renderFlows(flows, $("#flows"));
       renderFarmers(farmers);
+      // the selection lives under the filters: kept (and its detail re-read) only if the store
+      // is still drawn
       if (state.selected && app.cy.getElementById(state.selected).nonempty()) {
-        select(state.selected, { focus: false });
+        await select(state.selected, { focus: first });
       } else {
         clearSelection();
       }
+      if (seq !== state.seq) return;
+      state.firstLoad = false;
+      writeUrl();
       $("#graph").dataset.state = "ready";
     } catch (error) {
       if (seq === state.seq) handle(error);
@@ -126,17 +259,31 @@
 
   async function refreshFlows() {
     try {
-      renderFlows(await api("/v1/graph/flows", { level: state.flowLevel, ...filterParams() }), $("#flows"));
+      const flows = await api("/v1/graph/flows", { level: state.flowLevel, ...filterParams() });
+      state.data.flows = flows;
+      renderFlows(flows, $("#flows"));
     } catch (error) {
       handle(error);
     }
   }
 
+  async function refreshTrend() {
+    try {
+      const trend = await api("/v1/graph/trend", { ...filterParams(), store: state.selected || "" });
+      state.data.trend = trend;
+      renderTrend(trend);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  /** Fill the filters' choices once; the URL's view is applied then. True if the URL asked for
+   * other filters than the page has just loaded (so the caller loads again). */
   function fillFacets(available) {
     state.brands = available.brands;
-    if (state.facetsReady) return;
+    if (state.facetsReady) return false;
     for (const [select, values, label] of [
-      [$("#f-region"), available.regions, (v) => v],
+      [$("#f-region"), available.regions, regionName],
       [$("#f-brand"), available.brands, brandName],
     ]) {
       for (const value of values) select.add(new Option(label(value), value));
@@ -145,45 +292,66 @@
       input.min = available.first_day || "";
       input.max = available.last_day || "";
     }
-    $("#f-from").value = available.first_day || "";
-    $("#f-to").value = available.last_day || "";
     state.range = [available.first_day || "", available.last_day || ""];
     state.facetsReady = true;
+    const want = state.pending || {};
+    state.pending = null;
+    $("#f-from").value = want.from || state.range[0];
+    $("#f-to").value = want.to || state.range[1];
+    $("#f-region").value = want.region && available.regions.includes(want.region) ? want.region : "";
+    $("#f-brand").value = want.brand && available.brands.includes(want.brand) ? want.brand : "";
+    return Boolean(want.from || want.to || $("#f-region").value || $("#f-brand").value);
   }
 
-  // --- totals ---------------------------------------------------------------------------------
+  // --- totals -----------------------------------------------------------------------------------
   function renderKpis(collab) {
     const s = collab.summary;
     const cards = [
-      ["Deals", whole.format(s.deals), `${whole.format(s.contributors)} staff credited`],
-      ["Credit settled", money(s.credit), "staff credit in the period"],
-      ["Across stores", pct(share(s.cross_store, s.credit)), `${money(s.cross_store)} on another store's deals`],
-      ["Across brands", pct(share(s.cross_brand, s.credit)), `${money(s.cross_brand)} on another brand's deals`],
-      ["Across cities", pct(share(s.cross_city, s.credit)), `${money(s.cross_city)} on another city's deals`],
-      ["Stores", whole.format(collab.nodes.length), `${collab.edges.length} links · ${collab.communities} communities`],
+      [t("kpi.deals"), nf.format(s.deals), t("kpi.dealsSub", { n: nf.format(s.contributors) })],
+      [t("kpi.credit"), money(s.credit), t("kpi.creditSub")],
+      [t("kpi.stores"), pct(share(s.cross_store, s.credit)), t("kpi.storesSub", { m: money(s.cross_store) })],
+      [t("kpi.brands"), pct(share(s.cross_brand, s.credit)), t("kpi.brandsSub", { m: money(s.cross_brand) })],
+      [t("kpi.cities"), pct(share(s.cross_city, s.credit)), t("kpi.citiesSub", { m: money(s.cross_city) })],
+      [t("kpi.nodes"), nf.format(collab.nodes.length), t("kpi.nodesSub", { links: nf.format(collab.edges.length), communities: nf.format(collab.communities) })],
     ];
     $("#kpis").innerHTML = cards
-      .map(([label, value, sub]) => `<div class="kpi"><div class="label">${label}</div><div class="value">${value}</div><div class="sub">${esc(sub)}</div></div>`)
+      .map(([label, value, sub]) => `<div class="kpi"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`)
       .join("");
   }
 
-  // --- the graph ------------------------------------------------------------------------------
+  // --- the graph --------------------------------------------------------------------------------
   /** Run ``fn`` with Math.random seeded (mulberry32), so a layout is the same on every load. */
   function withSeed(seed, fn) {
     const original = Math.random;
     let a = seed >>> 0;
     Math.random = function () {
       a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      let x = a;
+      x = Math.imul(x ^ (x >>> 15), x | 1);
+      x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
     };
     try {
       return fn();
     } finally {
       Math.random = original;
     }
+  }
+
+  /** Labels stay readable when the graph is zoomed out to fit: at least 10.5 px on screen for
+   * the 30 stores with the most credit (the ones most looked for), whatever the zoom. Written
+   * into each node's data (``fz``), which the style reads. */
+  function updateLabelSizes() {
+    const cy = app.cy;
+    if (!cy || state.big) return;
+    const zoom = cy.zoom();
+    cy.batch(() =>
+      cy.nodes().forEach((ele) => {
+        const floor = ele.data("rank") < 30 ? 10.5 / zoom : 0;
+        const size = Math.round(Math.min(Math.max(ele.data("font"), floor), 28) * 10) / 10;
+        if (ele.data("fz") !== size) ele.data("fz", size);
+      }),
+    );
   }
 
   function graphStyle(big) {
@@ -197,7 +365,7 @@
           "border-width": 1.5,
           "border-color": "#ffffff",
           label: "data(label)",
-          "font-size": "data(font)",
+          "font-size": "data(fz)",
           "font-weight": 500,
           color: "#1e293b",
           "text-valign": "bottom",
@@ -205,7 +373,7 @@
           "text-outline-color": "#ffffff",
           "text-outline-width": 2,
           "text-outline-opacity": 0.9,
-          "min-zoomed-font-size": 6,
+          "min-zoomed-font-size": 7,
         },
       },
       {
@@ -232,9 +400,17 @@
       { selector: "edge.lit", style: { opacity: 0.95, "z-index": 10 } },
       {
         selector: "node.picked",
-        style: { "border-width": 4, "border-color": "#0f172a", "font-size": 13, "font-weight": 700, "z-index": 20, "text-opacity": 1 },
+        style: { "border-width": 4, "border-color": "#0f172a", "font-weight": 700, "z-index": 20, "text-opacity": 1 },
       },
       { selector: "node.near", style: { "text-opacity": 1, "min-zoomed-font-size": 0 } },
+      {
+        selector: "node.hit",
+        style: { "border-width": 4, "border-color": "#f59e0b", "text-opacity": 1, "min-zoomed-font-size": 0, "z-index": 15, opacity: 1 },
+      },
+      {
+        selector: "node.cursor",
+        style: { "overlay-color": "#3b82f6", "overlay-opacity": 0.25, "overlay-padding": 6, "text-opacity": 1, "min-zoomed-font-size": 0, "z-index": 25 },
+      },
     ];
   }
 
@@ -251,16 +427,29 @@
       maxZoom: 4,
       pixelRatio: big ? 1 : "auto",
       hideEdgesOnViewport: big,
-
     });
     cy.on("tap", "node", (event) => select(event.target.id()));
     cy.on("tap", (event) => {
-      if (event.target === cy) clearSelection();
+      if (event.target === cy) {
+        clearSelection();
+        writeUrl();
+        refreshTrend();
+      }
     });
     cy.on("mouseover", "node", (event) => showTooltip(event, nodeTip(event.target)));
     cy.on("mouseover", "edge", (event) => showTooltip(event, edgeTip(event.target)));
     cy.on("mouseout", "node, edge", hideTooltip);
     cy.on("pan zoom", hideTooltip);
+    let pending = false;
+    cy.on("zoom", () => {
+      // the label floor follows the zoom; once per frame
+      if (pending || state.big) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        updateLabelSizes();
+      });
+    });
     app.cy = cy;
   }
 
@@ -277,11 +466,12 @@
     const edgeScale = logScale(edges.map((e) => e.amount));
     state.edgeScale = edgeScale;
     const shrink = nodes.length > 200 ? 0.6 : 1; // many stores: smaller marks, less overlap
+    const ranks = new Map([...nodes].sort((a, b) => b.credit - a.credit).map((n, i) => [n.id, i]));
     const elements = nodes.map((n) => {
-      const t = nodeScale(n.credit);
+      const x = nodeScale(n.credit);
       return {
         group: "nodes",
-        data: { id: n.id, label: shortName(n), size: (12 + 40 * t) * shrink, font: 12 + 5 * t, colour: nodeColour(n), node: n },
+        data: { id: n.id, label: shortName(n), size: (12 + 40 * x) * shrink, font: 12 + 5 * x, fz: 12 + 5 * x, rank: ranks.get(n.id), colour: nodeColour(n), node: n },
         classes: n.in_scope ? "" : "out",
       };
     });
@@ -296,18 +486,26 @@
       cy.elements().remove();
       cy.add(elements);
     });
+    state.cursor = null;
     const laid = performance.now();
     layout();
     app.timings = { elements: laid - started, layout: performance.now() - laid };
     const el = $("#graph");
     el.dataset.nodes = String(nodes.length);
     el.dataset.edges = String(edges.length);
-    $("#graph-count").textContent = `${nodes.length} stores · ${edges.length} links`;
+    updateGraphLabels();
     const card = $(".graph-card");
     card.querySelector(".graph-empty")?.remove();
     if (!nodes.length) {
-      card.insertAdjacentHTML("beforeend", '<div class="graph-empty">No settled credit for these filters.</div>');
+      card.insertAdjacentHTML("beforeend", `<div class="graph-empty">${esc(t("graph.empty"))}</div>`);
     }
+  }
+
+  function updateGraphLabels() {
+    const collab = state.collab;
+    if (!collab) return;
+    $("#graph-count").textContent = t("graph.count", { n: nf.format(collab.nodes.length), links: nf.format(collab.edges.length) });
+    $("#graph").setAttribute("aria-label", t("graph.label", { n: nf.format(collab.nodes.length) }));
   }
 
   /** A function mapping values to [0, 1] by their logarithm, over the range of ``values``. */
@@ -322,6 +520,7 @@
   function layout() {
     const cy = app.cy;
     if (!cy.nodes().length) return;
+    cy.resize(); // the legend below may have changed the container's height
     const edgeScale = state.edgeScale || (() => 0.5);
     withSeed(7, () =>
       cy
@@ -346,20 +545,32 @@
         })
         .run(),
     );
-    cy.fit(undefined, 24); // labels included, which the layout's own fit leaves out
+    fitAll();
+  }
+
+  /** The whole graph in view, labels included, after the container's size is re-read. */
+  function fitAll() {
+    const cy = app.cy;
+    cy.stop();
+    cy.resize();
+    cy.fit(undefined, 24);
+    updateLabelSizes(); // label sizes follow the zoom, and the labels' box with them
+    cy.fit(undefined, 24);
+    updateLabelSizes();
   }
 
   function nodeTip(ele) {
     const n = ele.data("node");
-    return `<b>${esc(n.name || n.id)}</b><br><span class="dim">${esc(brandName(n.brand))} · ${esc(n.city)} · ${esc(n.region)}</span><br>
-      credit ${money(n.credit)} · ${pct(n.assist_ratio)} on others' deals<br>
-      partners earned ${money(n.received)} on its ${n.deals_closed} deals`;
+    return `<b>${esc(n.name || n.id)}</b><br><span class="dim">${esc(brandName(n.brand))} · ${esc(n.city)} · ${esc(regionName(n.region))}</span><br>
+      ${esc(t("tip.node", { credit: money(n.credit), ratio: pct(n.assist_ratio) }))}<br>
+      ${esc(t("tip.node2", { received: money(n.received), deals: nf.format(n.deals_closed) }))}`;
   }
 
   function edgeTip(ele) {
     const e = ele.data("edge");
     const name = (id) => esc(shortName(app.cy.getElementById(id).data("node")));
-    return `<b>${name(e.source)}</b> earned <b>${moneyFull(e.amount)}</b><br>on ${e.deals} deal${e.deals === 1 ? "" : "s"} closed by <b>${name(e.target)}</b>${e.cross_brand ? '<br><span class="dim">cross-brand</span>' : ""}`;
+    return t("tip.edge", { a: name(e.source), m: esc(moneyFull(e.amount)), deals: nf.format(e.deals), b: name(e.target) }) +
+      (e.cross_brand ? `<br><span class="dim">${esc(t("tip.cross"))}</span>` : "");
   }
 
   function showTooltip(event, html) {
@@ -394,25 +605,83 @@
     if (state.colourBy === "community") {
       const sizes = communitySizes(collab);
       const shown = [...sizes.keys()].filter((c) => c < COMMUNITY_COLOURS.length && sizes.get(c) > 1).sort((a, b) => a - b);
-      rows = shown.map((c) => `<div class="row"><span class="dot" style="background:${communityColour(c)}"></span>#${c + 1} · ${sizes.get(c)} stores</div>`);
-      rows.push(`<div class="row"><span class="dot" style="background:${communityColour(99)}"></span>smaller groups</div>`);
+      rows = shown.map((c) => `<div class="row"><span class="dot" style="background:${communityColour(c)}"></span>${esc(t("legend.community", { c: c + 1, n: sizes.get(c) }))}</div>`);
+      rows.push(`<div class="row"><span class="dot" style="background:${communityColour(99)}"></span>${esc(t("legend.smaller"))}</div>`);
     } else {
       const present = [...new Set(collab.nodes.map((n) => n.brand).filter(Boolean))].sort();
-      rows = present.map((b) => `<div class="row"><span class="dot" style="background:${brandColour(b)}"></span>${esc(brandName(b))} store</div>`);
+      rows = present.map((b) => `<div class="row"><span class="dot" style="background:${brandColour(b)}"></span>${esc(t("legend.store", { brand: brandName(b) }))}</div>`);
     }
-    if (collab.nodes.some((n) => !n.in_scope)) rows.push('<div class="row"><span class="dot out"></span>partner outside the filter</div>');
-    rows.push('<div class="row"><span class="line"></span>credit on a same-brand store\'s deals</div>');
-    rows.push('<div class="row"><span class="line cross"></span>cross-brand credit</div>');
-    rows.push('<div class="row sizes">size: credit earned · width: credit on the other\'s deals (log scales) · arrow: earner → closer</div>');
+    if (collab.nodes.some((n) => !n.in_scope)) rows.push(`<div class="row"><span class="dot out"></span>${esc(t("legend.out"))}</div>`);
+    rows.push(`<div class="row"><span class="line"></span>${esc(t("legend.same"))}</div>`);
+    rows.push(`<div class="row"><span class="line cross"></span>${esc(t("legend.cross"))}</div>`);
+    rows.push(`<div class="row sizes">${esc(t("legend.sizes"))}</div>`);
     $("#legend").innerHTML = rows.join("");
   }
 
-  // --- selection and the store detail ---------------------------------------------------------
+  // --- keyboard on the graph -------------------------------------------------------------------
+  /** Arrow keys move a cursor to the nearest store in that direction; Enter selects it. */
+  function onGraphKey(event) {
+    const cy = app.cy;
+    if (!cy || !cy.nodes().length) return;
+    const dirs = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
+    if (event.key in dirs) {
+      event.preventDefault();
+      const current = state.cursor ? cy.getElementById(state.cursor) : null;
+      let next;
+      if (!current || current.empty()) {
+        next = state.selected ? cy.getElementById(state.selected) : cy.nodes().max((n) => n.data("node").credit).ele;
+      } else {
+        const [dx, dy] = dirs[event.key];
+        const p = current.position();
+        let best = null;
+        let bestScore = Infinity;
+        cy.nodes().forEach((n) => {
+          if (n.same(current)) return;
+          const q = n.position();
+          const vx = q.x - p.x;
+          const vy = q.y - p.y;
+          const along = vx * dx + vy * dy;
+          if (along <= 0) return;
+          const across = Math.abs(vx * dy - vy * dx);
+          const score = along + 2 * across;
+          if (score < bestScore) [best, bestScore] = [n, score];
+        });
+        next = best || current;
+      }
+      moveCursor(next.id());
+    } else if ((event.key === "Enter" || event.key === " ") && state.cursor) {
+      event.preventDefault();
+      select(state.cursor);
+    } else if (event.key === "Escape") {
+      clearSelection();
+      writeUrl();
+      refreshTrend();
+    }
+  }
+
+  function moveCursor(id) {
+    const cy = app.cy;
+    cy.nodes(".cursor").removeClass("cursor");
+    const node = cy.getElementById(id);
+    node.addClass("cursor");
+    state.cursor = id;
+    $("#graph").dataset.cursor = id;
+    const n = node.data("node");
+    $("#graph-cursor").textContent = t("graph.cursor", { name: n.name || n.id, credit: money(n.credit), ratio: pct(n.assist_ratio) });
+    // keep it on screen
+    const p = node.renderedPosition();
+    if (p.x < 20 || p.y < 20 || p.x > cy.width() - 20 || p.y > cy.height() - 20) {
+      cy.stop();
+      cy.animate({ center: { eles: node } }, { duration: 200 });
+    }
+  }
+
+  // --- selection and the store detail -----------------------------------------------------------
   function highlight(id) {
     const cy = app.cy;
     const node = cy.getElementById(id);
     cy.batch(() => {
-      cy.elements().removeClass("faded lit picked near");
+      cy.elements().removeClass("faded lit picked near hit");
       if (node.empty()) return;
       cy.elements().addClass("faded");
       const hood = node.closedNeighborhood();
@@ -423,15 +692,18 @@
     });
   }
 
+  function renderEmptyDetail() {
+    $("#detail").innerHTML = `<div class="empty"><h2>${esc(t("detail.title"))}</h2><p>${esc(t("detail.empty"))}</p></div>`;
+  }
+
   function clearSelection() {
     state.selected = null;
+    state.data.detail = null;
     state.detailSeq++;
-    if (app.cy) app.cy.elements().removeClass("faded lit picked near");
+    if (app.cy) app.cy.elements().removeClass("faded lit picked near hit");
     const detail = $("#detail");
     delete detail.dataset.store;
-    detail.innerHTML = `<div class="empty"><h2>Store detail</h2><p>Click a store in the graph to see its top
-      contributors, the partners that earned credit on its deals (inflows) and the partners whose deals it
-      helped win (outflows).</p></div>`;
+    renderEmptyDetail();
   }
 
   /** Pan and zoom (at most 1.6x) to a node and its partners. */
@@ -448,30 +720,45 @@
   }
 
   async function select(id, options) {
+    options = options || {};
     state.selected = id;
     highlight(id);
-    if (!options || options.focus !== false) focus(id);
+    if (options.focus !== false) focus(id);
+    writeUrl();
     const seq = ++state.detailSeq;
     const detail = $("#detail");
+    detail.dataset.loading = "true";
     const f = filterParams();
     try {
-      const data = await api(`/v1/graph/stores/${encodeURIComponent(id)}`, { from: f.from, to: f.to, limit: 6 });
+      const [data, trend] = await Promise.all([
+        api(`/v1/graph/stores/${encodeURIComponent(id)}`, { ...f, limit: 6 }),
+        api("/v1/graph/trend", { ...f, store: id }),
+      ]);
       if (seq !== state.detailSeq) return;
+      state.data.detail = data;
+      state.data.trend = trend;
       renderDetail(data);
+      renderTrend(trend);
       detail.dataset.store = id;
+      delete detail.dataset.loading;
     } catch (error) {
-      if (seq === state.detailSeq) handle(error);
+      if (seq !== state.detailSeq) return;
+      if (error.status === 404) {
+        clearSelection();
+        writeUrl();
+      } else handle(error);
     }
   }
 
   function bars(items, options) {
-    if (!items.length) return `<p class="muted">${options.empty}</p>`;
+    if (!items.length) return `<p class="muted">${esc(options.empty)}</p>`;
     const max = Math.max(1, ...items.map(options.amount));
     return `<ul class="bars">${items
       .map((item) => {
         const amount = options.amount(item);
         const target = options.link ? options.link(item) : null;
-        return `<li${target ? ` class="link" data-store="${esc(target)}"` : ""} title="${esc(options.title(item))}">
+        const link = target ? ` class="link" data-store="${esc(target)}" tabindex="0" role="button"` : "";
+        return `<li${link} title="${esc(options.title(item))}">
           <span class="name">${options.label(item)}</span><span class="amount">${money(amount)}</span>
           <span class="bar">${options.fill(item, max)}</span></li>`;
       })
@@ -483,64 +770,186 @@
     const nodes = state.collab ? state.collab.nodes : [];
     const rank = 1 + nodes.filter((m) => m.centrality > n.centrality).length;
     const of = nodes.length;
-    const title = `weighted betweenness ${n.centrality.toFixed(4)}: how much of the collaboration between other stores runs through it`;
-    return `<span title="${esc(title)}">${n.centrality > 0 && of ? `#${rank} of ${of}` : "none"}</span>`;
+    const title = t("detail.brokerageTitle", { v: n.centrality.toFixed(4) });
+    return `<span title="${esc(title)}">${esc(n.centrality > 0 && of ? t("detail.rank", { rank, of }) : t("detail.none"))}</span>`;
   }
 
   function community(n) {
     const size = state.collab ? communitySizes(state.collab).get(n.community) || 1 : 1;
-    return `<span class="swatch-inline" style="background:${communityColour(n.community)}"></span>#${n.community + 1} · ${size} store${size === 1 ? "" : "s"}`;
+    return `<span class="swatch-inline" style="background:${communityColour(n.community)}"></span>${esc(t("detail.communityValue", { c: n.community + 1, n: size }))}`;
+  }
+
+  function filterText() {
+    const f = filterParams();
+    const parts = [];
+    if (f.from || f.to) parts.push(`${f.from ? day(f.from + "T12:00:00+08:00") : "…"} – ${f.to ? day(f.to + "T12:00:00+08:00") : "…"}`);
+    if (f.region) parts.push(regionName(f.region));
+    if (f.brand) parts.push(brandName(f.brand));
+    return parts.join(" · ") || t("detail.allFilters");
   }
 
   function renderDetail(data) {
     const n = data.store;
     // brokerage and community as in the graph drawn (which the filters may have narrowed)
     const drawn = (state.collab && state.collab.nodes.find((m) => m.id === n.id)) || n;
-    const stat = (label, value) => `<div class="stat"><div class="label">${label}</div><div class="value">${value}</div></div>`;
+    const stat = (label, value) => `<div class="stat"><div class="label">${esc(label)}</div><div class="value">${value}</div></div>`;
     const nodeBrand = n.brand;
     const flowList = (items, verb) =>
       bars(items.slice(0, 8), {
-        empty: verb === "in" ? "No other store earned credit on its deals." : "It earned nothing on other stores' deals.",
+        empty: verb === "in" ? t("detail.noIn") : t("detail.noOut"),
         amount: (f) => f.amount,
         link: (f) => (app.cy.getElementById(f.store).nonempty() ? f.store : null),
-        title: (f) => `${f.name || f.store}: ${moneyFull(f.amount)} over ${f.deals} deal(s)`,
-        label: (f) => `${dot(f.brand)}${esc((f.name || f.store).split(" · ")[0])}${f.brand !== nodeBrand ? '<span class="tag">cross-brand</span>' : ""}`,
+        title: (f) => t("detail.flowTitle", { name: f.name || f.store, m: moneyFull(f.amount), deals: nf.format(f.deals) }),
+        label: (f) => `${dot(f.brand)}${esc((f.name || f.store).split(" · ")[0])}${f.brand !== nodeBrand ? `<span class="tag">${esc(t("detail.crossBrand"))}</span>` : ""}`,
         fill: (f, max) => `<span style="width:${(100 * f.amount) / max}%;background:${f.brand !== nodeBrand ? CROSS : SAME}"></span>`,
       });
     const people = bars(data.contributors, {
-      empty: "No staff credit for this store.",
+      empty: t("detail.noStaff"),
       amount: (s) => s.credit,
-      title: (s) => `${s.name || s.staff}: ${moneyFull(s.own)} on own deals, ${moneyFull(s.assists)} on others'`,
+      title: (s) => t("detail.staffTitle", { name: s.name || s.staff, own: moneyFull(s.own), assists: moneyFull(s.assists) }),
       label: (s) => `${esc(s.name || s.staff)} <span class="muted">${esc(s.staff)}</span>`,
       fill: (s, max) =>
         `<span class="own" style="width:${(100 * s.own) / max}%"></span><span class="assist" style="width:${(100 * s.assists) / max}%"></span>`,
     });
     $("#detail").innerHTML = `
       <header><span class="swatch" style="background:${brandColour(n.brand)}"></span>
-        <div><h2>${esc(n.name || n.id)}</h2>
-        <div class="where">${esc(brandName(n.brand))} · ${esc(n.city)} · ${esc(n.region)} · <code>${esc(n.id)}</code></div></div>
+        <div class="who"><h2>${esc(n.name || n.id)}</h2>
+        <div class="where">${esc(brandName(n.brand))} · ${esc(n.city)} · ${esc(regionName(n.region))} · <code>${esc(n.id)}</code></div>
+        <div class="where filtered">${esc(t("detail.filtered", { filters: filterText() }))}</div></div>
+        <button type="button" class="ghost small csv" data-export="detail">CSV</button>
       </header>
+      ${n.in_scope ? "" : `<p class="hint">${esc(t("detail.outOfScope"))}</p>`}
       <div class="stats">
-        ${stat("Credit earned", money(n.credit))}
-        ${stat("On own deals", money(n.own))}
-        ${stat("On others' deals", money(n.assists))}
-        ${stat("Partners earned here", money(n.received))}
-        ${stat("Deals closed", whole.format(n.deals_closed))}
-        ${stat("Partners", whole.format(n.partners))}
-        ${stat("Assist ratio", `${pct(n.assist_ratio)}<div class="ratio"><span style="width:${100 * n.assist_ratio}%"></span></div>`)}
-        ${stat("Brokerage", brokerage(drawn))}
-        ${stat("Community", community(drawn))}
+        ${stat(t("detail.credit"), money(n.credit))}
+        ${stat(t("detail.own"), money(n.own))}
+        ${stat(t("detail.assists"), money(n.assists))}
+        ${stat(t("detail.received"), money(n.received))}
+        ${stat(t("detail.closed"), nf.format(n.deals_closed))}
+        ${stat(t("detail.partners"), nf.format(n.partners))}
+        ${stat(t("detail.ratio"), `${pct(n.assist_ratio)}<div class="ratio"><span style="width:${100 * n.assist_ratio}%"></span></div>`)}
+        ${stat(t("detail.brokerage"), brokerage(drawn))}
+        ${stat(t("detail.community"), community(drawn))}
       </div>
-      <div class="section"><h3>Top contributors</h3>
-        <p class="hint">grey: on this store's own deals · orange: on deals other stores closed</p>${people}</div>
-      <div class="section"><h3>Inflows · who helped it win</h3>${flowList(data.inflows, "in")}</div>
-      <div class="section"><h3>Outflows · whom it helped</h3>${flowList(data.outflows, "out")}</div>`;
-    for (const li of document.querySelectorAll("#detail li.link")) {
-      li.addEventListener("click", () => select(li.dataset.store));
+      <div class="section"><h3>${esc(t("detail.contributors"))}</h3>
+        <p class="hint">${esc(t("detail.contributorsHint"))}</p>${people}</div>
+      <div class="section"><h3>${esc(t("detail.inflows"))}</h3>${flowList(data.inflows, "in")}</div>
+      <div class="section"><h3>${esc(t("detail.outflows"))}</h3>${flowList(data.outflows, "out")}</div>`;
+    activate($$("#detail li.link"), (li) => select(li.dataset.store));
+    $("#detail .csv").addEventListener("click", () => exportCsv("detail"));
+  }
+
+  /** Click and Enter/Space on each element run ``fn`` (rows and list items acting as buttons). */
+  function activate(elements, fn) {
+    for (const el of elements) {
+      el.addEventListener("click", () => fn(el));
+      el.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          fn(el);
+        }
+      });
     }
   }
 
-  // --- flows ----------------------------------------------------------------------------------
+  // --- search -----------------------------------------------------------------------------------
+  function searchResults(query) {
+    const q = query.trim().toLowerCase();
+    if (!q || !state.directory) return [];
+    const drawn = new Set(state.collab ? state.collab.nodes.map((n) => n.id) : []);
+    const storeName = new Map(state.directory.stores.map((s) => [s.id, s.name || s.id]));
+    const match = (...texts) => texts.some((x) => x && String(x).toLowerCase().includes(q));
+    const out = [];
+    const cities = new Map();
+    for (const s of state.directory.stores) {
+      if (!drawn.has(s.id)) continue;
+      if (match(s.name, s.id)) out.push({ kind: "store", id: s.id, label: s.name || s.id, sub: `${brandName(s.brand)} · ${s.city}`, store: s.id });
+      if (s.city && match(s.city)) cities.set(s.city, (cities.get(s.city) || 0) + 1);
+    }
+    for (const [city, n] of cities) out.unshift({ kind: "city", id: city, label: city, sub: t("search.city", { n }) });
+    for (const p of state.directory.staff) {
+      if (!p.store || !drawn.has(p.store)) continue;
+      if (match(p.name, p.id)) out.push({ kind: "staff", id: p.id, label: p.name || p.id, sub: t("search.staff", { store: (storeName.get(p.store) || p.store).split(" · ")[0] }), store: p.store });
+    }
+    return out.slice(0, 10);
+  }
+
+  function renderSearch() {
+    const input = $("#search");
+    const list = $("#search-results");
+    const results = searchResults(input.value);
+    state.searchResults = results;
+    state.searchActive = results.length ? 0 : -1;
+    if (!input.value.trim()) {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      return;
+    }
+    list.innerHTML = results.length
+      ? results
+          .map(
+            (r, i) => `<li role="option" id="sr-${i}" data-i="${i}" class="${r.kind}${i === 0 ? " active" : ""}" aria-selected="${i === 0}">
+              <span class="label">${esc(r.label)}</span><span class="sub">${esc(r.kind === "store" ? `${t("search.store")} · ${r.sub}` : r.sub)}</span></li>`,
+          )
+          .join("")
+      : `<li class="none" role="option" aria-disabled="true">${esc(t("search.none", { q: input.value.trim() }))}</li>`;
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    input.setAttribute("aria-activedescendant", results.length ? "sr-0" : "");
+    for (const li of list.querySelectorAll("li[data-i]")) {
+      li.addEventListener("mousedown", (event) => {
+        event.preventDefault(); // keep the focus in the box
+        choose(results[Number(li.dataset.i)]);
+      });
+    }
+  }
+
+  function moveActive(step) {
+    const results = state.searchResults || [];
+    if (!results.length) return;
+    state.searchActive = (state.searchActive + step + results.length) % results.length;
+    for (const li of $$("#search-results li[data-i]")) {
+      const on = Number(li.dataset.i) === state.searchActive;
+      li.classList.toggle("active", on);
+      li.setAttribute("aria-selected", String(on));
+    }
+    $("#search").setAttribute("aria-activedescendant", `sr-${state.searchActive}`);
+  }
+
+  function closeSearch() {
+    $("#search-results").hidden = true;
+    $("#search").setAttribute("aria-expanded", "false");
+  }
+
+  /** A store or staff member: select (their home) store and focus it; a city: light up its
+   * stores and fit them in view. */
+  function choose(result) {
+    if (!result) return;
+    closeSearch();
+    $("#search").value = result.label;
+    const cy = app.cy;
+    if (result.kind === "city") {
+      const hits = cy.nodes().filter((n) => n.data("node").city === result.id);
+      clearSelection();
+      writeUrl();
+      cy.batch(() => {
+        cy.elements().addClass("faded");
+        hits.removeClass("faded").addClass("hit");
+        hits.edgesWith(hits).removeClass("faded").addClass("lit");
+      });
+      cy.stop();
+      cy.animate({ fit: { eles: hits, padding: 60 } }, { duration: 300 });
+      $("#graph").dataset.hits = String(hits.length);
+      refreshTrend();
+      return;
+    }
+    select(result.store).then(() => {
+      const node = cy.getElementById(result.store);
+      node.addClass("hit");
+      $("#graph").dataset.hits = "1";
+    });
+  }
+
+  // --- flows ------------------------------------------------------------------------------------
   /** Keep only the groups with credit across the line when there are many (a 30-city matrix is
    * mostly an empty diagonal); returns the matrix and how many groups were left out. */
   function crossingOnly(m) {
@@ -554,60 +963,57 @@
 
   function renderFlows(full, container) {
     if (!full.labels.length) {
-      container.innerHTML = '<p class="muted">No settled credit for these filters.</p>';
+      container.innerHTML = `<p class="muted">${esc(t("flows.none"))}</p>`;
       return;
     }
     const [m, hidden] = crossingOnly(full);
     const n = m.labels.length;
-    const label = m.level === "brand" ? brandName : (x) => x;
+    const label = levelLabel(m.level);
     let maxOff = 1;
     m.amounts.forEach((row, i) => row.forEach((v, j) => i !== j && (maxOff = Math.max(maxOff, v))));
     const maxAll = Math.max(1, ...m.amounts.flat());
-    const dense = n > 8;
+    const dense = n > 5;
+    const cellTitle = (v, i, j) => t("flows.cell", { a: label(m.labels[i]), m: moneyFull(v), deals: nf.format(m.deals[i][j]), b: label(m.labels[j]) });
     const cell = (v, i, j) => {
-      const deals = m.deals[i][j];
-      const title = `${label(m.labels[i])} earned ${moneyFull(v)} on ${deals} deal(s) closed by ${label(m.labels[j])}`;
+      const title = cellTitle(v, i, j);
       if (i === j) {
-        const t = Math.sqrt(v / maxAll);
-        return `<td class="diag" style="background:rgba(148,163,184,${0.08 + 0.3 * t})" title="${esc(title)}">${v ? money(v) : "·"}</td>`;
+        const x = Math.sqrt(v / maxAll);
+        return `<td class="diag" style="background:rgba(148,163,184,${0.08 + 0.3 * x})" title="${esc(title)}">${v ? money(v) : "·"}</td>`;
       }
       if (!v) return `<td class="zero" title="${esc(title)}">·</td>`;
-      const t = Math.sqrt(v / maxOff);
-      const bg = heat(t);
-      return `<td style="background:${bg};color:${t > 0.55 ? "#fff" : "#0f172a"}" title="${esc(title)}">${money(v)}</td>`;
+      const x = Math.sqrt(v / maxOff);
+      return `<td style="background:${heat(x)};color:${x > 0.55 ? "#fff" : "#0f172a"}" title="${esc(title)}">${money(v)}</td>`;
     };
-    const head = m.labels.map((l) => `<th scope="col">${esc(label(l))}</th>`).join("");
+    const head = m.labels.map((l) => `<th scope="col" title="${esc(label(l))}">${esc(label(l))}</th>`).join("");
     const body = m.amounts
       .map((row, i) => {
         const across = row.reduce((a, v, j) => a + (i === j ? 0 : v), 0);
-        return `<tr><th scope="row">${esc(label(m.labels[i]))}</th>${row.map((v, j) => cell(v, i, j)).join("")}<td class="total" title="credit earned on other groups' deals">${money(across)}</td></tr>`;
+        return `<tr><th scope="row">${esc(label(m.labels[i]))}</th>${row.map((v, j) => cell(v, i, j)).join("")}<td class="total" title="${esc(t("flows.acrossTitle"))}">${money(across)}</td></tr>`;
       })
       .join("");
     const pairs = [];
     m.amounts.forEach((row, i) => row.forEach((v, j) => i !== j && v > 0 && pairs.push({ i, j, v, deals: m.deals[i][j] })));
     pairs.sort((a, b) => b.v - a.v);
     const top = bars(pairs.slice(0, 8), {
-      empty: "No credit crossed the line.",
+      empty: t("flows.noneCross"),
       amount: (p) => p.v,
-      title: (p) => `${label(m.labels[p.i])} earned ${moneyFull(p.v)} on ${p.deals} deal(s) closed by ${label(m.labels[p.j])}`,
+      title: (p) => cellTitle(p.v, p.i, p.j),
       label: (p) =>
-        `<b>${esc(label(m.labels[p.i]))}</b> → <b>${esc(label(m.labels[p.j]))}</b> <span class="muted">· ${p.deals} deal${p.deals === 1 ? "" : "s"}</span>`,
+        `<b>${esc(label(m.labels[p.i]))}</b> → <b>${esc(label(m.labels[p.j]))}</b> <span class="muted">· ${esc((p.deals === 1 ? t("flows.deal") : t("flows.deals", { n: nf.format(p.deals) })))}</span>`,
       fill: (p, max) => `<span style="width:${(100 * p.v) / max}%;background:${CROSS}"></span>`,
     });
-    const plural = { brand: "brands", city: "cities", region: "regions" }[m.level];
-    const note = hidden ? ` ${hidden} ${plural} with no credit across the line are left out of the matrix.` : "";
+    const note = hidden ? t("flows.hidden", { n: hidden, levels: t("levels." + m.level) }) : "";
     container.innerHTML = `<div class="flows-body${dense ? " stacked" : ""}">
-      <div class="matrix-wrap"><table class="matrix${dense ? " dense" : ""}" data-level="${m.level}">
-      <thead><tr><th class="corner">earned by ↓ · closed by →</th>${head}<th class="total" scope="col">across</th></tr></thead>
-      <tbody>${body}</tbody></table>
-      <div class="scale"><span>cross-group credit</span><span class="ramp"></span><span>${money(maxOff)}</span></div></div>
-      <div class="pairs"><h3>Largest flows across the line</h3>
-      <p class="hint">Earned by → closed by. ${money(m.between)} of ${money(m.total)} (${pct(share(m.between, m.total))})
-        was earned on another ${m.level}'s deals.${note}</p>${top}</div>
+      <div class="matrix-wrap" tabindex="0"><table class="matrix${dense ? " dense" : ""}" data-level="${m.level}">
+      <thead><tr><th class="corner">${esc(t("flows.corner"))}</th>${head}<th class="total" scope="col">${esc(t("flows.across"))}</th></tr></thead>
+      <tbody>${body}</tbody></table></div>
+      <div class="scale"><span>${esc(t("flows.scale"))}</span><span class="ramp"></span><span>${money(maxOff)}</span></div>
+      <div class="pairs"><h3>${esc(t("flows.largest"))}</h3>
+      <p class="hint">${esc(t("flows.summary", { m: money(m.between), total: money(m.total), pct: pct(share(m.between, m.total)), level: t("level." + m.level) }))}${esc(note)}</p>${top}</div>
       </div>`;
   }
 
-  function heat(t) {
+  function heat(x) {
     // white-orange ramp: #fff7ed -> #fdba74 -> #ea580c -> #7c2d12
     const stops = [
       [255, 247, 237],
@@ -615,40 +1021,294 @@
       [234, 88, 12],
       [124, 45, 18],
     ];
-    const x = Math.min(0.999, Math.max(0, t)) * (stops.length - 1);
-    const i = Math.floor(x);
-    const f = x - i;
+    const y = Math.min(0.999, Math.max(0, x)) * (stops.length - 1);
+    const i = Math.floor(y);
+    const f = y - i;
     const c = stops[i].map((v, k) => Math.round(v + (stops[i + 1][k] - v) * f));
     return `rgb(${c.join(",")})`;
   }
 
-  // --- farmers --------------------------------------------------------------------------------
+  // --- farmers ----------------------------------------------------------------------------------
   function renderFarmers(data) {
     const table = $("#farmers");
     if (!data.farmers.length) {
-      table.innerHTML = '<tbody><tr><td class="muted">No farmers for these filters.</td></tr></tbody>';
+      table.innerHTML = `<tbody><tr><td class="muted">${esc(t("farmers.none"))}</td></tr></tbody>`;
       return;
     }
     const rows = data.farmers
       .map((f, i) => {
         const inGraph = f.store && app.cy.getElementById(f.store).nonempty();
-        return `<tr${inGraph ? ` class="link" data-store="${esc(f.store)}"` : ""} title="${esc(`${f.closers_helped} closer(s) helped; ${moneyFull(f.other_stores)} for another store, ${moneyFull(f.other_brands)} for another brand`)}">
-          <td class="rank">${i + 1}</td>
+        const title = t("farmers.rowTitle", { closers: nf.format(f.closers_helped), stores: moneyFull(f.other_stores), brands: moneyFull(f.other_brands) });
+        return `<tr${inGraph ? ` class="link" data-store="${esc(f.store)}" tabindex="0"` : ""} data-staff="${esc(f.staff)}" title="${esc(title)}">
+          <td class="rank">${nf.format(i + 1)}</td>
           <td><div class="who">${esc(f.name || f.staff)}</div><div class="sub">${dot(f.brand)}${esc((f.store_name || f.store || "").split(" · ")[0])}</div></td>
-          <td class="num">${money(f.assists)}</td>
-          <td class="num">${pct(f.assist_ratio)}<span class="ratio"><span style="width:${100 * f.assist_ratio}%"></span></span></td>
-          <td class="num">${f.deals_assisted}</td>
+          <td class="num">${nf.format(f.farmed_deals)}</td>
+          <td class="num">${pct(f.farmed_share)}<span class="ratio"><span style="width:${100 * f.farmed_share}%"></span></span></td>
+          <td class="num">${money(f.farmed)}</td>
           <td class="num">${f.other_brands ? money(f.other_brands) : "–"}</td></tr>`;
       })
       .join("");
-    table.innerHTML = `<thead><tr><th></th><th>Staff · home store</th><th class="num">On others' deals</th>
-      <th class="num" title="share of their credit earned on deals others closed">Share</th><th class="num">Deals</th><th class="num">Cross-brand</th></tr></thead><tbody>${rows}</tbody>`;
-    for (const tr of table.querySelectorAll("tr.link")) {
-      tr.addEventListener("click", () => select(tr.dataset.store));
+    table.innerHTML = `<thead><tr><th></th><th>${esc(t("farmers.who"))}</th>
+      <th class="num" title="${esc(t("farmers.farmedTitle"))}">${esc(t("farmers.farmed"))}</th>
+      <th class="num" title="${esc(t("farmers.shareTitle"))}">${esc(t("farmers.share"))}</th>
+      <th class="num">${esc(t("farmers.credit"))}</th><th class="num">${esc(t("farmers.crossBrand"))}</th></tr></thead><tbody>${rows}</tbody>`;
+    activate(table.querySelectorAll("tr.link"), (tr) => select(tr.dataset.store));
+  }
+
+  // --- the trend --------------------------------------------------------------------------------
+  function renderTrend(trend) {
+    const el = $("#trend");
+    const months = trend.months;
+    const storeName = trend.store ? ((state.collab && state.collab.nodes.find((n) => n.id === trend.store)) || {}).name || trend.store : null;
+    $("#trend-scope").textContent = trend.store ? t("trend.store", { store: String(storeName).split(" · ")[0] }) : t("trend.network");
+    if (!months.length) {
+      el.innerHTML = `<p class="muted">${esc(t("trend.none"))}</p>`;
+      return;
+    }
+    const own = new Map((trend.store_months || []).map((m) => [m.month, m]));
+    const W = 560;
+    const H = 190;
+    const left = 46;
+    const right = 40;
+    const top = 10;
+    const bottom = 26;
+    const w = (W - left - right) / months.length;
+    const maxCredit = Math.max(1, ...months.map((m) => m.credit));
+    const y = (v) => top + (H - top - bottom) * (1 - v / maxCredit);
+    const yp = (r) => top + (H - top - bottom) * (1 - r);
+    const barsSvg = months
+      .map((m, i) => {
+        const x = left + i * w + w * 0.18;
+        const bw = w * 0.64;
+        const s = own.get(m.month);
+        const sTitle = s ? ` · ${storeName}: ${moneyFull(s.credit)}` : "";
+        return `<rect class="bar" x="${x}" y="${y(m.credit)}" width="${bw}" height="${H - bottom - y(m.credit)}"><title>${esc(month(m.month))}: ${esc(moneyFull(m.credit))}${esc(sTitle)}</title></rect>` +
+          (s ? `<rect class="bar own" x="${x + bw * 0.2}" y="${y(s.credit)}" width="${bw * 0.6}" height="${H - bottom - y(s.credit)}"></rect>` : "") +
+          (months.length <= 12 || i % Math.ceil(months.length / 12) === 0
+            ? `<text class="axis" x="${x + bw / 2}" y="${H - 8}" text-anchor="middle">${esc(month(m.month))}</text>`
+            : "");
+      })
+      .join("");
+    const series = [
+      ["cross_store", "#7c3aed", t("trend.crossStore")],
+      ["cross_brand", CROSS, t("trend.crossBrand")],
+      ["cross_city", "#0891b2", t("trend.crossCity")],
+    ];
+    const source = trend.store ? months.map((m) => own.get(m.month) || { ...m, credit: 0, cross_store: 0, cross_brand: 0, cross_city: 0 }) : months;
+    const lines = series
+      .map(([key, colour]) => {
+        const pts = source.map((m, i) => `${left + i * w + w / 2},${yp(share(m[key], m.credit))}`).join(" ");
+        return `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="2"></polyline>` +
+          source.map((m, i) => `<circle cx="${left + i * w + w / 2}" cy="${yp(share(m[key], m.credit))}" r="2.5" fill="${colour}"><title>${esc(month(m.month))}: ${esc(pct(share(m[key], m.credit)))}</title></circle>`).join("");
+      })
+      .join("");
+    const axis = `<text class="axis" x="${left - 6}" y="${top + 8}" text-anchor="end">${esc(money(maxCredit))}</text>
+      <text class="axis" x="${left - 6}" y="${H - bottom}" text-anchor="end">0</text>
+      <text class="axis" x="${W - right + 6}" y="${top + 8}">100%</text>
+      <text class="axis" x="${W - right + 6}" y="${H - bottom}">0%</text>
+      <line x1="${left}" x2="${W - right}" y1="${H - bottom}" y2="${H - bottom}" stroke="#cbd5e1"></line>`;
+    const legend = [`<span class="row"><span class="box"></span>${esc(t("trend.credit"))}</span>`]
+      .concat(trend.store ? [`<span class="row"><span class="box own"></span>${esc(t("trend.storeCredit"))}</span>`] : [])
+      .concat(series.map(([, colour, name]) => `<span class="row"><span class="line" style="border-color:${colour}"></span>${esc(name)}</span>`))
+      .join("");
+    el.innerHTML = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t("trend.title"))}">${axis}${barsSvg}${lines}</svg><div class="trend-legend">${legend}</div>`;
+  }
+
+  // --- export -----------------------------------------------------------------------------------
+  function csvText(rows) {
+    const cell = (v) => {
+      const s = v === null || v === undefined ? "" : String(v);
+      return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    };
+    return "\ufeff" + rows.map((r) => r.map(cell).join(",")).join("\r\n") + "\r\n";
+  }
+
+  function download(name, blob) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => {
+      URL.revokeObjectURL(a.href);
+      a.remove();
+    }, 1000);
+  }
+
+  function fileStem(what) {
+    const f = filterParams();
+    return ["contribnet", what, f.from, f.to, f.region, f.brand].filter(Boolean).join("-");
+  }
+
+  const yuan = (fen) => (fen / 100).toFixed(2);
+
+  /** Each table the page shows as CSV: raw ids, amounts in fen and in yuan, UTF-8 with a BOM. */
+  function exportRows(what) {
+    if (what === "flows-brand" || what === "flows") {
+      const m = state.data[what];
+      if (!m) return null;
+      const rows = [["level", "earned_by", "closed_by", "amount_fen", "amount_yuan", "deals"]];
+      m.labels.forEach((a, i) => m.labels.forEach((b, j) => rows.push([m.level, a, b, m.amounts[i][j], yuan(m.amounts[i][j]), m.deals[i][j]])));
+      return [`flows-${m.level}`, rows];
+    }
+    if (what === "farmers") {
+      const d = state.data.farmers;
+      if (!d) return null;
+      const rows = [["rank", "staff", "name", "store", "store_name", "brand", "early_deals", "farmed_deals", "farmed_share", "farmed_fen", "farmed_yuan", "credit_fen", "assists_fen", "other_brands_fen"]];
+      d.farmers.forEach((f, i) => rows.push([i + 1, f.staff, f.name, f.store, f.store_name, f.brand, f.early_deals, f.farmed_deals, f.farmed_share.toFixed(3), f.farmed, yuan(f.farmed), f.credit, f.assists, f.other_brands]));
+      return ["farmers", rows];
+    }
+    if (what === "trend") {
+      const d = state.data.trend;
+      if (!d) return null;
+      const rows = [["scope", "month", "deals", "contributors", "credit_fen", "cross_store_fen", "cross_brand_fen", "cross_city_fen"]];
+      for (const m of d.months) rows.push(["network", m.month, m.deals, m.contributors, m.credit, m.cross_store, m.cross_brand, m.cross_city]);
+      for (const m of d.store_months || []) rows.push([d.store, m.month, m.deals, m.contributors, m.credit, m.cross_store, m.cross_brand, m.cross_city]);
+      return ["trend", rows];
+    }
+    if (what === "detail") {
+      const d = state.data.detail;
+      if (!d) return null;
+      const rows = [["section", "id", "name", "brand", "amount_fen", "amount_yuan", "own_fen", "assists_fen", "deals"]];
+      for (const s of d.contributors) rows.push(["contributor", s.staff, s.name, s.brand, s.credit, yuan(s.credit), s.own, s.assists, s.deals_credited]);
+      for (const f of d.inflows) rows.push(["inflow", f.store, f.name, f.brand, f.amount, yuan(f.amount), "", "", f.deals]);
+      for (const f of d.outflows) rows.push(["outflow", f.store, f.name, f.brand, f.amount, yuan(f.amount), "", "", f.deals]);
+      return [`store-${d.store.id}`, rows];
+    }
+    if (what === "staff") {
+      const v = state.data.staffView;
+      if (!v) return null;
+      const rows = [["kind", "deal", "closed_at", "deal_store", "closer", "amount_fen", "amount_yuan", "share", "stage", "at", "reason"]];
+      for (const l of v.lines) rows.push(["credited", l.deal, l.closed_at, l.deal_store, l.closer, l.amount, yuan(l.amount), l.share.toFixed(4), "", "", l.explanation]);
+      for (const x of v.not_counted) rows.push(["not_counted", x.deal, "", "", "", 0, "0.00", "", x.stage, x.at, x.reason]);
+      return [`statement-${v.staff}`, rows];
+    }
+    return null;
+  }
+
+  function exportCsv(what) {
+    const found = exportRows(what);
+    if (!found) return;
+    const [stem, rows] = found;
+    download(`${fileStem(stem)}.csv`, new Blob([csvText(rows)], { type: "text/csv;charset=utf-8" }));
+  }
+
+  function exportPng() {
+    if (!app.cy) return;
+    const blob = app.cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff" });
+    download(`${fileStem("graph")}.png`, blob);
+  }
+
+  // --- a staff member's own view ----------------------------------------------------------------
+  async function loadStaffView() {
+    const seq = ++state.seq;
+    const f = filterParams();
+    setNotice(null);
+    try {
+      const view = await api(`/v1/staff/${encodeURIComponent(state.staffId)}/view`, { from: f.from, to: f.to });
+      if (seq !== state.seq) return;
+      state.data.staffView = view;
+      renderStaffView(view);
+      $("#staff-view").dataset.state = "ready";
+      writeUrl();
+    } catch (error) {
+      if (seq === state.seq) handle(error);
     }
   }
 
-  // --- the key --------------------------------------------------------------------------------
+  function touchText(x) {
+    const f = x.factors || {};
+    const w = f.stage_weight ?? f.contributor_value;
+    const total = f.weight_total ?? f.value_total;
+    const head = t("staff.touch", { stage: stageName(x.stage), at: day(x.at) });
+    const num = new Intl.NumberFormat(state.lang, { maximumFractionDigits: 2 });
+    const tail = w !== undefined && total
+      ? t("staff.weight", { w: num.format(w), total: num.format(total), part: pct(x.credit) })
+      : t("staff.part", { part: pct(x.credit) });
+    return `${head}: ${tail}`;
+  }
+
+  function renderStaffView(v) {
+    const el = $("#staff-view");
+    const maxMonth = Math.max(1, ...v.months.map((m) => m.amount));
+    const assists = v.months.reduce((a, m) => a + m.assists, 0);
+    const f = filterParams();
+    const months = v.months.length
+      ? `<ul class="bars">${v.months
+          .map((m) => `<li><span class="name">${esc(month(m.month))} · ${esc((m.deals === 1 ? t("flows.deal") : t("flows.deals", { n: nf.format(m.deals) })))}</span><span class="amount">${esc(moneyFull(m.amount))}</span>
+            <span class="bar"><span class="own" style="width:${(100 * (m.amount - m.assists)) / maxMonth}%"></span><span class="assist" style="width:${(100 * m.assists) / maxMonth}%"></span></span></li>`)
+          .join("")}</ul>`
+      : `<p class="muted">${esc(t("staff.noLines"))}</p>`;
+    const lines = v.lines
+      .map(
+        (l) => `<tr data-deal="${esc(l.deal)}">
+          <td><code>${esc(l.deal)}</code><div class="sub">${esc((l.deal_store_name || l.deal_store).split(" · ")[0])}</div></td>
+          <td class="nowrap">${esc(day(l.closed_at))}</td>
+          <td>${esc(l.closed_by_me ? t("staff.me") : l.closer_name || l.closer)}</td>
+          <td class="num">${esc(moneyFull(l.amount))}<div class="sub">${esc(pct(l.share))} · ${esc(t("staff.pool", { pool: moneyFull(l.pool) }))}</div></td>
+          <td class="why"><ul>${l.touches.map((x) => `<li>${esc(touchText(x))}</li>`).join("")}</ul><div class="sub">${esc(l.explanation)}</div></td></tr>`,
+      )
+      .join("");
+    const missed = v.not_counted
+      .map(
+        (x) => `<tr><td><code>${esc(x.deal)}</code></td><td>${esc(stageName(x.stage || x.source))}${x.at ? ` · ${esc(day(x.at))}` : ""}</td><td>${esc(x.reason)}</td></tr>`,
+      )
+      .join("");
+    el.innerHTML = `
+      <section class="kpis staff-kpis">
+        <div class="kpi"><div class="label">${esc(t("staff.total"))}</div><div class="value">${esc(moneyFull(v.total))}</div><div class="sub">${esc(v.name || v.staff)} · <code>${esc(v.staff)}</code></div></div>
+        <div class="kpi"><div class="label">${esc(t("staff.deals"))}</div><div class="value">${esc(nf.format(v.deals))}</div><div class="sub">${esc(t("staff.period", { from: f.from ? day(f.from + "T12:00:00+08:00") : "…", to: f.to ? day(f.to + "T12:00:00+08:00") : "…" }))}</div></div>
+        <div class="kpi"><div class="label">${esc(t("staff.assists"))}</div><div class="value">${esc(moneyFull(assists))}</div><div class="sub">${esc(pct(share(assists, v.total)))}</div></div>
+      </section>
+      <div class="grid staff-grid">
+        <section class="card"><div class="card-head"><h2>${esc(t("staff.lines"))}</h2><button type="button" class="ghost small csv" data-export="staff">CSV</button></div>
+          <div class="table-wrap auto"><table class="table staff-lines">
+          <thead><tr><th>${esc(t("staff.deal"))}</th><th>${esc(t("staff.closed"))}</th><th>${esc(t("staff.closedBy"))}</th><th class="num">${esc(t("staff.amount"))}</th><th>${esc(t("staff.why"))}</th></tr></thead>
+          <tbody>${lines || `<tr><td colspan="5" class="muted">${esc(t("staff.noLines"))}</td></tr>`}</tbody></table></div></section>
+        <div class="stack">
+          <section class="card"><div class="card-head"><h2>${esc(t("staff.months"))}</h2></div>${months}</section>
+          <section class="card"><div class="card-head"><h2>${esc(t("staff.notCounted"))}</h2></div>
+            ${missed ? `<div class="table-wrap auto"><table class="table not-counted"><thead><tr><th>${esc(t("staff.deal"))}</th><th>${esc(t("staff.item"))}</th><th>${esc(t("staff.reason"))}</th></tr></thead><tbody>${missed}</tbody></table></div>` : `<p class="muted">${esc(t("staff.notCountedNone"))}</p>`}
+          </section>
+        </div>
+      </div>`;
+    el.querySelector(".csv").addEventListener("click", () => exportCsv("staff"));
+  }
+
+  async function enterMode() {
+    const me = await api("/v1/me");
+    state.me = me;
+    const wanted = state.pending && state.pending.staff;
+    if (me.role === "staff" || (wanted && (me.role === "leader" || me.role === "admin"))) {
+      state.mode = "staff";
+      state.staffId = me.role === "staff" ? me.staff : wanted;
+      document.body.classList.add("staff-mode");
+      $("#leader-view").hidden = true;
+      $("#staff-view").hidden = false;
+      const want = state.pending || {};
+      state.pending = null;
+      $("#f-from").value = want.from || "";
+      $("#f-to").value = want.to || "";
+      await loadStaffView();
+    } else {
+      state.mode = "leader";
+      document.body.classList.remove("staff-mode");
+      $("#leader-view").hidden = false;
+      $("#staff-view").hidden = true;
+      await refresh();
+      if (state.mode === "leader" && !state.selected) refreshTrend();
+    }
+  }
+
+  async function start() {
+    try {
+      await enterMode();
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  // --- the key ----------------------------------------------------------------------------------
   function askKey(message) {
     const dialog = $("#key-dialog");
     const error = $("#key-error");
@@ -664,8 +1324,24 @@
     $("#key-button").classList.toggle("ok", Boolean(localStorage.getItem(KEY)));
   }
 
-  // --- wiring ---------------------------------------------------------------------------------
+  // --- wiring -----------------------------------------------------------------------------------
+  function filtersChanged() {
+    writeUrl();
+    if (state.mode === "staff") loadStaffView();
+    else refresh().then(() => state.mode === "leader" && !state.selected && refreshTrend());
+  }
+
   function init() {
+    const want = readUrl();
+    state.pending = want;
+    state.lang = I18N.pick(want.lang || localStorage.getItem(LANG_KEY));
+    if (want.flows === "region") state.flowLevel = "region";
+    if (want.colour === "community") state.colourBy = "community";
+    if (want.store) state.selected = want.store;
+    applyLanguage();
+    for (const b of $$("#flow-level button")) setOn(b, b.dataset.level === state.flowLevel);
+    for (const b of $$("#colour-by button")) setOn(b, b.dataset.colour === state.colourBy);
+    renderEmptyDetail();
     cytoscape.use(cytoscapeFcose);
     createGraph(false);
     $("#key-form").addEventListener("submit", (event) => {
@@ -675,48 +1351,78 @@
       localStorage.setItem(KEY, key);
       $("#key-dialog").close();
       updateKeyButton();
-      refresh();
+      start();
     });
     $("#key-forget").addEventListener("click", () => {
       localStorage.removeItem(KEY);
       askKey("");
     });
     $("#key-button").addEventListener("click", () => askKey(""));
+    $("#lang").addEventListener("change", () => {
+      state.lang = $("#lang").value;
+      localStorage.setItem(LANG_KEY, state.lang);
+      rerender();
+    });
     for (const id of ["#f-from", "#f-to", "#f-region", "#f-brand"]) {
-      $(id).addEventListener("change", refresh);
+      $(id).addEventListener("change", filtersChanged);
     }
     $("#f-reset").addEventListener("click", () => {
       $("#f-region").value = "";
       $("#f-brand").value = "";
       [$("#f-from").value, $("#f-to").value] = state.range || ["", ""];
-      refresh();
+      filtersChanged();
     });
-    for (const button of document.querySelectorAll("#flow-level button")) {
+    for (const button of $$("#flow-level button")) {
       button.addEventListener("click", () => {
         state.flowLevel = button.dataset.level;
-        $("#flow-level-name").textContent = button.textContent.toLowerCase();
-        for (const b of document.querySelectorAll("#flow-level button")) b.classList.toggle("on", b === button);
+        for (const b of $$("#flow-level button")) setOn(b, b === button);
+        $("#flow-level-title").textContent = t("flows.between", { level: t(state.flowLevel === "city" ? "flows.cities" : "flows.regions") });
+        writeUrl();
         refreshFlows();
       });
     }
-    $("#fit").addEventListener("click", () => {
-      app.cy.stop();
-      app.cy.fit(undefined, 28);
-    });
-    for (const button of document.querySelectorAll("#colour-by button")) {
+    $("#fit").addEventListener("click", fitAll);
+    for (const button of $$("#colour-by button")) {
       button.addEventListener("click", () => {
         state.colourBy = button.dataset.colour;
-        for (const b of document.querySelectorAll("#colour-by button")) b.classList.toggle("on", b === button);
+        for (const b of $$("#colour-by button")) setOn(b, b === button);
+        writeUrl();
         if (state.collab) recolour();
       });
     }
     $("#relayout").addEventListener("click", layout);
+    $("#export-png").addEventListener("click", exportPng);
+    for (const button of $$("button.csv[data-export]")) button.addEventListener("click", () => exportCsv(button.dataset.export));
+    $("#graph").addEventListener("keydown", onGraphKey);
+    const search = $("#search");
+    search.addEventListener("input", renderSearch);
+    search.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        moveActive(1);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        moveActive(-1);
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        if (!state.searchResults || !state.searchResults.length) renderSearch();
+        choose((state.searchResults || [])[Math.max(0, state.searchActive)]);
+      } else if (event.key === "Escape") {
+        closeSearch();
+      }
+    });
+    search.addEventListener("blur", () => setTimeout(closeSearch, 150));
     updateKeyButton();
-    if (localStorage.getItem(KEY)) refresh();
+    if (localStorage.getItem(KEY)) start();
     else {
       $("#graph").dataset.state = "waiting"; // for a key
       askKey("");
     }
+  }
+
+  function setOn(button, on) {
+    button.classList.toggle("on", on);
+    button.setAttribute("aria-pressed", String(on));
   }
 
   init();

@@ -5,11 +5,12 @@
 //   $from :: DATETIME = null  only deals closed at or after this instant (null: no lower bound)
 //   $to :: DATETIME = null    only deals closed before this instant (null: no upper bound)
 // Returns: deal, closed_at, store, customer, closed_by, share, amount, points, reward_pool, settlement, model, policy, policy_version
-// Example ($staff = 'sf-nio-sh-ma', the six scenarios, with the settled credit of the tests' fixture):
-//   deal   | closed_at                 | store       | customer  | closed_by    | share | amount | points | reward_pool | settlement | model | policy  | policy_version
-//   d-s6-0 | 2024-11-16T04:00:00+00:00 | st-nio-sh-1 | c-s6-tang | sf-nio-sh-ma | 1.0   | 500000 | 0      | 500000      | set-d-s6-0 | rules | default | 1
-//   d-s6-1 | 2025-03-09T06:30:00+00:00 | st-nio-sh-1 | c-s6-feng | sf-nio-sh-ma | 1.0   | 500000 | 0      | 500000      | set-d-s6-1 | rules | default | 1
-//   d-s4-1 | 2025-03-22T06:15:00+00:00 | st-nio-sh-1 | c-s4-ma   | sf-nio-sh-ma | 0.75  | 375000 | 0      | 500000      | set-d-s4-1 | rules | default | 1
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {"staff": "sf-sh-onvo-1-04", "from": "2025-01-01T00:00:00+08:00", "to": "2025-02-01T00:00:00+08:00"}
+//   deal | closed_at | store | customer | closed_by | share | amount | points | reward_pool | settlement | model | policy | policy_version
+//   d-0001287 | 2025-01-13T06:50:50Z | st-sh-nio-1 | c-0001287 | sf-sh-nio-1-04 | 0.25 | 87500 | 0 | 350000 | stl-554c77dca5baa4b19bbf1655 | stage_weighted | default | 1
+//   d-0001322 | 2025-01-16T09:15:04Z | st-sh-nio-1 | c-0001322 | sf-sh-nio-1-04 | 0.25 | 67500 | 0 | 270000 | stl-eed49c8821f83f3254be0b2d | stage_weighted | default | 1
+//   d-0001952 | 2025-01-17T04:14:52Z | st-sh-nio-1 | c-0001952 | sf-sh-nio-1-04 | 0.2643683347357543 | 103104 | 0 | 390000 | stl-9724822490d76fa3a39f1669 | stage_weighted | default | 1
 MATCH (d:Deal)-[cr:CREDITED]->(:Staff {id: $staff})
 WHERE NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)

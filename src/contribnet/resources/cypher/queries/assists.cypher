@@ -6,11 +6,12 @@
 //   $to :: DATETIME = null     only deals closed before this instant (null: no upper bound)
 //   $store :: STRING = null    only deals closed by this store (null: every store)
 // Returns: deal, closed_at, closing_store, first_store, assisting_stores, assisting_staff, assist_touches
-// Example (the six scenarios, no parameters; first rows):
-//   deal   | closed_at                 | closing_store | first_store  | assisting_stores   | assisting_staff      | assist_touches
-//   d-s3-1 | 2024-12-29T06:20:00+00:00 | st-nio-sh-1   | st-onvo-sh-1 | ["st-onvo-sh-1"]   | ["sf-onvo-sh-he"]    | 2
-//   d-s1-1 | 2025-01-12T07:10:00+00:00 | st-onvo-bj-1  | st-nio-bj-1  | ["st-nio-bj-1"]    | ["sf-nio-bj-li"]     | 2
-//   d-s2-1 | 2025-01-28T07:30:00+00:00 | st-nio-hrb-1  | st-nio-hrb-1 | ["st-nio-sanya-1"] | ["sf-nio-sanya-lin"] | 2
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {"store": "st-sh-nio-1"}
+//   deal | closed_at | closing_store | first_store | assisting_stores | assisting_staff | assist_touches
+//   d-0001185 | 2025-01-12T07:48:32Z | st-sh-nio-1 | st-sh-onvo-1 | st-sh-onvo-1 | sf-sh-onvo-1-02 | 1
+//   d-0001287 | 2025-01-13T06:50:50Z | st-sh-nio-1 | st-sh-onvo-1 | st-sh-onvo-1 | sf-sh-onvo-1-04 | 1
+//   d-0002181 | 2025-01-13T09:59:58Z | st-sh-nio-1 | st-sh-onvo-1 | st-sh-onvo-1 | sf-sh-onvo-1-03 | 2
 MATCH (c:Customer)-[:PLACED]->(d:Deal)-[:AT]->(closing:Store)
 WHERE NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)

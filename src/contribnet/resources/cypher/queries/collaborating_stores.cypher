@@ -7,10 +7,12 @@
 //   $min_deals :: INTEGER = 1  only pairs sharing at least this many deals
 //   $limit :: INTEGER = 50     at most this many pairs
 // Returns: store_a, store_b, brand_a, brand_b, cross_brand, shared_deals, amount_a, amount_b
-// Example (the six scenarios, with the settled credit of the tests' fixture; first rows):
-//   store_a     | store_b      | brand_a | brand_b | cross_brand | shared_deals | amount_a | amount_b
-//   st-nio-sh-1 | st-onvo-sh-1 | nio     | onvo    | true        | 2            | 725000   | 275000
-//   st-nio-bj-1 | st-onvo-bj-1 | nio     | onvo    | true        | 2            | 680000   | 420000
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {}
+//   store_a | store_b | brand_a | brand_b | cross_brand | shared_deals | amount_a | amount_b
+//   st-sh-nio-1 | st-sh-onvo-1 | nio | onvo | true | 309 | 92635320 | 31544680
+//   st-sy-nio-1 | st-sya-nio-1 | nio | nio | false | 4 | 932629 | 757371
+//   st-wh-nio-1 | st-wh-onvo-1 | nio | onvo | true | 4 | 607477 | 632523
 MATCH (d:Deal)-[cr:CREDITED]->(s:Staff)
 WHERE NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)

@@ -7,10 +7,11 @@
 //   $from :: DATETIME = null  only referrals at or after this instant (null: no lower bound)
 //   $to :: DATETIME = null    only referrals before this instant (null: no upper bound)
 // Returns: from_brand, to_brand, referrals, converted, conversion, referred_customers
-// Example (the six scenarios, no parameters):
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {"from": "2025-01-01T00:00:00+08:00", "to": "2025-04-01T00:00:00+08:00"}
 //   from_brand | to_brand | referrals | converted | conversion | referred_customers
-//   nio        | onvo     | 1         | 1         | 1.0        | ["c-s1-zhang"]
-//   onvo       | nio      | 1         | 1         | 1.0        | ["c-s1-sun"]
+//   nio | onvo | 22 | 8 | 0.364 | c-0000480,c-0000514,c-0000535,c-0000569,c-0000624,c-0000658,c-0000679,c-0000713,c-0000747,c-0000768,c-0000802,c-0000857,c-0000891,c-0000912,c-0000946,c-0000980,c-0001001,c-0001035,c-0001056,c-0001090,c-0001124,c-0001145
+//   onvo | nio | 13 | 4 | 0.308 | c-0000493,c-0000548,c-0000603,c-0000637,c-0000692,c-0000726,c-0000781,c-0000836,c-0000870,c-0000925,c-0001014,c-0001069,c-0001103
 MATCH (s:Staff)-[r:REFERRED]->(c:Customer)
 WHERE NOT coalesce(r.voided, false)
   AND ($from IS NULL OR r.at >= $from)

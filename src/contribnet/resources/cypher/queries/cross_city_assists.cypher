@@ -5,9 +5,12 @@
 //   $from :: DATETIME = null  only deals closed at or after this instant (null: no lower bound)
 //   $to :: DATETIME = null    only deals closed before this instant (null: no upper bound)
 // Returns: deal, closed_at, customer, home_city, closing_store, closing_city, assisting_store, assisting_city, assisting_staff, touches
-// Example (the six scenarios, no parameters):
-//   deal   | closed_at                 | customer | home_city | closing_store | closing_city | assisting_store | assisting_city | assisting_staff      | touches
-//   d-s2-1 | 2025-01-28T07:30:00+00:00 | c-s2-liu | Harbin    | st-nio-hrb-1  | Harbin       | st-nio-sanya-1  | Sanya          | ["sf-nio-sanya-lin"] | 2
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {}
+//   deal | closed_at | customer | home_city | closing_store | closing_city | assisting_store | assisting_city | assisting_staff | touches
+//   d-0000430 | 2025-01-21T07:26:21Z | c-0000430 | Beijing | st-bj-nio-1 | Beijing | st-sya-nio-1 | Sanya | sf-sya-nio-1-04 | 2
+//   d-0000218 | 2025-01-26T02:33:57Z | c-0000218 | Harbin | st-hrb-onvo-1 | Harbin | st-hk-onvo-1 | Haikou | sf-hk-onvo-1-06 | 2
+//   d-0000163 | 2025-01-26T05:26:27Z | c-0000163 | Shenyang | st-sy-nio-1 | Shenyang | st-sya-nio-1 | Sanya | sf-sya-nio-1-07 | 3
 MATCH (c:Customer)-[:PLACED]->(d:Deal)-[:AT]->(closing:Store)
 WHERE NOT coalesce(d.voided, false) AND c.city IS NOT NULL
   AND ($from IS NULL OR d.closed_at >= $from)

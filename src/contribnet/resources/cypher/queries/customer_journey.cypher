@@ -3,16 +3,12 @@
 // Parameters:
 //   $customer :: STRING  the customer's id
 // Returns: at, kind, stage, who, store, detail
-// Example ($customer = 'c-s2-liu', the six scenarios):
-//   at                        | kind  | stage        | who              | store          | detail
-//   2024-12-02T02:00:00+00:00 | touch | lead         | sf-nio-hrb-sun   | st-nio-hrb-1   | app
-//   2024-12-07T06:00:00+00:00 | touch | reception    | sf-nio-hrb-sun   | st-nio-hrb-1   | null
-//   2025-01-18T03:00:00+00:00 | touch | consultation | sf-nio-sanya-lin | st-nio-sanya-1 | null
-//   2025-01-18T04:00:00+00:00 | touch | test_drive   | sf-nio-sanya-lin | st-nio-sanya-1 | null
-//   2025-01-27T07:00:00+00:00 | touch | quote        | sf-nio-hrb-sun   | st-nio-hrb-1   | null
-//   2025-01-28T07:00:00+00:00 | touch | order        | sf-nio-hrb-sun   | st-nio-hrb-1   | null
-//   2025-01-28T07:30:00+00:00 | deal  | null         | sf-nio-hrb-sun   | st-nio-hrb-1   | d-s2-1 amount 29800000 fen
-//   2025-03-01T03:00:00+00:00 | touch | delivery     | sf-nio-hrb-sun   | st-nio-hrb-1   | null
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {"customer": "c-0000007"}
+//   at | kind | stage | who | store | detail
+//   2024-11-01T06:16:06Z | touch | lead | sf-sh-nio-1-03 | st-sh-nio-1 | app
+//   2024-11-06T05:28:59Z | touch | reception | sf-sh-nio-1-03 | st-sh-nio-1 | walk_in
+//   2024-11-06T05:30:59Z | touch | reception | sf-sh-nio-1-03 | st-sh-nio-1 | walk_in
 MATCH (c:Customer {id: $customer})
 CALL (c) {
   MATCH (s:Staff)-[t:TOUCHED]->(c)

@@ -4,9 +4,10 @@
 // Parameters:
 //   $handover :: STRING = null  one handover's id (null: every handover)
 // Returns: handover, at, from_staff, to_staff, customers, converted, closed_by_receiver, conversion, amount
-// Example (the six scenarios, no parameters):
-//   handover | at                        | from_staff    | to_staff      | customers | converted | closed_by_receiver | conversion | amount
-//   h-s3-1   | 2024-12-20T02:00:00+00:00 | sf-onvo-sh-he | sf-nio-sh-gao | 5         | 2         | 2                  | 0.4        | 59600000
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {"handover": "h-2024-yearend-1"}
+//   handover | at | from_staff | to_staff | customers | converted | closed_by_receiver | conversion | amount
+//   h-2024-yearend-1 | 2024-12-27T10:00:00Z | sf-sh-onvo-1-02 | sf-sh-nio-1-02 | 210 | 63 | 63 | 0.3 | 2122800000
 MATCH (from:Staff)-[:HANDED_OVER]->(h:Handover)-[:TO]->(to:Staff)
 WHERE NOT coalesce(h.voided, false) AND ($handover IS NULL OR h.id = $handover)
 MATCH (h)-[:INCLUDES]->(c:Customer)

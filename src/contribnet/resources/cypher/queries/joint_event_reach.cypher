@@ -6,9 +6,12 @@
 //   $from :: DATETIME = null  only events at or after this instant (null: no lower bound)
 //   $to :: DATETIME = null    only events before this instant (null: no upper bound)
 // Returns: joint_event, name, at, organisers, reached, converted, converted_at_organisers, conversion
-// Example (the six scenarios, no parameters):
-//   joint_event | name                          | at                        | organisers                        | reached | converted | converted_at_organisers | conversion
-//   je-s4-1     | Jing'an Kerry spring roadshow | 2025-03-08T02:00:00+00:00 | ["st-nio-sh-1", "st-onvo-sh-2"] | 1       | 1         | 1                       | 1.0
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {}
+//   joint_event | name | at | organisers | reached | converted | converted_at_organisers | conversion
+//   je-cq-1 | NIO x ONVO Owner Day · Chongqing Raffles City | 2024-11-09T02:00:00Z | st-cq-nio-1,st-cq-onvo-1 | 0 | 0 | 0 | 
+//   je-qd-1 | NIO x ONVO Family Test-Drive Weekend · Qingdao MixC | 2024-11-09T02:00:00Z | st-qd-nio-1,st-qd-onvo-1 | 0 | 0 | 0 | 
+//   je-sh-1 | NIO x ONVO Family Test-Drive Weekend · Jing'an Kerry Centre | 2024-11-09T02:30:00Z | st-sh-nio-1,st-sh-onvo-1 | 0 | 0 | 0 | 
 MATCH (j:JointEvent)
 WHERE NOT coalesce(j.voided, false)
   AND ($from IS NULL OR j.at >= $from)

@@ -4,9 +4,12 @@
 // Parameters:
 //   $min_depth :: INTEGER = 2  the fewest referral steps in a chain
 // Returns: root, chain, depth, converted, deals
-// Example (the tests' data: scenario 6, whose friend refers a friend who refers another):
-//   root      | chain                                            | depth | converted | deals
-//   c-s6-tang | ["c-s6-tang", "c-s6-feng", "c-x-gu", "c-x-bai"] | 3     | 2         | ["d-s6-1", "d-x-gu"]
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {}
+//   root | chain | depth | converted | deals
+//   c-0000007 | c-0000007,c-0000135,c-0000305,c-0000559,c-0000737 | 4 | 4 | d-0000135,d-0000305,d-0000559,d-0000737
+//   c-0000000 | c-0000000,c-0000242,c-0000522,c-0000983 | 3 | 3 | d-0000242,d-0000522,d-0000983
+//   c-0000007 | c-0000007,c-0000135,c-0000323,c-0000771 | 3 | 3 | d-0000135,d-0000323,d-0000771
 MATCH p = (root:Customer)
           (()-[r:REFERRED WHERE NOT coalesce(r.voided, false)]->(:Customer)){1,10}
           (leaf:Customer)

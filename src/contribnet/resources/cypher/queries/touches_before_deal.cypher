@@ -4,12 +4,12 @@
 //   $deal :: STRING        the deal's id
 //   $days :: INTEGER = 90  how many days before the close to look back
 // Returns: at, days_before, stage, staff, store, store_brand, store_city
-// Example ($deal = 'd-s5-1', $days = 30, the six scenarios):
-//   at                        | days_before | stage      | staff       | store       | store_brand | store_city
-//   2025-04-05T02:00:00+00:00 | 22.06       | reception  | sf-nio-hz-x | st-nio-hz-a | nio         | Hangzhou
-//   2025-04-05T02:30:00+00:00 | 22.03       | test_drive | sf-nio-hz-x | st-nio-hz-a | nio         | Hangzhou
-//   ...
-//   2025-04-27T03:00:00+00:00 | 0.01        | order      | sf-nio-hz-y | st-nio-hz-b | nio         | Hangzhou
+// Example (the demo network: contribnet demo, seed 1, settled; first rows):
+//   params: {"deal": "d-0000163", "days": 30}
+//   at | days_before | stage | staff | store | store_brand | store_city
+//   2024-12-30T05:43:12Z | 26.99 | reception | sf-sya-nio-1-07 | st-sya-nio-1 | nio | Sanya
+//   2024-12-30T06:43:51Z | 26.95 | test_drive | sf-sya-nio-1-07 | st-sya-nio-1 | nio | Sanya
+//   2024-12-30T06:45:51Z | 26.94 | test_drive | sf-sya-nio-1-07 | st-sya-nio-1 | nio | Sanya
 MATCH (c:Customer)-[:PLACED]->(d:Deal {id: $deal})
 WHERE NOT coalesce(d.voided, false)
 MATCH (s:Staff)-[t:TOUCHED]->(c)

@@ -1,4 +1,3 @@
-// Record an API key by the hash of its secret.
-// Parameters: $hash, $role, $staff, $created_at, $expires_at (ISO text, or null: never expires).
-CREATE (:ApiKey {hash: $hash, role: $role, staff: $staff, created_at: $created_at,
-                 expires_at: $expires_at})
+// Record an API key: its digest (a peppered HMAC of the key) and its sealed record, both opaque
+// here (services/keys.py). Parameters: $digest, $sealed.
+CREATE (:ApiKey {digest: $digest, sealed: $sealed})
