@@ -16,10 +16,15 @@ For each store (SQLite in a temporary folder; Neo4j, the local one kept under
 * **Counted after** -- every event the clients had acknowledged is looked up in the store,
   opened directly: *lost* = acknowledged but not stored, *doubled* = stored more than once (in
   the log, and for touches and deals in the projection too).
-* **Observability cost** -- the same server restarted four times in turn with the access log
-  and metrics on, off, off, on (``CONTRIBNET_OBSERVABILITY=off``, ABBA so that drift in the
-  machine's load cancels), 50 clients posting batches of 20 touches for ``--cost-seconds`` each:
-  small batches, so the per-request cost of a log line and the metrics shows, not hides.
+* **Observability cost** -- two servers on the same store, one with the access log and metrics
+  on and one with them off (``CONTRIBNET_OBSERVABILITY=off``), loaded at the same time: in each
+  of ``--cost-rounds`` rounds of ``--cost-seconds``, 25 clients post batches of 20 touches to
+  one and 25 to the other (the groups swap servers every round), so that the rest of the
+  machine's load hits both alike; cost = median over pairs of rounds of 1 − on/off touches/s
+  (geometric mean of the pair's two rounds), with each
+  server's CPU time per touch beside it. Small batches, so the per-request cost of a log line
+  and the metrics shows, not hides. (Rounds that alternate one server and then the other, as
+  before, measured the machine's load drift: 8.3% and −4.3% in the same run.)
 
 Every id carries the run's prefix, so a reused Neo4j can hold earlier runs. Only loopback
 addresses are used. Run: ``make bench`` or ``python -m benchmarks.soak [--seconds 300]
@@ -33,6 +38,8 @@ import asyncio
 import json
 import os
 import random
+import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -40,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +66,9 @@ CLIENTS = 50
 TOUCHES = 20  # touches per ingest batch
 POOL = 2_000  # customers seeded before the clients start
 TIMEOUT_S = 60.0  # one request's limit; past it, an error ("timeout")
+#: A connection idle this long is not reused: uvicorn closes kept-alive connections idle for
+#: 5 s, and a request sent as it does so meets a reset (an error of the client, not the server).
+KEEP_ALIVE_S = 4.0
 GOALS = {"errors": 0, "lost": 0, "doubled": 0, "cost": 0.05}
 #: What a client does next, and how often (weights).
 MIX = {
@@ -145,6 +155,7 @@ class Client:
         self.key = key
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0  # when the connection last answered (time.monotonic)
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -153,11 +164,14 @@ class Client:
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """The status and body; one new connection (timed) if the server had closed ours."""
+        if self.writer is not None and time.monotonic() - self.used > KEEP_ALIVE_S:
+            await self.close()  # the server may be closing it: a request then meets a reset
         for attempt in (1, 2):
             if self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
             answer = await asyncio.wait_for(self._exchange(method, path, body), TIMEOUT_S)
             if answer is not None:
+                self.used = time.monotonic()
                 return answer
             await self.close()
             if attempt == 2:
@@ -195,9 +209,10 @@ async def run_clients(
     mix: dict[str, int],
     prefix: str,
     seed: int,
+    clients: range = range(CLIENTS),
 ) -> float:
-    """``CLIENTS`` clients doing ``mix`` back to back until ``seconds`` pass or ``requests``
-    are sent; the seconds they took."""
+    """``clients`` (numbered; ``CLIENTS`` by default) doing ``mix`` back to back until
+    ``seconds`` pass or ``requests`` are sent; the seconds they took."""
     deadline = time.perf_counter() + seconds
     budget = [requests]
     actions, weights = list(mix), list(mix.values())
@@ -263,7 +278,7 @@ async def run_clients(
             await client.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(one_client(n) for n in range(CLIENTS)))
+    await asyncio.gather(*(one_client(n) for n in clients))
     return time.perf_counter() - started
 
 
@@ -338,6 +353,40 @@ def _read_path(
 # --- the server ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the server and every process under it (its workers)."""
+        return cpu_seconds(self.pid)
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its live descendants, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -345,9 +394,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(store_url: str, key: str, workers: int, observability: bool, log: Path) -> Iterator[int]:
+def served(
+    store_url: str, key: str, workers: int, observability: bool, log: Path
+) -> Iterator[Server]:
     """A ``contribnet serve --workers N`` on a free loopback port, its stderr (the log, access
-    lines included) appended to ``log``; its port once it answers."""
+    lines included) appended to ``log``; its port and pid once it answers."""
     port = _free_port()
     env = {
         **os.environ,
@@ -357,7 +408,9 @@ def served(store_url: str, key: str, workers: int, observability: bool, log: Pat
     command = [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port)]
     command += ["--store", store_url, "--workers", str(workers)]
     with log.open("ab") as err:
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        server = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True
+        )
     try:
         for _ in range(600):
             try:
@@ -367,10 +420,14 @@ def served(store_url: str, key: str, workers: int, observability: bool, log: Pat
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"contribnet serve on port {port} did not answer within a minute")
-        yield port
+        yield Server(port, server.pid)
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a worker stuck on the store: the whole group goes
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(30)
 
 
 def seed_world(port: int, key: str, world: World) -> None:
@@ -466,55 +523,50 @@ def log_problems(log: Path) -> int:
     return sum(1 for line in text.splitlines() if " ERROR " in line or "Traceback" in line)
 
 
+_NEO4J_CODE = re.compile(r"Neo\.\w+\.\w+\.\w+")
+_NUMBERS = re.compile(r"(?<!\w)\d[\d.,]*")
+
+
+def log_warnings(log: Path) -> Counter[str]:
+    """The servers' warnings by kind: ``logger: message`` with numbers masked, and the Neo4j
+    status code the line names (a deadlock the driver retried, a timed-out transaction ...)."""
+    kinds: Counter[str] = Counter()
+    text = log.read_text(errors="replace") if log.exists() else ""
+    for line in text.splitlines():
+        parts = line.split(" ", 4)  # date, time, level, logger, message
+        if len(parts) < 5 or parts[2] != "WARNING":
+            continue
+        code = _NEO4J_CODE.search(line)
+        message = _NUMBERS.sub("N", parts[4])[:60].rstrip()
+        kinds[f"{parts[3]}: {message}" + (f" [{code.group()}]" if code else "")] += 1
+    return kinds
+
+
+def store_log(name: str, benchmark: str = "soak") -> Path:
+    """Where a store's server log is kept (overwritten by each run), for a look afterwards."""
+    folder = cache_dir() / "bench-soak" / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / f"{benchmark}-{name.split()[0].lower()}-serve.log"
+    log.write_bytes(b"")
+    return log
+
+
 def soak_store(
     name: str, url: str, tmp: Path, args: argparse.Namespace, run: str
 ) -> dict[str, Any]:
     key = "soak-admin-" + os.urandom(16).hex()  # the admin key needs 24+ characters
     world = make_world(run)
-    log = tmp / f"{name.split()[0].lower()}-serve.log"
+    log = store_log(name)
     tally = Tally()
-    with served(url, key, args.workers, True, log) as port:
-        seed_world(port, key, world)
+    with served(url, key, args.workers, True, log) as server:
+        seed_world(server.port, key, world)
         tally.acknowledged.update({c["id"]: "customer" for c in world.customers})
         print(f"{name}: soak, {CLIENTS} clients for {args.seconds:g} s ...", flush=True)
         elapsed = asyncio.run(
-            run_clients(port, key, world, tally, args.seconds, args.requests, MIX, run, 1)
+            run_clients(server.port, key, world, tally, args.seconds, args.requests, MIX, run, 1)
         )
-    # The cost of the access log and the metrics: ingest alone, on and off in turn (ABBA...),
-    # both servers up all along, so that a change in the machine's load hits both alike.
-    rates: dict[bool, list[float]] = {True: [], False: []}
-    with (
-        served(url, key, args.workers, True, log) as on_port,
-        served(url, key, args.workers, False, log) as off_port,
-    ):
-        order = [(True, False, False, True)[i % 4] for i in range(args.cost_rounds)]
-        print(
-            f"{name}: ingest, observability on/off in turn, {len(order)} rounds of "
-            f"{args.cost_seconds:g} s ...",
-            flush=True,
-        )
-        for i, observability in enumerate(order):
-            cost = Tally()
-            seconds = asyncio.run(
-                run_clients(
-                    on_port if observability else off_port,
-                    key,
-                    world,
-                    cost,
-                    args.cost_seconds,
-                    args.requests,
-                    {"ingest": 1},
-                    f"{run}-cost{i}",
-                    2 + i,
-                )
-            )
-            rates[observability].append(cost.touches / seconds)
-            tally.acknowledged.update(cost.acknowledged)
-            tally.errors.update(cost.errors)
-            tally.examples += cost.examples[:3]
-            tally.requests["cost ingest"] += sum(cost.requests.values())
+    cost = measure_cost(name, url, key, world, tally, args, run, log)
     counted = count_after(url, run, tally.acknowledged)
-    on, off = statistics.median(rates[True]), statistics.median(rates[False])
     result = {
         "store": name,
         "seconds": elapsed,
@@ -532,14 +584,163 @@ def soak_store(
         "deals": len(tally.deals),
         "touches_per_s": tally.touches / elapsed,
         "counted": counted,
-        "ingest_on": on,
-        "ingest_off": off,
-        "rounds": {"on": rates[True], "off": rates[False]},
-        "cost": 1 - on / off if off else float("nan"),
+        **cost,
         "log_problems": log_problems(log),
+        "log_warnings": dict(log_warnings(log)),
+        "log": str(log),
     }
     print(json.dumps(result, indent=1), flush=True)
     return result
+
+
+def measure_cost(
+    name: str,
+    url: str,
+    key: str,
+    world: World,
+    tally: Tally,
+    args: argparse.Namespace,
+    run: str,
+    log: Path,
+) -> dict[str, Any]:
+    """What the access log and the metrics cost ingest: two servers on the same store, one with
+    them on and one with them off, loaded *at the same time* -- in each round half the clients
+    post batches to one and half to the other, the halves swapping servers from round to round
+    -- so that whatever else the machine does in a round hits both alike. A round's cost is
+    1 - on/off touches/s; the figure is the median round. The servers' own CPU time per touch
+    in the same rounds is a second view of the same cost."""
+    if args.cost_rounds < 1:
+        return {"cost": None}
+    costs: list[float] = []
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}  # server CPU ms per 1,000 touches
+    half = CLIENTS // 2
+    with (
+        served(url, key, args.workers, True, log) as on,
+        served(url, key, args.workers, False, log) as off,
+    ):
+        print(
+            f"{name}: ingest to two servers at once, observability on and off, "
+            f"{args.cost_rounds} rounds of {args.cost_seconds:g} s ...",
+            flush=True,
+        )
+        # An untimed round first: JIT, caches and connection pools warm alike.
+        for i in range(-1, args.cost_rounds):
+            groups = {True: range(half), False: range(half, CLIENTS)}
+            if i % 2:
+                groups = {True: groups[False], False: groups[True]}
+            rounds = {True: Tally(), False: Tally()}
+            cpu_before = {True: on.cpu_seconds(), False: off.cpu_seconds()}
+
+            loads = [
+                run_clients(
+                    (on if observability else off).port,
+                    key,
+                    world,
+                    rounds[observability],
+                    args.cost_seconds,
+                    args.requests,
+                    {"ingest": 1},
+                    f"{run}-cost{i + 1}-{'on' if observability else 'off'}",
+                    100 + i,
+                    groups[observability],
+                )
+                for observability in (True, False)
+            ]
+            seconds = dict(zip((True, False), asyncio.run(_together(loads)), strict=True))
+            cpu_used = {True: on.cpu_seconds(), False: off.cpu_seconds()}
+            for round_ in rounds.values():
+                tally.acknowledged.update(round_.acknowledged)
+                tally.errors.update(round_.errors)
+                tally.examples += round_.examples[:3]
+                tally.requests["cost ingest"] += sum(round_.requests.values())
+            if i < 0:
+                continue
+            for observability, round_ in rounds.items():
+                rates[observability].append(round_.touches / seconds[observability])
+                used = cpu_used[observability] - cpu_before[observability]
+                cpu[observability].append(1e6 * used / max(round_.touches, 1))
+            costs.append(1 - rates[True][-1] / rates[False][-1])
+    # The two client groups are not quite alike (a round's cost swings with the group sent to
+    # each server): each pair of rounds, one per assignment, cancels that bias exactly.
+    ratios = [on_ / off_ for on_, off_ in zip(rates[True], rates[False], strict=True)]
+    pairs = [1 - (a * b) ** 0.5 for a, b in zip(ratios[::2], ratios[1::2], strict=False)]
+    cpu_on, cpu_off = statistics.median(cpu[True]), statistics.median(cpu[False])
+    micro = _observe_micro_in_child()
+    request_us = cpu_off * TOUCHES  # server CPU of one 20-touch request, observability off
+    return {
+        "observe_us": micro,
+        "request_us": request_us,
+        "micro_cost": micro / request_us,
+        "ingest_on": statistics.median(rates[True]),
+        "ingest_off": statistics.median(rates[False]),
+        "rounds": {"on": rates[True], "off": rates[False]},
+        "round_costs": costs,
+        "pair_costs": pairs,
+        "cost": statistics.median(pairs or costs),
+        "cpu_per_1000_touches_ms": {"on": cpu_on, "off": cpu_off},
+        "cpu_cost": cpu_on / cpu_off - 1,
+    }
+
+
+def observe_micro(calls: int = 20_000) -> float:
+    """Microseconds of CPU per request that the access log line and the request and event
+    metrics cost, in this process, as ``serve --workers N`` runs them (prometheus-client's
+    multiprocess mode when ``PROMETHEUS_MULTIPROC_DIR`` is set; the log to a file): the
+    middleware's ``_observe`` and ``metrics.count_ingest`` of a 20-touch batch, timed in a loop
+    -- steady where the servers' throughput, on a shared machine, is not."""
+    import logging
+
+    from contribnet import metrics
+    from contribnet.api.observability import RequestContext, configure_logging
+    from contribnet.settings import Settings
+
+    configure_logging("text")
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as out:
+        handler = logging.getLogger().handlers[-1]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(out)
+        route = type("Route", (), {"path": "/v1/events"})()
+        state = type("State", (), {"settings": Settings(admin_key="x" * 32)})()
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/events",
+            "route": route,
+            "app": type("App", (), {"state": state})(),
+        }
+        headers = [(b"authorization", b"Bearer " + b"k" * 40), (b"content-type", b"text/json")]
+        events = [type("Touch", (), {"type": "touch"})()] * TOUCHES
+        timings = []
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(calls):
+                RequestContext._observe(scope, headers, "0" * 32, 200, time.perf_counter())
+                metrics.count_ingest(events, TOUCHES, 0)
+            timings.append((time.process_time() - started) / calls * 1e6)
+    return statistics.median(timings)
+
+
+def _observe_micro_in_child() -> float:
+    """:func:`observe_micro` in a fresh process with a multiprocess metrics folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": folder}
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.soak", "--observe-micro"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+async def _together(loads: list[Coroutine[Any, Any, float]]) -> list[float]:
+    """Run the loads at the same time; the seconds each took."""
+    return list(await asyncio.gather(*loads))
+
+
+STORES = ("sqlite", "neo4j")
 
 
 def main() -> None:
@@ -548,30 +749,38 @@ def main() -> None:
     parser.add_argument(
         "--requests", type=int, default=2_000_000, help="at most this many requests per phase"
     )
+    parser.add_argument("--cost-seconds", type=float, default=8, help="each cost round (default 8)")
     parser.add_argument(
-        "--cost-seconds", type=float, default=10, help="each on/off ingest round (default 10)"
-    )
-    parser.add_argument(
-        "--cost-rounds", type=int, default=12, help="on/off ingest rounds, ABBA… (default 12)"
+        "--cost-rounds",
+        type=int,
+        default=16,
+        help="rounds with both servers loaded at once (default 16; 0 skips the measurement)",
     )
     parser.add_argument("--workers", type=int, default=2, help="`contribnet serve --workers`")
-    parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument(
+        "--stores", default=",".join(STORES), help="which stores, comma-separated (sqlite,neo4j)"
+    )
+    parser.add_argument("--skip-neo4j", action="store_true", help="the same as --stores sqlite")
     parser.add_argument("--no-results", action="store_true", help="print, do not append")
+    parser.add_argument("--observe-micro", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.observe_micro:
+        print(observe_micro())
+        return
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if args.skip_neo4j:
+        stores = [s for s in stores if s != "neo4j"]
+    if not stores or set(stores) - set(STORES):
+        parser.error(f"--stores: a comma-separated choice of {', '.join(STORES)}")
     run = f"soak{int(time.time()):x}"
     loadavg = os.getloadavg()[0]
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(soak_store("SQLite", f"sqlite:///{tmp}/soak.db", Path(tmp), args, run))
-        if not args.skip_neo4j:
-            home = cache_dir() / "bench-soak"
-            home.mkdir(parents=True, exist_ok=True)
-            url, started_here = neo4j_server(home)
-            try:
+        if "sqlite" in stores:
+            results.append(soak_store("SQLite", f"sqlite:///{tmp}/soak.db", Path(tmp), args, run))
+        if "neo4j" in stores:
+            with soak_neo4j() as url:
                 results.append(soak_store("Neo4j 5.26", url, Path(tmp), args, run))
-            finally:
-                if started_here:
-                    neo4j_local.stop(home / "neo4j")
     loadavg = max(loadavg, os.getloadavg()[0])
     if args.no_results:
         return
@@ -584,12 +793,27 @@ def main() -> None:
     )
 
 
+@contextmanager
+def soak_neo4j() -> Iterator[str]:
+    """The URL of NEO4J_URI's server, or of the local one kept under ``.cache/bench-soak/``
+    (started if need be, and then stopped afterwards)."""
+    home = cache_dir() / "bench-soak"
+    home.mkdir(parents=True, exist_ok=True)
+    url, started_here = neo4j_server(home)
+    try:
+        yield url
+    finally:
+        if started_here:
+            neo4j_local.stop(home / "neo4j")
+
+
 def _rows(r: dict[str, Any]) -> list[list[object]]:
     store = r["store"]
     total = sum(r["requests"].values())
     errors = sum(r["errors"].values())
     c = r["counted"]
     by_kind = ", ".join(f"{k} × {n}" for k, n in sorted(r["errors"].items()))
+    warnings = sum(r["log_warnings"].values())
     rows: list[list[object]] = [
         [
             store,
@@ -607,6 +831,16 @@ def _rows(r: dict[str, Any]) -> list[list[object]]:
             f"{c['unexpected']} stored unacknowledged",
             "0 lost, 0 doubled",
         ],
+        [
+            store,
+            "server log warnings",
+            (
+                "; ".join(f"{k} × {n}" for k, n in sorted(r["log_warnings"].items()))
+                if warnings
+                else "none"
+            ),
+            "",
+        ],
     ]
     for route, p in r["routes"].items():
         rows.append(
@@ -617,17 +851,23 @@ def _rows(r: dict[str, Any]) -> list[list[object]]:
                 "",
             ]
         )
-    on = ", ".join(f"{x:,.0f}" for x in r["rounds"]["on"])
-    off = ", ".join(f"{x:,.0f}" for x in r["rounds"]["off"])
-    rows.append(
-        [
-            store,
-            "ingest with access log + metrics on / off",
-            f"{r['ingest_on']:,.0f} / {r['ingest_off']:,.0f} touches/s, medians (rounds on "
-            f"{on}; off {off}): cost {r['cost']:.1%}",
-            "cost < 5%",
-        ]
-    )
+    if r.get("cost") is not None:
+        costs = ", ".join(f"{x:+.1%}" for x in r["round_costs"])
+        cpu = r["cpu_per_1000_touches_ms"]
+        rows.append(
+            [
+                store,
+                "ingest with access log + metrics on / off",
+                f"cost {r['cost']:.1%}: median of {len(r['pair_costs'])} pairs of rounds with "
+                f"both servers loaded at once (rounds {costs}); {r['ingest_on']:,.0f} / "
+                f"{r['ingest_off']:,.0f} touches/s median on / off; API server CPU "
+                f"{cpu['on']:.0f} / {cpu['off']:.0f} ms per 1,000 touches on / off "
+                f"({r['cpu_cost']:+.1%}); in-process, the log line and metrics of one request "
+                f"take {r['observe_us']:.0f} µs of the {r['request_us'] / 1000:.1f} ms of server "
+                f"CPU a 20-touch request takes: {r['micro_cost']:.1%}",
+                "cost < 5%",
+            ]
+        )
     return rows
 
 
@@ -642,12 +882,23 @@ def _notes(args: argparse.Namespace, loadavg: float) -> str:
         + ", ".join(f"{k} {v}" for k, v in MIX.items())
         + ". Latency is the clients' (a closed loop: it includes queueing behind the other 49). "
         "Counted after: every acknowledged event's key looked up in the store's log and "
-        "projection, opened directly. Cost: two servers on the same store, one with "
-        "`CONTRIBNET_OBSERVABILITY=off`, both up throughout; "
-        f"{args.cost_rounds} rounds in turn (on, off, off, on, …) of {args.cost_seconds:g} s of "
-        f"{CLIENTS} clients posting batches of {TOUCHES} touches; cost = 1 − median(on) / "
-        "median(off). Load average (1 min) up to "
-        f"{loadavg:.1f} during the run on this shared machine."
+        "projection, opened directly. Server log warnings: every WARNING line of the servers' "
+        "log by kind (numbers masked; the Neo4j status code named), e.g. a deadlock the store "
+        "retried inside the server. Cost: two servers on the same store, one with "
+        "`CONTRIBNET_OBSERVABILITY=off`, loaded at the same time: after an untimed warm-up "
+        f"round, {args.cost_rounds} rounds of {args.cost_seconds:g} s in which "
+        f"{CLIENTS // 2} clients post batches of {TOUCHES} touches to one server and "
+        f"{CLIENTS - CLIENTS // 2} to the other (the two groups swap servers every round), so "
+        "that the machine's other load hits both alike; cost = median over pairs of rounds (one "
+        "round per assignment of the groups, which cancels a difference between the groups) of "
+        "1 − √(on/off × on/off) touches/s; beside it, each server's CPU time (its processes, "
+        "from /proc) per 1,000 "
+        "touches in the same rounds; and, steadier on a shared machine, the CPU time the "
+        "observability code itself takes per request (the middleware's access line and request "
+        "metrics, and the event counters, timed in-process in a loop with prometheus-client in "
+        "multiprocess mode and the log to a file) against the server CPU per request with it "
+        "off. Load average "
+        f"(1 min) up to {loadavg:.1f} during the run on this shared machine."
     )
 
 

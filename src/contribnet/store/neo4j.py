@@ -37,6 +37,7 @@ from contribnet.domain.events import (
     canonical_json,
 )
 from contribnet.domain.journey import Journey, Page
+from contribnet.store import neo4j_retry
 from contribnet.store.base import (
     IngestResult,
     RecordedEvent,
@@ -82,6 +83,8 @@ def connect(url: str) -> tuple[neo4j.Driver, str]:
 
 #: Seconds to open a connection, to get one from the pool (opening included), and to keep
 #: retrying a transaction that failed transiently (deadlock, leader switch, lost connection).
+#: Writes keep retrying a conflict between transactions (a deadlock) for longer:
+#: ``store/neo4j_retry.py``.
 _CONNECT_SECONDS = 2.0
 _ACQUIRE_SECONDS = 3.0
 _RETRY_SECONDS = 2.0
@@ -156,8 +159,8 @@ class Neo4jStore(Neo4jLedger):
         batch = list(events)
         for attempt in range(1, _APPEND_ATTEMPTS + 1):
             try:
-                with self._driver.session(database=self._database) as session:
-                    accepted: int = session.execute_write(_append, batch)
+                # A deadlock with another writer is retried there, for a bounded time.
+                accepted: int = neo4j_retry.write(self._driver, self._database, _append, batch)
                 break
             except neo4j.exceptions.ConstraintError:
                 # Another writer appended some of these keys between our read of the stored
@@ -332,7 +335,12 @@ class Neo4jStore(Neo4jLedger):
 
 
 def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
-    """Check for conflicts, then log and project the new events; all in one transaction."""
+    """Check for conflicts, then log and project the new events; all in one transaction.
+
+    Every write is consumed where it is sent, so that a statement Neo4j refuses raises its own
+    error there -- a ``ConstraintError`` when a concurrent writer appended the same keys, which
+    ``append`` answers by checking the batch again -- not the driver's ``ResultFailedError``
+    (a ``DriverError``: a 503) at the next statement of the transaction."""
     keys = [e.key for e in events]
     stored = {r["key"]: r["hash"] for r in tx.run(cypher.load("store/stored_hashes"), keys=keys)}
     conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
@@ -354,7 +362,7 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
         if not isinstance(e.event, Touch)  # a touch's log entry is its relationship
     ]
     if logged:
-        tx.run(cypher.load("store/append_events"), rows=logged)
+        tx.run(cypher.load("store/append_events"), rows=logged).consume()
     by_type: dict[str, list[Any]] = defaultdict(list)
     for recorded in new:
         by_type[recorded.event.type].append(recorded)
@@ -362,10 +370,10 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
     _merge_referenced_nodes(tx, new)
     for type_, query, to_row in _PROJECTIONS:
         if by_type.get(type_):
-            tx.run(cypher.load(query), rows=[to_row(r, voided) for r in by_type[type_]])
+            tx.run(cypher.load(query), rows=[to_row(r, voided) for r in by_type[type_]]).consume()
     targets = [e.event.target for e in new if isinstance(e.event, Void)]
     if targets:
-        tx.run(cypher.load("store/apply_voids"), targets=targets)
+        tx.run(cypher.load("store/apply_voids"), targets=targets).consume()
     return len(new)
 
 
@@ -397,7 +405,9 @@ def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEve
             staff.add(e.staff)
             customers.add(e.customer)
     if staff or customers:
-        tx.run(cypher.load("store/merge_nodes"), staff=sorted(staff), customers=sorted(customers))
+        tx.run(
+            cypher.load("store/merge_nodes"), staff=sorted(staff), customers=sorted(customers)
+        ).consume()
 
 
 def _fields(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:

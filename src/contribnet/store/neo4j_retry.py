@@ -1,0 +1,103 @@
+"""Write transactions on Neo4j that outlast a transient conflict between concurrent writers.
+
+Two batches that create relationships on the same nodes lock relationship chains in whatever
+order their rows come; when two such transactions each hold what the other wants, Neo4j aborts
+one with ``Neo.TransientError.Transaction.DeadlockDetected`` (its siblings under
+``Neo.TransientError.Transaction.*`` -- a lock wait cut short, a transaction outdated by a
+schema change -- are alike). Run again, the aborted transaction succeeds. The driver's managed
+transactions retry it, but only for ``max_transaction_retry_time`` (kept at 2 s in
+``store/neo4j.py`` so that an outage answers 503 promptly), starting at a 1 s pause: under 50
+clients a deadlock can recur in that window and reach the caller as a 503 although one more try
+would have worked (3 in a 300 s soak, see ``benchmarks/soak.py``).
+
+:func:`write` keeps retrying those conflicts -- and only those -- with short jittered pauses for
+up to :data:`CONFLICT_RETRY_SECONDS`; an unreachable server (``ServiceUnavailable``,
+``SessionExpired``) or any other error goes to the caller as before. Neo4j's error is
+unwrapped from the driver's ``ResultFailedError`` (which the API would answer as a 503): a
+conflict behind it is retried, a ``ConstraintError`` (a concurrent writer appended the same
+keys) reaches the store's own handling.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import neo4j
+
+__all__ = ["CONFLICT_RETRY_SECONDS", "cause", "is_conflict", "write"]
+
+_log = logging.getLogger(__name__)
+
+#: How long a write keeps being retried after transient conflicts before the caller hears of
+#: it (as a 503 from the API): well within a client's patience and Neo4j's 60 s transaction
+#: timeout, long enough for the deadlocks of 50 concurrent writers to clear.
+CONFLICT_RETRY_SECONDS = 30.0
+
+#: The driver's own retries inside one call of ``execute_write``: a short first pause (its
+#: default is 1 s) with wide jitter, so that two writers that deadlocked do not meet again.
+_SESSION_FIRST_PAUSE = 0.05
+_SESSION_JITTER = 0.5
+_FIRST_PAUSE = 0.05
+_LONGEST_PAUSE = 1.0
+
+_Result = TypeVar("_Result")
+
+
+def is_conflict(exc: Exception) -> bool:
+    """A transient error between transactions (deadlock, lock wait, outdated), which a retry
+    resolves -- not the database or server being unavailable."""
+    return isinstance(exc, neo4j.exceptions.TransientError) and (exc.code or "").startswith(
+        "Neo.TransientError.Transaction."
+    )
+
+
+def cause(exc: Exception) -> Exception:
+    """The error Neo4j gave, behind the driver's ``ResultFailedError`` (a ``DriverError``) that
+    wraps it when a statement fails while its records are read or consumed."""
+    while isinstance(exc, neo4j.exceptions.ResultFailedError) and isinstance(
+        exc.__cause__, Exception
+    ):
+        exc = exc.__cause__
+    return exc
+
+
+def write(
+    driver: neo4j.Driver,
+    database: str,
+    work: Callable[..., _Result],
+    *args: Any,
+    budget: float = CONFLICT_RETRY_SECONDS,
+) -> _Result:
+    """``work(tx, *args)`` in a managed write transaction, run again after transient conflicts
+    for up to ``budget`` seconds (jittered pauses doubling from 50 ms to 1 s); the last
+    conflict is raised past it."""
+    deadline = time.monotonic() + budget
+    pause = _FIRST_PAUSE
+    conflicts = 0
+    while True:
+        try:
+            with driver.session(
+                database=database,
+                initial_retry_delay=_SESSION_FIRST_PAUSE,
+                retry_delay_jitter_factor=_SESSION_JITTER,
+            ) as session:
+                return session.execute_write(work, *args)
+        except (neo4j.exceptions.TransientError, neo4j.exceptions.ResultFailedError) as failed:
+            exc = cause(failed)
+            if not is_conflict(exc):
+                if exc is failed:
+                    raise
+                raise exc from failed  # Neo4j's own error: a ConstraintError, a timeout ...
+            code = getattr(exc, "code", None)
+            wait = random.uniform(pause / 2, pause)  # noqa: S311 (jitter, not a secret)
+            if time.monotonic() + wait > deadline:
+                _log.warning("gave up after %d transient conflicts: %s", conflicts + 1, code)
+                raise exc from None if exc is failed else failed
+            conflicts += 1
+            _log.info("transient conflict %d (%s); trying again", conflicts, code)
+            time.sleep(wait)
+            pause = min(2 * pause, _LONGEST_PAUSE)
