@@ -11,7 +11,7 @@ export CONTRIBNET_CACHE ?= $(CURDIR)/.cache
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,spark]'
 	touch $@
 
 ## Install, load the demo network into the embedded store, serve the API and the leaders' page.
@@ -34,9 +34,9 @@ browser:
 
 ## Benchmarks; results are appended to benchmarks/results.md.
 bench: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,spark,bench]'
 	$(BIN)/python -m benchmarks.ingest
-	@for b in credit generate settle graph soak; do \
+	@for b in credit generate settle graph page soak hostile spark; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
 	$(BIN)/python tools/scenario_table.py

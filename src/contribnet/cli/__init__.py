@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "contribnet.cli.neo4j",
     "contribnet.cli.settle",
     "contribnet.cli.query",
+    "contribnet.cli.scale",
 )
 
 

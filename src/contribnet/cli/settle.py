@@ -48,6 +48,13 @@ def register(subparsers: Any) -> None:
     settle.add_argument("--to", dest="end", type=_day, metavar="DATE", help="last close day")
     settle.add_argument("--deal", metavar="ID", help="settle this one deal instead of a period")
     settle.add_argument(
+        "--from-parquet",
+        type=Path,
+        metavar="DIR",
+        help="record the splits of a recompute (contribnet recompute --out DIR) by the usual "
+        "rules: unchanged deals are left alone, a settled deal is superseded only with --reason",
+    )
+    settle.add_argument(
         "--reason",
         help="why settlements are superseded: with --deal (if its inputs changed) or with "
         "--resettle (required unless --dry-run)",
@@ -114,6 +121,8 @@ def _progress(label: str, console: Console, disable: bool) -> Progress:
 
 
 def _settle(args: argparse.Namespace) -> int:
+    if args.from_parquet is not None:
+        return _settle_from_parquet(args)
     if args.resettle:
         return _resettle(args)
     if args.dry_run:
@@ -176,6 +185,61 @@ def _settle(args: argparse.Namespace) -> int:
         ("already recorded", last.existing),
         ("settled or voided meanwhile", last.skipped),
         ("could not be settled", last.failures),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    for deal, message in last.failed[:10]:
+        console.print(f"  {deal}: {message}", highlight=False)
+    return 1 if last.failures else 0
+
+
+def _settle_from_parquet(args: argparse.Namespace) -> int:
+    from contribnet.scale.folders import read_recompute
+
+    for option, given in (
+        ("--deal", args.deal),
+        ("--resettle", args.resettle),
+        ("--dry-run", args.dry_run),
+        ("--policy", args.policy),
+        ("--model", args.model),
+        ("--from", args.start),
+        ("--to", args.end),
+    ):
+        if given:
+            raise InvalidRequest.one(
+                option, "does not go with --from-parquet: the recompute chose the deals"
+            )
+    recomputed = read_recompute(args.from_parquet)
+    console = Console(stderr=True)
+    with opened_store(args) as store:
+        tune_gc()
+        steps = settlement_service.settle_recomputed(
+            store,
+            recomputed.rows(args.chunk),
+            recomputed.deals,
+            requested_by=_who(),
+            reason=args.reason,
+        )
+        progress = _progress("Recording recomputed splits", console, args.json)
+        with progress:
+            last = next(steps)
+            task = progress.add_task("record", total=last.total)
+            for last in steps:
+                progress.update(task, completed=last.done)
+    if args.json:
+        print(json.dumps(vars(last), indent=2))
+        return 1 if last.failures else 0
+    table = Table(show_header=False, box=None)
+    for label, value in (
+        ("recomputed deals", last.total),
+        ("settled now", last.created),
+        ("superseded now", last.superseded),
+        ("already recorded, unchanged", last.existing),
+        ("voided since the export", last.voided),
+        ("stale (changed since the export)", last.stale),
+        ("settled otherwise, no --reason", last.needs_reason),
+        ("settled meanwhile", last.skipped),
+        ("not recorded", last.failures),
     ):
         table.add_row(label, f"{value:,}")
     console.print(table)

@@ -11,15 +11,24 @@ import numpy.typing as npt
 
 from contribnet.credit.markov import (
     EncodedPaths,
+    chain_of_transitions,
     encode_paths,
-    markov_chain,
     removal_effects,
+    transition_counts,
 )
-from contribnet.credit.shapley import conversion_values
+from contribnet.credit.shapley import conversion_game
 from contribnet.domain.errors import ContribnetError
 from contribnet.domain.policy import Policy
 
-__all__ = ["MAX_CONVERSION_STAGES", "CreditContext", "CreditError", "build_context"]
+__all__ = [
+    "MAX_CONVERSION_STAGES",
+    "CreditContext",
+    "CreditError",
+    "PathCounts",
+    "build_context",
+    "context_of_counts",
+    "count_paths",
+]
 
 #: The conversion game keeps a value per stage set: at most 2**20 of them.
 MAX_CONVERSION_STAGES = 20
@@ -75,25 +84,96 @@ def build_context(
     From a store: ``build_context(training_paths(store.contribution_paths(), policy), policy)``.
     """
     encoded = paths if isinstance(paths, EncodedPaths) else encode_paths(paths)
-    stages = encoded.stages
+    return context_of_counts(count_paths(encoded, policy.markov_order), policy)
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class PathCounts:
+    """What the learned models' tables are computed from: counts over training paths coded with
+    ``stages`` (:func:`~contribnet.credit.markov.encode_paths`).
+
+    ``masks`` (ascending, each once) are the stage sets seen, ``set_journeys`` and
+    ``set_conversions`` how many paths had each and how many of them converted;
+    ``transition_keys`` (ascending, each once) and ``transition_counts`` the order-``order``
+    chain's transitions (:func:`~contribnet.credit.markov.transition_counts`). Counts of parts
+    of the paths, coded with the same stages, add up key by key -- which is how a cluster fits
+    the models (``contribnet.scale``) -- and :func:`context_of_counts` turns the sums into the
+    very context :func:`build_context` makes from all the paths at once.
+    """
+
+    stages: tuple[str, ...]
+    order: int
+    journeys: int
+    conversions: int
+    masks: IntArray
+    set_journeys: IntArray
+    set_conversions: IntArray
+    transition_keys: IntArray
+    transition_counts: IntArray
+
+
+def count_paths(encoded: EncodedPaths, order: int) -> PathCounts:
+    """The :class:`PathCounts` of encoded paths, for a chain of order ``order``.
+
+    >>> from contribnet.credit.markov import encode_paths
+    >>> c = count_paths(encode_paths([(("lead", "test_drive"), True), (("lead",), False)]), 1)
+    >>> c.masks.tolist(), c.set_journeys.tolist(), c.set_conversions.tolist()
+    ([1, 3], [1, 1], [0, 1])
+    """
+    masks = encoded.masks()
+    unique, inverse = np.unique(masks, return_inverse=True)
+    set_journeys = np.bincount(inverse, minlength=len(unique)).astype(np.int64)
+    set_conversions = np.bincount(
+        inverse, weights=encoded.converted.astype(np.int64), minlength=len(unique)
+    ).astype(np.int64)
+    keys, counts = transition_counts(encoded, order)
+    return PathCounts(
+        stages=encoded.stages,
+        order=order,
+        journeys=len(encoded),
+        conversions=int(encoded.converted.sum()),
+        masks=unique.astype(np.int64),
+        set_journeys=set_journeys,
+        set_conversions=set_conversions,
+        transition_keys=keys,
+        transition_counts=counts,
+    )
+
+
+def context_of_counts(counts: PathCounts, policy: Policy) -> CreditContext:
+    """The :class:`CreditContext` of the paths counted (order ``counts.order``, smoothing
+    ``policy.conversion_smoothing``); the same, bit for bit, as :func:`build_context` of the
+    paths themselves."""
+    stages = counts.stages
     values = None
     if len(stages) <= MAX_CONVERSION_STAGES:
-        values = conversion_values(
-            encoded.masks(), encoded.converted, len(stages), policy.conversion_smoothing
+        size = 1 << len(stages)
+        journeys = np.zeros(size, dtype=np.float64)
+        conversions = np.zeros(size, dtype=np.float64)
+        journeys[counts.masks] = counts.set_journeys
+        conversions[counts.masks] = counts.set_conversions
+        values = conversion_game(journeys, conversions, len(stages), policy.conversion_smoothing)
+    effects = {}
+    if counts.journeys:
+        chain = chain_of_transitions(
+            stages, counts.order, counts.transition_keys, counts.transition_counts
         )
-    effects = removal_effects(markov_chain(encoded, policy.markov_order)) if len(encoded) else {}
+        effects = removal_effects(chain)
     digest = hashlib.sha256()
-    digest.update(repr((stages, policy.markov_order, policy.conversion_smoothing)).encode())
+    digest.update(repr((stages, counts.order, policy.conversion_smoothing)).encode())
     digest.update(repr(sorted(effects.items())).encode())
     if values is not None:
         digest.update(values.tobytes())
     return CreditContext(
         stages=stages,
-        journeys=len(encoded),
-        conversions=int(encoded.converted.sum()),
+        journeys=counts.journeys,
+        conversions=counts.conversions,
         conversion_values=values,
         removal_effects=effects,
-        markov_order=policy.markov_order,
+        markov_order=counts.order,
         smoothing=policy.conversion_smoothing,
         fingerprint=digest.hexdigest()[:32],
     )

@@ -46,10 +46,12 @@ from contribnet.domain.policy import Policy
 __all__ = [
     "EncodedPaths",
     "MarkovChain",
+    "chain_of_transitions",
     "encode_paths",
     "markov",
     "markov_chain",
     "removal_effects",
+    "transition_counts",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -90,13 +92,21 @@ class EncodedPaths:
         return out
 
 
-def encode_paths(paths: Iterable[tuple[Sequence[str], bool]]) -> EncodedPaths:
+def encode_paths(
+    paths: Iterable[tuple[Sequence[str], bool]], stages: Sequence[str] | None = None
+) -> EncodedPaths:
     """Encode ``(stage_path, converted)`` pairs into arrays (the training paths of
     :func:`~contribnet.credit.learned.training_paths`, or any).
+
+    ``stages`` fixes the stages and their codes (sorted by name; every stage of the paths must be
+    one of them): each part of paths split among machines is then coded alike. By default they
+    are the stages the paths hold.
 
     >>> e = encode_paths([(("lead", "test_drive"), True), (("lead",), False)])
     >>> e.stages, e.codes.tolist(), e.offsets.tolist(), e.converted.tolist()
     (('lead', 'test_drive'), [0, 1, 0], [0, 2, 3], [True, False])
+    >>> encode_paths([(("test_drive",), True)], ("lead", "test_drive")).codes.tolist()
+    [1]
     """
     pairs = paths if isinstance(paths, list) else list(paths)
     n = len(pairs)
@@ -115,10 +125,17 @@ def encode_paths(paths: Iterable[tuple[Sequence[str], bool]]) -> EncodedPaths:
     )
     if len(first_seen) > 32000:
         raise ValueError("too many distinct stages")
-    stages = tuple(sorted(first_seen))
+    found = tuple(sorted(first_seen))
+    if stages is None:
+        stages = found
+    else:
+        stages = tuple(stages)
+        if list(stages) != sorted(set(stages)) or not set(found) <= set(stages):
+            raise ValueError("stages must be sorted, distinct, and hold every stage of the paths")
+    position = {stage: k for k, stage in enumerate(stages)}
     renumber = np.zeros(max(total, 1), dtype=np.int16)
-    for new, stage in enumerate(stages):
-        renumber[first_seen[stage]] = new
+    for stage in found:
+        renumber[first_seen[stage]] = position[stage]
     converted = np.fromiter(map(bool, map(itemgetter(1), pairs)), dtype=bool, count=n)
     return EncodedPaths(stages, renumber[codes], offsets, converted)
 
@@ -153,6 +170,22 @@ def markov_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
     Transition probabilities are maximum-likelihood: the count of ``a -> b`` over the count of
     transitions out of ``a``. The state after a touch is the tuple of the last ``order`` stages
     (shorter at the start of a path).
+    """
+    keys, counts = transition_counts(paths, order)
+    return chain_of_transitions(paths.stages, order, keys, counts)
+
+
+def transition_counts(paths: EncodedPaths, order: int = 1) -> tuple[IntArray, IntArray]:
+    """The transitions of the paths' order-``order`` chain and how often each occurs, as
+    ``(keys, counts)``, keys ascending: what :func:`markov_chain` estimates the chain from.
+
+    A key is ``src * width + dst`` with states numbered as in :func:`markov_chain` (``width``
+    from the number of ``paths.stages`` and the order), so counts of paths encoded with the
+    same stages (:func:`encode_paths`) add up key by key: a cluster counts its parts and
+    :func:`chain_of_transitions` takes the sums.
+
+    >>> transition_counts(encode_paths([(("lead", "test_drive"), True), (("lead",), False)]))
+    (array([ 1,  7,  9, 13]), array([2, 1, 1, 1]))
     """
     if not 1 <= order <= 4:
         raise ValueError("order must be 1 to 4")
@@ -190,6 +223,21 @@ def markov_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
         counts = tally[keys]
     else:
         keys, counts = np.unique(pairs, return_counts=True)
+    return keys.astype(np.int64), counts.astype(np.int64)
+
+
+def chain_of_transitions(
+    stages: Sequence[str], order: int, keys: npt.ArrayLike, counts: npt.ArrayLike
+) -> MarkovChain:
+    """The chain :func:`markov_chain` estimates, from the :func:`transition_counts` of paths
+    coded with ``stages`` (keys ascending, each once)."""
+    stages = tuple(stages)
+    keys = np.asarray(keys, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    base = len(stages) + 1
+    scale = base**order
+    conversion = scale
+    width = scale + 2
     src_id, dst_id = keys // width, keys % width
     ids = np.unique(np.concatenate([[0], src_id, dst_id[dst_id < conversion]]))
     src = np.searchsorted(ids, src_id)
@@ -212,7 +260,7 @@ def markov_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
         if hist:
             last[i] = hist[-1]
     return MarkovChain(
-        paths.stages,
+        stages,
         order,
         tuple(history),
         last,

@@ -49,6 +49,7 @@ from contribnet.domain.policy import Policy
 __all__ = [
     "MIN_GAIN",
     "additive_shapley",
+    "conversion_game",
     "conversion_values",
     "monotone_closure",
     "shapley",
@@ -395,6 +396,14 @@ def stage_model(masks: npt.ArrayLike, converted: npt.ArrayLike, n_stages: int) -
     >>> stage_model([1, 1, 2, 2, 3], [0, 1, 1, 1, 1], 2).round(3).tolist()  # q = 2/3, 1
     [0.0, 0.667, 1.0, 1.0]
     """
+    journeys, conversions = _tallies(masks, converted, n_stages)
+    return _stage_model(journeys, conversions, n_stages)
+
+
+def _tallies(
+    masks: npt.ArrayLike, converted: npt.ArrayLike, n_stages: int
+) -> tuple[FloatArray, FloatArray]:
+    """Journeys and conversions per stage set (indexed by mask), as floats."""
     size = 1 << n_stages
     m = np.asarray(masks, dtype=np.int64)
     journeys = np.asarray(np.bincount(m, minlength=size), dtype=np.float64)
@@ -402,6 +411,12 @@ def stage_model(masks: npt.ArrayLike, converted: npt.ArrayLike, n_stages: int) -
         np.bincount(m, weights=np.asarray(converted, dtype=np.float64), minlength=size),
         dtype=np.float64,
     )
+    return journeys, conversions
+
+
+def _stage_model(journeys: FloatArray, conversions: FloatArray, n_stages: int) -> FloatArray:
+    """:func:`stage_model` from the journeys and conversions per stage set."""
+    size = 1 << n_stages
     singles = np.left_shift(1, np.arange(n_stages, dtype=np.int64))
     with_stage = _superset_sums(journeys)[singles]
     converted_with = _superset_sums(conversions)[singles]
@@ -468,12 +483,31 @@ def conversion_values(
     >>> conversion_values(masks, converted, 3, smoothing=1).round(4).tolist()
     [0.0, 0.3, 0.5833, 0.9583, 0.5, 0.5833, 0.875, 0.9646]
     """
+    journeys, conversions = _tallies(masks, converted, n_stages)
+    return conversion_game(journeys, conversions, n_stages, smoothing, kappa)
+
+
+def conversion_game(
+    journeys: npt.ArrayLike,
+    conversions: npt.ArrayLike,
+    n_stages: int,
+    smoothing: float = 1.0,
+    kappa: float = MIN_GAIN,
+) -> FloatArray:
+    """:func:`conversion_values` from counts: ``journeys[M]`` and ``conversions[M]`` are how
+    many journeys had stage set ``M`` (indexed by mask, ``2**n_stages`` of each) and how many of
+    them converted. The same numbers, bit for bit, as from the journeys themselves: a cluster
+    counts stage sets (``contribnet.scale``) and the values are computed from the counts.
+
+    >>> conversion_game([0, 4, 2, 2], [0, 1, 1, 2], 2, smoothing=0).tolist()
+    [0.0, 0.25, 0.5, 1.0]
+    """
     size = 1 << n_stages
-    m = np.asarray(masks, dtype=np.int64)
-    conv = np.asarray(converted, dtype=np.float64)
-    journeys = np.bincount(m, minlength=size).astype(np.float64)
-    conversions = np.bincount(m, weights=conv, minlength=size)
-    g = stage_model(m, conv, n_stages)
+    journeys = np.asarray(journeys, dtype=np.float64)
+    conversions = np.asarray(conversions, dtype=np.float64)
+    if journeys.shape != (size,) or conversions.shape != (size,):
+        raise ValueError(f"journeys and conversions need {size} entries, one per stage set")
+    g = _stage_model(journeys, conversions, n_stages)
     f = np.divide(
         conversions + smoothing * g, journeys + smoothing, out=g.copy(), where=journeys > 0
     )

@@ -37,7 +37,14 @@ from typing import Any, TypeVar
 from neo4j.exceptions import DriverError
 
 from contribnet import metrics
-from contribnet.credit import Allocation, CreditError, Split, compute_split, input_hash
+from contribnet.credit import (
+    Allocation,
+    CreditContext,
+    CreditError,
+    Split,
+    compute_split,
+    input_hash,
+)
 from contribnet.credit.registry import payable
 from contribnet.domain.credit_rows import CreditRow
 from contribnet.domain.errors import NotFound
@@ -67,6 +74,8 @@ __all__ = [
     "BatchProgress",
     "DealChange",
     "PersonChange",
+    "RecomputedSplit",
+    "RecordedProgress",
     "ResettleReport",
     "StoreChange",
     "adjust",
@@ -77,6 +86,7 @@ __all__ = [
     "resettle_period",
     "settle",
     "settle_period",
+    "settle_recomputed",
 ]
 
 #: Deals read, computed and written together by :func:`settle_period`.
@@ -1015,3 +1025,175 @@ def credit_rows(store: Store, start: date | None, end: date | None) -> Iterator[
                 points=c.points,
                 share=c.share,
             )
+
+
+# --- splits recomputed elsewhere (a cluster) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecomputedSplit:
+    """A deal's split computed away from the store (``contribnet recompute`` on Spark): the
+    split, or the ``error`` that prevented it; the policy version (id and hash) and model it was
+    computed under; for a learned model the ``fingerprint`` of the tables it was fitted with."""
+
+    deal: str
+    policy: str | None
+    policy_hash: str | None
+    model: str | None
+    input_hash: str | None
+    split: Split | None
+    error: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass
+class RecordedProgress:
+    """Where recording recomputed splits stands. ``created`` and ``superseded`` were written
+    now; ``existing`` were recorded already with these inputs; ``voided`` deals have been voided
+    since the export; ``stale`` splits were computed from a journey that has changed since (or
+    a policy version the store does not hold); ``needs_reason`` deals are settled with other
+    inputs and were left as they are for want of a reason. Every deal not recorded, but the
+    existing and voided ones, is in ``failures``."""
+
+    total: int
+    done: int = 0
+    created: int = 0
+    superseded: int = 0
+    existing: int = 0
+    voided: int = 0
+    stale: int = 0
+    needs_reason: int = 0
+    skipped: int = 0
+    failures: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    finished: bool = False
+
+    def fail(self, deal: str, message: str) -> None:
+        self.failures += 1
+        if len(self.failed) < MAX_LISTED_FAILURES:
+            self.failed.append((deal, message))
+
+
+def _fingerprinted(policy: PolicyRecord, fingerprint: str | None) -> CreditContext | None:
+    """A context that carries only a fingerprint: what the input hash of a learned model's split
+    depends on (``credit.engine.input_hash``)."""
+    if fingerprint is None:
+        return None
+    p = policy.policy
+    return CreditContext(
+        stages=(),
+        journeys=0,
+        conversions=0,
+        conversion_values=None,
+        removal_effects={},
+        markov_order=p.markov_order,
+        smoothing=p.conversion_smoothing,
+        fingerprint=fingerprint,
+    )
+
+
+def settle_recomputed(
+    store: Store,
+    chunks: Iterable[Sequence[RecomputedSplit]],
+    total: int,
+    *,
+    requested_by: str,
+    reason: str | None = None,
+) -> Iterator[RecordedProgress]:
+    """Record splits computed elsewhere as settlements, by the ledger's usual rules, yielding
+    progress after each chunk and once more at the end.
+
+    Each split is recorded only if it is what :func:`settle` would record now: its policy
+    version is recorded in the store with the same content, its model may pay under it, and its
+    input hash is that of the deal's journey as the store holds it now (with the fitted tables'
+    fingerprint, for a learned model) -- otherwise it is ``stale``. A deal whose current
+    settlement has these very inputs is ``existing`` (nothing written: running again changes
+    nothing); one settled with other inputs is superseded only with a ``reason``. The
+    settlement's id is the one :func:`settle` would give it, so either path recognises the
+    other's settlements.
+    """
+    reason = (reason or "").strip() or None
+    policies = {r.id: r for r in store.policies()}
+    progress = RecordedProgress(total=total)
+    yield progress
+    for rows in chunks:
+        ids = [r.deal for r in rows]
+        journeys = store.deal_journeys(ids)
+        current = {s.deal: s for s in store.current_settlements(deals=ids)}
+        now = datetime.now(UTC)
+        settlements: list[Settlement] = []
+        for row in rows:
+            if row.split is None or row.error or row.policy is None or row.model is None:
+                progress.fail(row.deal, row.error or "no split was computed")
+                continue
+            journey = journeys.get(row.deal)
+            if journey is None:
+                progress.voided += 1
+                continue
+            record = policies.get(row.policy)
+            if record is None or record.hash != row.policy_hash:
+                progress.stale += 1
+                what = "is not recorded" if record is None else "differs from the one recomputed"
+                progress.fail(
+                    row.deal,
+                    f"policy {row.policy} {what} in the store: record it (contribnet policies "
+                    "add), then recompute",
+                )
+                continue
+            try:
+                payable(row.model, record.policy)
+            except CreditError as exc:
+                progress.fail(row.deal, str(exc))
+                continue
+            hashed = input_hash(
+                journey, record.policy, row.model, _fingerprinted(record, row.fingerprint)
+            )
+            if hashed != row.input_hash or row.split.input_hash != hashed:
+                progress.stale += 1
+                progress.fail(
+                    row.deal,
+                    "its journey has changed since the export: export and recompute again",
+                )
+                continue
+            previous = current.get(row.deal)
+            if previous is not None and (previous.input_hash, previous.policy, previous.model) == (
+                hashed,
+                record.id,
+                row.model,
+            ):
+                progress.existing += 1
+                continue
+            if previous is not None and reason is None:
+                progress.needs_reason += 1
+                progress.fail(
+                    row.deal,
+                    f"settled ({previous.id}, policy {previous.policy}, model {previous.model}) "
+                    "with other inputs: give a reason to supersede that settlement",
+                )
+                continue
+            settlements.append(
+                make_settlement(
+                    row.split,
+                    journey,
+                    record,
+                    requested_by,
+                    previous=previous,
+                    reason=reason,
+                    now=now,
+                )
+            )
+        outcomes = _record(store, settlements, "recomputed") if settlements else []
+        for settlement, outcome in zip(settlements, outcomes, strict=True):
+            if outcome == "created":
+                if settlement.supersedes:
+                    progress.superseded += 1
+                else:
+                    progress.created += 1
+            elif outcome == "existing":
+                progress.existing += 1
+            else:  # settled meanwhile by someone else
+                progress.skipped += 1
+        progress.done += len(rows)
+        yield progress
+    progress.finished = True
+    yield progress
