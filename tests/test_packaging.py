@@ -145,7 +145,9 @@ def test_the_installed_command_works_outside_a_checkout(
 
     db = elsewhere / "data" / "demo.db"
     store = f"sqlite:///{db}"
-    loaded = _run([contribnet, "demo", "--size", "tiny", "--store", store], elsewhere, env)
+    loaded = _run(
+        [contribnet, "demo", "--size", "tiny", "--no-settle", "--store", store], elsewhere, env
+    )
     assert "accepted" in loaded.stdout and db.is_file()
 
     with sqlite3.connect(db) as conn:

@@ -145,7 +145,7 @@ def test_ctrl_c_in_settle_says_what_was_settled_and_running_again_finishes(
     store.close()
     url = f"sqlite:///{path}"
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    cmd = [sys.executable, "-m", "contribnet.cli", "settle", "--store", url, "--chunk", "5"]
+    cmd = [sys.executable, "-m", "contribnet.cli", "settle", "--store", url, "--chunk", "1"]
     batch = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
