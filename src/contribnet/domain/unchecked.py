@@ -36,6 +36,8 @@ class _Blueprint:
                 self.factories[name] = info.default_factory
             if info.alias and info.alias != name:
                 self.aliases[info.alias] = name
+        self.names = frozenset(self.template)
+        self.order = tuple(self.template)
 
 
 _BLUEPRINTS: dict[type[BaseModel], _Blueprint] = {}
@@ -58,6 +60,9 @@ def unchecked(model: type[_M], values: dict[str, Any]) -> _M:
     StoreShare(store='st-a', brand=None, share=1.0)
     """
     plan = _blueprint(model)
+    if values.keys() == plan.names and tuple(values) == plan.order:
+        # every field given, in order (the engine's way): nothing to fill in or rename
+        return _instance(model, dict(values), set(plan.names))
     fields = plan.template.copy()  # in field order, as validation would make it
     fields.update(values)
     given = values.keys() & plan.template.keys()
@@ -74,6 +79,11 @@ def unchecked(model: type[_M], values: dict[str, Any]) -> _M:
             fields[name] = factory()
     if not plan.required <= given:
         raise TypeError(f"{model.__name__} needs {', '.join(sorted(plan.required - given))}")
+    return _instance(model, fields, given)
+
+
+def _instance(model: type[_M], fields: dict[str, Any], given: set[str]) -> _M:
+    """What ``model_construct`` ends with: the instance, its fields and which were given."""
     instance = model.__new__(model)
     object.__setattr__(instance, "__dict__", fields)
     object.__setattr__(instance, "__pydantic_fields_set__", given)
