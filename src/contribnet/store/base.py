@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from contribnet.domain.events import (
     Customer,
@@ -48,6 +48,7 @@ __all__ = [
     "Store",
     "assemble_deal_journey",
     "deal_journey_of",
+    "lookup",
     "staff_view",
 ]
 
@@ -254,6 +255,14 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+_Found = TypeVar("_Found")
+
+
+def lookup(known: dict[str, _Found]) -> Callable[[Sequence[str]], dict[str, _Found]]:
+    """Look ids up in ``known`` (read once for many journeys), leaving out those it lacks."""
+    return lambda ids: {i: known[i] for i in ids if i in known}
 
 
 def assemble_deal_journey(

@@ -11,7 +11,7 @@ the constraint, and its retry finds the winner's record. All Cypher is in ``cyph
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from operator import itemgetter
@@ -43,7 +43,7 @@ from contribnet.domain.settlement import (
     Settlement,
     check_adjustment,
 )
-from contribnet.store.base import deal_journey_of
+from contribnet.store.base import deal_journey_of, lookup
 
 __all__ = ["Neo4jLedger"]
 
@@ -60,16 +60,10 @@ def _instant(text: str) -> datetime:
 
 
 _Timed = TypeVar("_Timed", Referral, Handover, JointEvent)
-_Found = TypeVar("_Found")
 
 
 def _when(event: Touch | Referral | Handover | JointEvent) -> tuple[datetime, str]:
     return event.at, event.id
-
-
-def _lookup(known: dict[str, _Found]) -> Callable[[Sequence[str]], dict[str, _Found]]:
-    """Look ids up in ``known``, leaving out those it lacks."""
-    return lambda ids: {i: known[i] for i in ids if i in known}
 
 
 def _voided(row: Mapping[str, Any]) -> tuple[VoidedItem, ...]:
@@ -259,7 +253,7 @@ class Neo4jLedger:
                 (spell["from"] or "", stored(Staff, json.loads(spell["payload"])))
             )
         by_staff = {k: tuple(s for _, s in sorted(v, key=itemgetter(0))) for k, v in spells.items()}
-        staff_lookup, store_lookup = _lookup(by_staff), _lookup(stores)
+        staff_lookup, store_lookup = lookup(by_staff), lookup(stores)
         found = {}
         for journey in journeys:
             deal = stored(Deal, json.loads(journey["deal"]))

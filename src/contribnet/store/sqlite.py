@@ -11,12 +11,12 @@ import fcntl
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
@@ -38,6 +38,7 @@ from contribnet.store.base import (
     IngestResult,
     RecordedEvent,
     assemble_deal_journey,
+    lookup,
     staff_view,
 )
 from contribnet.store.sqlite_ledger import LEDGER_SCHEMA, SqliteLedger
@@ -196,8 +197,6 @@ class _WriterQueue:
 #: Ids per ``IN (...)`` list: well under SQLite's limit on a statement's parameters.
 _PART = 500
 
-_Found = TypeVar("_Found")
-
 
 def _parts(ids: Sequence[str]) -> Iterator[Sequence[str]]:
     for i in range(0, len(ids), _PART):
@@ -206,11 +205,6 @@ def _parts(ids: Sequence[str]) -> Iterator[Sequence[str]]:
 
 def _marks(ids: Sequence[str]) -> str:
     return ",".join("?" * len(ids))
-
-
-def _lookup(known: dict[str, _Found]) -> Callable[[Sequence[str]], dict[str, _Found]]:
-    """Look ids up in ``known``, leaving out those it lacks."""
-    return lambda ids: {i: known[i] for i in ids if i in known}
 
 
 class SqliteStore(SqliteLedger):
@@ -501,8 +495,8 @@ class SqliteStore(SqliteLedger):
         spells = self._staff_spells(sorted(staff_ids))
         store_ids.update(s.store for group in spells.values() for s in group)
         stores = self._stores(sorted(store_ids))
-        staff_lookup = _lookup(spells)
-        store_lookup = _lookup(stores)
+        staff_lookup = lookup(spells)
+        store_lookup = lookup(stores)
         return {
             deal_id: assemble_deal_journey(
                 deals[deal_id], journeys[deals[deal_id].customer], staff_lookup, store_lookup
