@@ -23,18 +23,17 @@ WHERE NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)
   AND ($to IS NULL OR d.closed_at < $to)
 MATCH (c:Customer)-[:PLACED]->(d)
-OPTIONAL CALL (c, d) {
-  MATCH (c)-[:PLACED]->(p:Deal)
-  WHERE NOT coalesce(p.voided, false) AND p <> d
-    AND (p.closed_at < d.closed_at OR (p.closed_at = d.closed_at AND p.id < d.id))
-  RETURN max(p.closed_at) AS previous
-}
-WITH closer, d, cr, s, c, previous
+WITH closer, d, cr, s, c
 WHERE EXISTS {
   MATCH (s)-[t:TOUCHED]->(c)
   WHERE NOT coalesce(t.voided, false) AND t.stage IN $early_stages
     AND t.at <= d.closed_at AND t.at >= d.closed_at - duration({days: $lookback_days})
-    AND (previous IS NULL OR t.at > previous)
+    // after the customer's previous live deal closed: no earlier live deal closed at or after it
+    AND NOT EXISTS {
+      MATCH (c)-[:PLACED]->(p:Deal)
+      WHERE NOT coalesce(p.voided, false) AND p <> d AND t.at <= p.closed_at
+        AND (p.closed_at < d.closed_at OR (p.closed_at = d.closed_at AND p.id < d.id))
+    }
 }
 WITH s, count(DISTINCT d) AS early_deals,
      count(DISTINCT CASE WHEN closer <> s THEN d END) AS farmed_deals,
