@@ -136,6 +136,8 @@ def _settled(path: Path) -> int:
 #: ``contribnet ARGS`` in-process, sending itself SIGINT once 40 settlements are recorded.
 _INTERRUPTED_AFTER_40 = """
 import os, signal, sys
+# as in a terminal, whatever the runner: a background job inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from contribnet.cli import main
 from contribnet.services import settlement
 record, recorded = settlement._record, []
