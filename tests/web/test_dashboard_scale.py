@@ -124,8 +124,8 @@ def test_large_network_renders_and_responds(
         timings = page.evaluate("window.contribnet.timings")
         assert page.evaluate("window.contribnet.cy.edges().length") == len(expected["edges"])
 
-        # a zoom animation, frames counted: pan and zoom stay smooth
-        fps = page.evaluate(
+        # a zoom animation, frames counted for the printout; asserted: it reaches its zoom
+        zoomed = page.evaluate(
             """() => new Promise((resolve) => {
                 const cy = window.contribnet.cy;
                 let frames = 0;
@@ -133,9 +133,12 @@ def test_large_network_renders_and_responds(
                 let done = false;
                 requestAnimationFrame(count);
                 const t0 = performance.now();
-                cy.animate({ zoom: cy.zoom() * 2.5, center: { eles: cy.nodes()[0] } },
+                const target = cy.zoom() * 2.5;
+                cy.animate({ zoom: target, center: { eles: cy.nodes()[0] } },
                   { duration: 1500, complete: () => {
-                    done = true; resolve(frames / ((performance.now() - t0) / 1000)); } });
+                    done = true;
+                    resolve({ fps: frames / ((performance.now() - t0) / 1000),
+                              zoom: cy.zoom(), target: target, max: cy.maxZoom() }); } });
             })"""
         )
         # a click on a store answers quickly
@@ -155,10 +158,11 @@ def test_large_network_renders_and_responds(
     finally:
         context.close()
     print(
-        f"\nlarge network: loaded in {loaded:.1f}s ({timings}), zoom at {fps:.0f} fps,"
+        f"\nlarge network: loaded in {loaded:.1f}s ({timings}), zoom at {zoomed['fps']:.0f} fps,"
         f" detail in {clicked:.1f}s"
     )
     # the timings are printed for a reader, not asserted: CI machines are loaded (a 5 s click
     # bound failed at 5.44 s and at 8.1 s); speed goals belong in benchmarks, not in tests
     assert problems == []
-    assert fps > 0  # the zoom animation ran to its end
+    # the zoom animation ran to its end (cytoscape clamps to its max zoom)
+    assert zoomed["zoom"] == pytest.approx(min(zoomed["target"], zoomed["max"]), rel=1e-6)
