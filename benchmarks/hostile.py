@@ -62,6 +62,7 @@ from benchmarks.soak import (
     log_problems,
     log_warnings,
     make_world,
+    route_rows,
     seed_world,
     served,
     soak_neo4j,
@@ -489,15 +490,7 @@ def _rows(r: dict[str, Any]) -> list[list[object]]:
             "",
         ],
     ]
-    for route, p in r["routes"].items():
-        rows.append(
-            [
-                store,
-                route,
-                f"{p['n']:,} requests: p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms",
-                "",
-            ]
-        )
+    rows += route_rows(store, r["routes"])
     return rows
 
 

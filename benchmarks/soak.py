@@ -743,6 +743,19 @@ async def _together(loads: list[Coroutine[Any, Any, float]]) -> list[float]:
 STORES = ("sqlite", "neo4j")
 
 
+def route_rows(store: str, routes: dict[str, dict[str, Any]]) -> list[list[object]]:
+    """A results row per route: its requests and the clients' p50 and p99."""
+    return [
+        [
+            store,
+            route,
+            f"{p['n']:,} requests: p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms",
+            "",
+        ]
+        for route, p in routes.items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=300, help="soak time per store")
@@ -842,15 +855,7 @@ def _rows(r: dict[str, Any]) -> list[list[object]]:
             "",
         ],
     ]
-    for route, p in r["routes"].items():
-        rows.append(
-            [
-                store,
-                route,
-                f"{p['n']:,} requests: p50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms",
-                "",
-            ]
-        )
+    rows += route_rows(store, r["routes"])
     if r.get("cost") is not None:
         costs = ", ".join(f"{x:+.1%}" for x in r["round_costs"])
         cpu = r["cpu_per_1000_touches_ms"]
