@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -60,3 +61,26 @@ def test_wrong_password_is_refused(neo4j_server: Any, neo4j_driver: neo4j.Driver
         bad.verify_connectivity()
     # One failed login must not lock the real user out (Neo4j locks after 3 in a row).
     neo4j_driver.verify_connectivity()
+
+
+@pytest.mark.skipif(bool(os.environ.get("NEO4J_URI")), reason="an external Neo4j has its own")
+def test_the_local_server_tells_drivers_to_drop_a_connection_silent_for_10_s(
+    neo4j_server: Any,
+) -> None:
+    """The launcher's Bolt keep-alive (``neo4j_local.KEEP_ALIVE``) reaches the driver as its
+    read timeout, which bounds the stall of a connection whose reply the driver lost."""
+    with neo4j.GraphDatabase.driver(
+        neo4j_server.uri, auth=(neo4j_server.user, neo4j_server.password)
+    ) as driver:
+        records, _, _ = driver.execute_query(
+            "SHOW SETTINGS YIELD name, value "
+            "WHERE name STARTS WITH 'server.bolt.connection_keep_alive' RETURN name, value",
+            database_="neo4j",
+        )
+        settings = {r["name"]: r["value"] for r in records}
+        assert settings["server.bolt.connection_keep_alive"] == "5s", settings
+        assert settings["server.bolt.connection_keep_alive_streaming_scheduling_interval"] == "1s"
+        with driver.session(database="neo4j") as session:
+            session.run("RETURN 1").consume()
+        (connection,) = [c for conns in driver._pool.connections.values() for c in conns]
+        assert connection.connection_hints["connection.recv_timeout_seconds"] == 10

@@ -387,6 +387,22 @@ def _wait_ready(
     )
 
 
+#: Bolt keep-alive: the server sends a NOOP at least every 5 s while a request runs (checked
+#: every second) and tells drivers so (``connection.recv_timeout_seconds`` = 5 s x 2 probes =
+#: 10 s; Neo4j's defaults make it 120 s). A driver that waits longer than that for a reply drops
+#: the connection and its managed transaction runs again on another. Why it matters: under
+#: concurrent writers that collide on a uniqueness constraint, the Python driver (6.4, with or
+#: without neo4j-rust-ext) sometimes hands out a connection just reset after the
+#: ``ConstraintError`` and then never sees the reply to its next BEGIN, although Neo4j sent it
+#: (seen in a packet capture); with the default hint that request stalls for two minutes
+#: (``tests/api/test_races_http.py``), with this one for ten seconds. Production servers should
+#: set the same (see docker-compose.yml and the README).
+KEEP_ALIVE = {
+    "server.bolt.connection_keep_alive": "5s",
+    "server.bolt.connection_keep_alive_streaming_scheduling_interval": "1s",
+}
+
+
 def start(
     data_dir: Path | str,
     port: int | None = None,
@@ -403,9 +419,9 @@ def start(
     Memory is explicit (JVM heap, Neo4j page cache) because unset the page cache takes half the
     RAM of a machine shared with the test suite. Without ``port`` a free one is picked; without
     ``password`` the previous one for this data dir is reused, else a random one is made. ``conf``
-    passes extra Neo4j settings by name. ``exit_with_caller`` makes the server exit when this
-    process dies (test sessions: no orphaned JVM if pytest is killed). On any failure the JVM is
-    killed and the log tail raised.
+    passes extra Neo4j settings by name (over :data:`KEEP_ALIVE`). ``exit_with_caller`` makes
+    the server exit when this process dies (test sessions: no orphaned JVM if pytest is killed).
+    On any failure the JVM is killed and the log tail raised.
     """
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -423,7 +439,7 @@ def start(
     classpath = build_classpath()
     java = _java()
     conf_args: list[str] = []
-    for key, value in (conf or {}).items():
+    for key, value in {**KEEP_ALIVE, **(conf or {})}.items():
         conf_args += ["--conf", f"{key}={value}"]
     if exit_with_caller:
         conf_args += ["--watch-pid", str(os.getpid())]
