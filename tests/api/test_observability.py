@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from contribnet.api.app import create_app
-from contribnet.api.observability import ACCESS_LOGGER, configure_logging
+from contribnet.api.observability import ACCESS_LOGGER, configure_logging, flush_logs
 from contribnet.cli import serve
 from contribnet.services.keys import create_key
 from contribnet.settings import Settings
@@ -153,6 +155,7 @@ def test_json_logs_are_one_object_a_line(capsys: pytest.CaptureFixture[str]) -> 
     try:
         logging.getLogger(ACCESS_LOGGER).info("GET / 200", extra={"fields": {"status": 200}})
     finally:
+        flush_logs()  # the records are written by a thread (a blocked write stalls no request)
         root = logging.getLogger()
         for handler in [h for h in root.handlers if h.get_name() == "contribnet"]:
             root.removeHandler(handler)
@@ -203,3 +206,27 @@ def test_serve_banner_hides_the_password_and_sets_up_multiprocess_metrics(
     assert "neo4j://neo4j:***@db.example:7687" in printed.out
     assert seen["exists"] and seen["access_log"] is False
     assert not Path(seen["dir"]).exists()  # removed when the server stops
+
+
+def test_log_lines_are_written_by_a_thread_not_by_the_request() -> None:
+    """The access line is logged on the event loop; a write that blocks (a busy disk) must not
+    stall it: the caller only queues the record, a writer thread writes it."""
+
+    class Stream(io.StringIO):
+        writers: ClassVar[set[str]] = set()
+
+        def write(self, text: str) -> int:
+            self.writers.add(threading.current_thread().name)
+            return super().write(text)
+
+    stream = Stream()
+    configure_logging("text", stream=stream)
+    try:
+        logging.getLogger(ACCESS_LOGGER).info("GET / 200")
+    finally:
+        flush_logs()
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "contribnet"]:
+            root.removeHandler(handler)
+    assert "GET / 200" in stream.getvalue()
+    assert Stream.writers and threading.current_thread().name not in Stream.writers
