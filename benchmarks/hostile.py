@@ -68,7 +68,7 @@ from benchmarks.soak import (
     soak_neo4j,
     store_log,
 )
-from contribnet.domain.settlement import held_on_deal
+from contribnet.domain.ledger import held_on_deal
 from contribnet.store import open_store
 
 #: What a client does next, and how often (weights).
@@ -336,7 +336,7 @@ def check_ledger(url: str, h: Hostile) -> dict[str, int]:
     store = open_store(url)
     try:
         for deal in sorted(set(h.settled) | h.superseded | set(h.adjusted)):
-            chain = store.settlement_history(deal)
+            chain = store.ledger.settlement_history(deal)
             settlements += len(chain)
             if not chain:
                 broken["settled deal without a settlement"] += 1
@@ -348,7 +348,7 @@ def check_ledger(url: str, h: Hostile) -> dict[str, int]:
                     broken["settlement chain broken"] += 1
             if h.created_by_settle[deal] > 1:
                 broken["deal settled twice (two 201s)"] += 1
-            recorded = store.adjustments(deal=deal)
+            recorded = store.ledger.adjustments(deal=deal)
             adjustments += len(recorded)
             if len(recorded) != h.adjusted[deal]:
                 broken["adjustments acknowledged ≠ recorded"] += 1

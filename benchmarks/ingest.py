@@ -36,7 +36,7 @@ import httpx
 from benchmarks.results_file import append_section
 from contribnet import neo4j_local
 from contribnet.domain.events import canonical_json, event_adapter, event_hash
-from contribnet.store.sqlite import _sortable
+from contribnet.store.sqlite_connection import sortable
 
 BATCH = 10_000
 WARMUP = 100_000
@@ -204,13 +204,12 @@ def sqlite_bare(events: list[dict[str, Any]], warmup: list[dict[str, Any]], path
         db.executemany(
             "INSERT INTO touches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (e.id, _sortable(e.at), e.customer, e.staff, e.store, e.stage, None, None)
+                (e.id, sortable(e.at), e.customer, e.staff, e.store, e.stage, None, None)
                 for _, e in chunk
             ],
         )
         db.execute("COMMIT")
-        if store._checkpointer:
-            store._checkpointer.poke()
+        store._connection.written()
     elapsed = time.perf_counter() - started
     store.close()
     return elapsed

@@ -166,7 +166,7 @@ def bare_read(url: str) -> tuple[int, float]:
     """Deals and seconds to read every deal's journey, chunk by chunk, on one core."""
     store = open_store(url)
     try:
-        refs = store.closed_deals(None, None, limit=10**7)
+        refs = store.ledger.closed_deals(None, None, limit=10**7)
         ids = [r.id for r in refs]
         started = time.perf_counter()
         read = 0
@@ -182,8 +182,8 @@ def engine_alone(url: str) -> tuple[int, float]:
     store = open_store(url)
     try:
         ensure_default_policy(store)
-        policy = store.policies()[0].policy
-        ids = [r.id for r in store.closed_deals(None, None, limit=ENGINE_SAMPLE)]
+        policy = store.ledger.policies()[0].policy
+        ids = [r.id for r in store.ledger.closed_deals(None, None, limit=ENGINE_SAMPLE)]
         journeys = []
         for i in range(0, len(ids), CHUNK):
             journeys += store.deal_journeys(ids[i : i + CHUNK]).values()
@@ -286,7 +286,7 @@ def preview_latency(
     """p50/p99 of previews in a closed loop and at each offered rate, from one server."""
     store = open_store(url)
     try:
-        deals = [r.id for r in store.closed_deals(None, None, limit=10**7)]
+        deals = [r.id for r in store.ledger.closed_deals(None, None, limit=10**7)]
     finally:
         store.close()
     key = "bench-admin-key-0123456789"  # 24+ characters

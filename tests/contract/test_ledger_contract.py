@@ -10,11 +10,11 @@ import pytest
 
 from contribnet.credit import compute_split
 from contribnet.domain.errors import NotFound
+from contribnet.domain.ledger import next_settlement
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import Adjustment, DealRef, RecordConflict, Settlement
 from contribnet.services.ingest import ingest_events
 from contribnet.services.policies import policy_record
-from contribnet.services.settlement import make_settlement
 from contribnet.store import Store
 
 V1 = policy_record(Policy(), "test", now=datetime(2025, 1, 1, tzinfo=UTC))
@@ -52,7 +52,8 @@ def _deal(i: int, closed_at: str) -> list[dict[str, Any]]:
 def _settlement(store: Store, deal: str, policy: Any = V1, **kw: Any) -> Settlement:
     journey = store.deal_journeys([deal])[deal]
     split = compute_split(journey, policy.policy)
-    return make_settlement(split, journey, policy, "test", **kw)
+    kw.setdefault("now", datetime.now(UTC))
+    return next_settlement(split, journey, policy, "test", **kw)
 
 
 def _credited(store: Store, deal: str) -> list[tuple[str, ...]]:
@@ -88,13 +89,13 @@ def test_closed_deals_pages_cover_every_deal_once_across_tied_closes(
     closes = ["2025-03-01T00:00:00Z"] * 3 + ["2025-03-02T00:00:00Z"] * 2 + ["2025-03-03T00:00:00Z"]
     for i, at in enumerate(closes):
         ingest_events(store, _deal(i, at))
-    everything = store.closed_deals(None, None)
+    everything = store.ledger.closed_deals(None, None)
     assert len(everything) == 1 + len(closes)
     assert everything == sorted(everything, key=lambda r: (r.closed_at, r.id))
     march = datetime(2025, 3, 1, tzinfo=UTC)
     for start in (None, march):
         walked, after = [], None
-        while page := store.closed_deals(start, None, after=after, limit=2):
+        while page := store.ledger.closed_deals(start, None, after=after, limit=2):
             walked += page
             after = page[-1]
         assert walked == [r for r in everything if start is None or r.closed_at >= start]
@@ -107,55 +108,61 @@ def test_closed_deals_by_period_and_cursor(store: Store, network: list) -> None:
     ):
         ingest_events(store, _deal(i, at))
     ingest_events(store, [{"type": "void", "id": "v-9", "target": "d-x2", "reason": "cancelled"}])
-    everything = store.closed_deals(None, None)
+    everything = store.ledger.closed_deals(None, None)
     assert [r.id for r in everything] == ["d-1", "d-x0", "d-x1"]  # ties by id; voided left out
     assert everything[0].closed_at == datetime(2025, 1, 10, tzinfo=UTC)
     jan10 = datetime(2025, 1, 10, tzinfo=UTC)
-    assert [r.id for r in store.closed_deals(jan10 + timedelta(microseconds=1), None)] == ["d-x1"]
-    assert [r.id for r in store.closed_deals(None, jan10)] == []  # the end is exclusive
-    page = store.closed_deals(None, None, limit=1)
-    assert [r.id for r in store.closed_deals(None, None, after=page[-1])] == ["d-x0", "d-x1"]
-    assert store.closed_deals(None, None, after=DealRef(jan10, "d-x0")) == everything[2:]
-    assert store.count_closed_deals(None, None) == 3
-    assert store.count_closed_deals(jan10, jan10 + timedelta(days=1)) == 2
-    store.record_settlements([_settlement(store, "d-x0")])
-    assert [r.id for r in store.closed_deals(None, None, unsettled=True)] == ["d-1", "d-x1"]
-    assert store.count_closed_deals(None, None, unsettled=True) == 2
+    assert [r.id for r in store.ledger.closed_deals(jan10 + timedelta(microseconds=1), None)] == [
+        "d-x1"
+    ]
+    assert [r.id for r in store.ledger.closed_deals(None, jan10)] == []  # the end is exclusive
+    page = store.ledger.closed_deals(None, None, limit=1)
+    assert [r.id for r in store.ledger.closed_deals(None, None, after=page[-1])] == ["d-x0", "d-x1"]
+    assert store.ledger.closed_deals(None, None, after=DealRef(jan10, "d-x0")) == everything[2:]
+    assert store.ledger.count_closed_deals(None, None) == 3
+    assert store.ledger.count_closed_deals(jan10, jan10 + timedelta(days=1)) == 2
+    store.ledger.record_settlements([_settlement(store, "d-x0")])
+    assert [r.id for r in store.ledger.closed_deals(None, None, unsettled=True)] == ["d-1", "d-x1"]
+    assert store.ledger.count_closed_deals(None, None, unsettled=True) == 2
 
 
 def test_policy_versions_are_never_edited(store: Store) -> None:
-    assert store.policies() == []
-    assert store.put_policy(V2) == (V2, True)
-    assert store.put_policy(V1) == (V1, True)
-    assert store.put_policy(V1) == (V1, False)
+    assert store.ledger.policies() == []
+    assert store.ledger.put_policy(V2) == (V2, True)
+    assert store.ledger.put_policy(V1) == (V1, True)
+    assert store.ledger.put_policy(V1) == (V1, False)
     edited = policy_record(Policy(saturation=1.0), "someone")
     assert edited.id == V1.id and edited.hash != V1.hash
     with pytest.raises(RecordConflict):
-        store.put_policy(edited)
-    assert store.policies() == [V1, V2]  # by created_at
+        store.ledger.put_policy(edited)
+    assert store.ledger.policies() == [V1, V2]  # by created_at
 
 
 def test_settlements_form_one_chain_per_deal(store: Store, network: list) -> None:
     ingest_events(store, network)
     first = _settlement(store, "d-1")
-    assert store.record_settlements([first]) == ["created"]
-    assert store.record_settlements([first]) == ["existing"]
-    assert store.settlement(first.id) == first
+    assert store.ledger.record_settlements([first]) == ["created"]
+    assert store.ledger.record_settlements([first]) == ["existing"]
+    assert store.ledger.settlement(first.id) == first
     second = _settlement(store, "d-1", V2, previous=first, reason="linear from March")
     rival = _settlement(store, "d-1", V1, previous=first, reason="a rival", now=datetime.now(UTC))
     rival = rival.model_copy(update={"id": "stl-rival"})
     stale = _settlement(store, "d-1", V2).model_copy(update={"id": "stl-stale"})
-    assert store.record_settlements([second, rival, stale]) == ["created", "conflict", "conflict"]
-    assert store.settlement_history("d-1") == [first, second]
-    assert list(store.current_settlements()) == [second]
+    assert store.ledger.record_settlements([second, rival, stale]) == [
+        "created",
+        "conflict",
+        "conflict",
+    ]
+    assert store.ledger.settlement_history("d-1") == [first, second]
+    assert list(store.ledger.current_settlements()) == [second]
     jan10 = datetime(2025, 1, 10, tzinfo=UTC)
-    assert list(store.current_settlements(jan10, jan10 + timedelta(seconds=1))) == [second]
-    assert list(store.current_settlements(None, jan10)) == []
-    assert list(store.current_settlements(staff="sf-x")) == [second]
-    assert list(store.current_settlements(staff="sf-nobody")) == []
-    assert list(store.current_settlements(deals=["d-1", "d-2"])) == [second]
+    assert list(store.ledger.current_settlements(jan10, jan10 + timedelta(seconds=1))) == [second]
+    assert list(store.ledger.current_settlements(None, jan10)) == []
+    assert list(store.ledger.current_settlements(staff="sf-x")) == [second]
+    assert list(store.ledger.current_settlements(staff="sf-nobody")) == []
+    assert list(store.ledger.current_settlements(deals=["d-1", "d-2"])) == [second]
     with pytest.raises(NotFound):
-        store.settlement("stl-rival")
+        store.ledger.settlement("stl-rival")
     if store.__class__.__name__ == "Neo4jStore":
         credited = _credited(store, "d-1")
         assert {row[2] for row in credited} == {second.id}
@@ -171,7 +178,7 @@ def test_settlements_form_one_chain_per_deal(store: Store, network: list) -> Non
 def test_adjustments_are_appended_never_edited(store: Store, network: list) -> None:
     ingest_events(store, network)
     settled = _settlement(store, "d-1")
-    store.record_settlements([settled])
+    store.ledger.record_settlements([settled])
     at = datetime(2025, 1, 11, tzinfo=UTC)
     one = Adjustment(
         id="adj-1",
@@ -186,13 +193,13 @@ def test_adjustments_are_appended_never_edited(store: Store, network: list) -> N
         created_at=at,
     )
     two = one.model_copy(update={"id": "adj-2", "amount": 50, "created_at": at + timedelta(1)})
-    assert store.put_adjustment(two) == (two, True)
-    assert store.put_adjustment(one) == (one, True)
-    assert store.put_adjustment(one.model_copy(update={"requested_by": "x"})) == (one, False)
+    assert store.ledger.put_adjustment(two) == (two, True)
+    assert store.ledger.put_adjustment(one) == (one, True)
+    assert store.ledger.put_adjustment(one.model_copy(update={"requested_by": "x"})) == (one, False)
     with pytest.raises(RecordConflict):
-        store.put_adjustment(one.model_copy(update={"amount": 101}))
-    assert store.adjustments() == [one, two]
-    assert store.adjustments(deal="d-1", staff="sf-y") == [one, two]
-    assert store.adjustments(staff="sf-z") == []
-    assert store.adjustments(None, settled.closed_at) == []
-    assert store.adjustments(settled.closed_at, None) == [one, two]
+        store.ledger.put_adjustment(one.model_copy(update={"amount": 101}))
+    assert store.ledger.adjustments() == [one, two]
+    assert store.ledger.adjustments(deal="d-1", staff="sf-y") == [one, two]
+    assert store.ledger.adjustments(staff="sf-z") == []
+    assert store.ledger.adjustments(None, settled.closed_at) == []
+    assert store.ledger.adjustments(settled.closed_at, None) == [one, two]

@@ -10,12 +10,12 @@ import pytest
 
 from contribnet.credit import compute_split
 from contribnet.domain.errors import NotFound
+from contribnet.domain.ledger import next_settlement
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import DealRef, Settlement
 from contribnet.services.ingest import ingest_events
 from contribnet.services.keys import KeyRefused, create_key, list_keys, resolve_key, revoke_key
 from contribnet.services.policies import policy_record
-from contribnet.services.settlement import make_settlement
 from contribnet.store import Store
 
 V1 = policy_record(Policy(), "test", now=datetime(2025, 1, 1, tzinfo=UTC))
@@ -63,15 +63,16 @@ def _settled(store: Store, network: list[dict[str, Any]]) -> list[Settlement]:
     settlements = []
     for i in range(len(DEALS)):
         journey = store.deal_journeys([f"d-p{i}"])[f"d-p{i}"]
-        settlements.append(make_settlement(compute_split(journey, V1.policy), journey, V1, "t"))
-    assert store.record_settlements(settlements) == ["created"] * len(DEALS)
+        split = compute_split(journey, V1.policy)
+        settlements.append(next_settlement(split, journey, V1, "t", now=datetime.now(UTC)))
+    assert store.ledger.record_settlements(settlements) == ["created"] * len(DEALS)
     return sorted(settlements, key=lambda s: (s.closed_at, s.deal))
 
 
 def _walk(db: Store, limit: int, **filters: Any) -> list[Settlement]:
     walked: list[Settlement] = []
     after: DealRef | None = None
-    while page := list(db.current_settlements(after=after, limit=limit, **filters)):
+    while page := list(db.ledger.current_settlements(after=after, limit=limit, **filters)):
         assert len(page) <= limit
         walked += page
         after = DealRef(page[-1].closed_at, page[-1].deal)
@@ -80,31 +81,31 @@ def _walk(db: Store, limit: int, **filters: Any) -> list[Settlement]:
 
 def test_pages_by_cursor_cover_every_settlement_once(store: Store, network: list) -> None:
     everything = _settled(store, network)
-    assert list(store.current_settlements()) == everything
+    assert list(store.ledger.current_settlements()) == everything
     for limit in (1, 2, 4, 100):
         assert _walk(store, limit) == everything
     march2 = datetime(2025, 3, 2, tzinfo=UTC)
     assert _walk(store, 2, start=march2) == [s for s in everything if s.closed_at >= march2]
     assert _walk(store, 2, end=march2) == [s for s in everything if s.closed_at < march2]
-    assert list(store.current_settlements(limit=0)) == []
+    assert list(store.ledger.current_settlements(limit=0)) == []
 
 
 def test_filters_by_store_and_staff_page_too(store: Store, network: list) -> None:
     everything = _settled(store, network)
     # st-c closed no deal but its staff helped on two: "crediting a store" includes them
     at_c = [s for s in everything if s.deal in ("d-p2", "d-p5")]
-    assert list(store.current_settlements(store="st-c")) == at_c
+    assert list(store.ledger.current_settlements(store="st-c")) == at_c
     assert _walk(store, 1, store="st-c") == at_c
     at_a = [s for s in everything if s.deal in ("d-p0", "d-p2", "d-p4")]
     assert _walk(store, 2, store="st-a") == at_a
-    assert list(store.current_settlements(store="st-nowhere")) == []
+    assert list(store.ledger.current_settlements(store="st-nowhere")) == []
     helper = [s for s in everything if int(s.deal[-1]) % 2 == 1]
     assert _walk(store, 2, staff="sf-h1") == helper
     assert _walk(store, 1, staff="sf-h1", store="st-b") == [
         s for s in helper if s.deal in ("d-p1", "d-p3", "d-p5")
     ]
     first = everything[0]
-    assert list(store.current_settlements(deals=[first.deal, "d-p1"], limit=1)) == [first]
+    assert list(store.ledger.current_settlements(deals=[first.deal, "d-p1"], limit=1)) == [first]
 
 
 def test_api_keys_are_listed_expire_and_are_revoked(store: Store) -> None:

@@ -270,7 +270,7 @@ def test_a_settlement_with_an_analysis_only_model_is_refused_unless_the_policy_a
     assert caught.value.problems[0][0] == "model"
     with pytest.raises(CreditError, match="analysis_models_for_pay = true"):
         next(settlement_service.settle_period(store, None, None, requested_by="test", model=model))
-    assert store.settlement_history("d-s5-1") == []
+    assert store.ledger.settlement_history("d-s5-1") == []
     policy = _allowing(store, model)
     settlement, created = settlement_service.settle(
         store, "d-s5-1", requested_by="test", model=model, policy=policy
@@ -290,7 +290,7 @@ def test_a_batch_lists_the_deals_whose_policy_names_an_analysis_only_model(
     analysis-only model settles nothing with it: each deal fails with the message."""
     store, model = scenarios_store, ANALYSIS_ONLY[0]
     old = Policy(name="old", version="1", model=model, effective_from=Policy().effective_from)
-    store.put_policy(policy_service.policy_record(old, "before the marks"))
+    store.ledger.put_policy(policy_service.policy_record(old, "before the marks"))
     *_, last = settlement_service.settle_period(store, None, None, requested_by="test")
     assert last.created == 0 and last.failures > 0
     assert all("analysis only" in message for _, message in last.failed)

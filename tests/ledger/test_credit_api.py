@@ -25,7 +25,7 @@ ROLES = ("admin", "ingest", "analyst", "leader", "staff", "other-staff")
 def api(ledger: Ledger) -> Iterator[tuple[TestClient, dict[str, str], dict[str, str]]]:
     """A client, a key per role, and ids to use: a deal, its first staff contributor, another."""
     store = ledger.store
-    deal = store.closed_deals(datetime(2024, 12, 1, tzinfo=UTC), None, limit=1)[0].id
+    deal = store.ledger.closed_deals(datetime(2024, 12, 1, tzinfo=UTC), None, limit=1)[0].id
     staff = next(t.staff for t in store.deal_journeys([deal])[deal].touches)
     other = next(p["id"] for p in store.list("staff", 0, 50).items if p["id"] != staff)
     keys = {"admin": "boot"}

@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from contribnet.domain.settlement import InvalidRequest, Settlement, held_on_deal
+from contribnet.domain.ledger import held_on_deal
+from contribnet.domain.settlement import InvalidRequest, Settlement
 from contribnet.services.settlement import adjust, settle
 from contribnet.store import Store
 
@@ -81,7 +82,7 @@ def test_parallel_adjustments_never_overdraw(ledger: Ledger) -> None:
     assert len(accepted) == 1 and all(created for _, created in accepted)
     assert len(refused) == ADJUSTERS - 1, [r for r in results if not isinstance(r, tuple)]
     assert all(r.problems[0][0] == "amount" and "holds" in r.problems[0][1] for r in refused)
-    recorded = ledger.store.adjustments(deal=settled.deal)
+    recorded = ledger.store.ledger.adjustments(deal=settled.deal)
     assert len(recorded) == 1
     assert held_on_deal(settled, recorded, "sf-edge-1") == giver.amount - amount >= 0
 
@@ -105,7 +106,7 @@ def test_parallel_small_adjustments_stop_exactly_at_the_balance(ledger: Ledger) 
     results = _race(ledger, ADJUSTERS, move)
     kinds = Counter(type(r).__name__ for r in results)
     assert kinds == {"tuple": 4, "InvalidRequest": ADJUSTERS - 4}, results
-    recorded = ledger.store.adjustments(deal=settled.deal)
+    recorded = ledger.store.ledger.adjustments(deal=settled.deal)
     assert len(recorded) == 4
     assert held_on_deal(settled, recorded, "sf-edge-1") == giver.amount - 4 * amount >= 0
 
@@ -127,11 +128,13 @@ def test_parallel_supersedes_leave_one_current_settlement(ledger: Ledger) -> Non
     ]
 
     def record(store: Store, i: int) -> Any:
-        return store.record_settlements([rivals[i]])
+        return store.ledger.record_settlements([rivals[i]])
 
     results = _race(ledger, SUPERSEDERS, record)
     assert Counter(r[0] for r in results) == {"created": 1, "conflict": SUPERSEDERS - 1}, results
     winner = rivals[[r[0] for r in results].index("created")]
-    history = ledger.store.settlement_history(first.deal)
+    history = ledger.store.ledger.settlement_history(first.deal)
     assert [s.id for s in history] == [first.id, winner.id]
-    assert [s.id for s in ledger.store.current_settlements(deals=[first.deal])] == [winner.id]
+    assert [s.id for s in ledger.store.ledger.current_settlements(deals=[first.deal])] == [
+        winner.id
+    ]

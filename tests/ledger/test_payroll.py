@@ -31,7 +31,7 @@ def payroll(ledger: Ledger) -> Iterator[tuple[TestClient, list[Settlement]]]:
     store = ledger.store
     *_, last = settle_period(store, None, None, requested_by="test")
     assert last.created > 10
-    settled = list(store.current_settlements(*period_bounds(START, END)))
+    settled = list(store.ledger.current_settlements(*period_bounds(START, END)))
     assert len(settled) > 10
     with TestClient(create_app(store=store, settings=Settings(admin_key=ADMIN))) as client:
         client.headers["Authorization"] = f"Bearer {create_key(store, 'leader')}"

@@ -11,14 +11,16 @@ graph) change nothing another test checks.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from contribnet.cli import main
+from contribnet.cli.common import money
 from contribnet.credit import compute_split
 from contribnet.credit.registry import MODELS
+from contribnet.domain.ledger import next_settlement
 from contribnet.domain.settlement import InvalidRequest, period_bounds
 from contribnet.services.credit import preview
 from contribnet.services.ingest import ingest_events
@@ -26,7 +28,6 @@ from contribnet.services.policies import add_policy
 from contribnet.services.settlement import (
     DealChange,
     ResettleReport,
-    make_settlement,
     resettle,
     settle,
     settle_period,
@@ -84,12 +85,12 @@ def _settle_all(store: Store, start: date | None = None, end: date | None = None
     """Settle every deal closed in the period (None: open)."""
     *_, last = settle_period(store, start, end, requested_by="test")
     assert last.failures == 0
-    assert store.count_closed_deals(*period_bounds(start, end), unsettled=True) == 0
+    assert store.ledger.count_closed_deals(*period_bounds(start, end), unsettled=True) == 0
 
 
 def _current(store: Store) -> dict[str, str]:
     """Every settled deal's current settlement id."""
-    return {s.deal: s.id for s in store.current_settlements()}
+    return {s.deal: s.id for s in store.ledger.current_settlements()}
 
 
 def _pay(allocations: Any) -> dict[tuple[str, str], tuple[int, int]]:
@@ -131,7 +132,7 @@ def test_a_dry_run_lists_exactly_the_changed_deals_and_a_run_supersedes_only_the
     ingest_events(store, _deal(a) + _deal(b) + _deal(c))
     _settle_all(store, date(2024, 11, 1))  # every deal the default policy applies to
     before = _current(store)
-    first = {d: store.settlement_history(d)[-1] for d in (f"d-rs-{a}", f"d-rs-{c}")}
+    first = {d: store.ledger.settlement_history(d)[-1] for d in (f"d-rs-{a}", f"d-rs-{c}")}
     # Late events: a quote by Edge One and a second owner's referral (so the owners' points
     # split) before deal a closed; deal c cancelled after it was settled; deal b untouched.
     ingest_events(
@@ -172,7 +173,7 @@ def test_a_dry_run_lists_exactly_the_changed_deals_and_a_run_supersedes_only_the
     assert dry.fen_removed == 300_000 + sum(max(-p.fen, 0) for p in change_a.people)
     # Nothing written: the same current settlements, every history as it was, the same records.
     assert _current(store) == before and ledger.counts() == counts
-    assert store.settlement_history(f"d-rs-{a}") == [first[f"d-rs-{a}"]]
+    assert store.ledger.settlement_history(f"d-rs-{a}") == [first[f"d-rs-{a}"]]
 
     done = resettle(store, requested_by="leader", reason="late events and a cancelled order")
     assert [ch.deal for ch in done.changes] == [f"d-rs-{a}", f"d-rs-{c}"]
@@ -181,7 +182,7 @@ def test_a_dry_run_lists_exactly_the_changed_deals_and_a_run_supersedes_only_the
     after = _current(store)
     assert {d for d in after if after[d] != before[d]} == {f"d-rs-{a}", f"d-rs-{c}"}
     for ch in done.changes:
-        old, new = store.settlement_history(ch.deal)
+        old, new = store.ledger.settlement_history(ch.deal)
         assert old == first[ch.deal] and new.id == ch.superseded_by == after[ch.deal]
         assert (new.seq, new.supersedes, new.reason) == (
             2,
@@ -190,8 +191,8 @@ def test_a_dry_run_lists_exactly_the_changed_deals_and_a_run_supersedes_only_the
         )
         assert ch.outcome == "superseded" and new.requested_by == "leader"
         assert (new.policy, new.model) == (old.policy, old.model)
-    assert store.settlement(after[f"d-rs-{a}"]).allocations == now_a.allocations
-    assert store.settlement(after[f"d-rs-{c}"]).allocations == []
+    assert store.ledger.settlement(after[f"d-rs-{a}"]).allocations == now_a.allocations
+    assert store.ledger.settlement(after[f"d-rs-{c}"]).allocations == []
 
     again = resettle(store, requested_by="leader", reason="late events and a cancelled order")
     assert (again.checked, again.changed, again.superseded, again.changes) == (
@@ -236,7 +237,7 @@ def test_each_deal_is_computed_again_under_the_policy_and_model_it_was_settled_u
     )
     now_b = preview(store, f"d-rs-{b}", policy="default@2").split
     _assert_change(change, settled_b.allocations, now_b.allocations)
-    current = store.settlement_history(f"d-rs-{b}")[-1]
+    current = store.ledger.settlement_history(f"d-rs-{b}")[-1]
     assert (current.policy, current.allocations) == ("default@2", now_b.allocations)
 
 
@@ -251,15 +252,16 @@ def test_a_deal_settled_under_a_model_no_longer_paid_with_is_a_failure_left_as_i
     )
     # Settled before the model was marked analysis only (as settle() refuses it now).
     journey = store.deal_journeys([f"d-rs-{tag}"])[f"d-rs-{tag}"]
-    (record,) = store.policies()
-    old = make_settlement(compute_split(journey, record.policy, model), journey, record, "then")
-    assert store.record_settlements([old]) == ["created"]
+    (record,) = store.ledger.policies()
+    split = compute_split(journey, record.policy, model)
+    old = next_settlement(split, journey, record, "then", now=datetime.now(UTC))
+    assert store.ledger.record_settlements([old]) == ["created"]
     ingest_events(store, [_touch(tag, "late", "2030-03-09T02:00:00Z", "sf-edge-1", "quote")])
     report = resettle(store, date(2030, 3, 1), date(2030, 3, 31), requested_by="t", reason="x")
     assert (report.checked, report.changed, report.failures) == (1, 0, 1)
     ((deal, message),) = report.failed
     assert deal == f"d-rs-{tag}" and f"model {model!r} is analysis only" in message
-    assert store.settlement_history(f"d-rs-{tag}") == [old]
+    assert store.ledger.settlement_history(f"d-rs-{tag}") == [old]
 
 
 def test_the_period_bounds_the_deals_checked_and_a_reason_is_required(ledger: Ledger) -> None:
@@ -296,7 +298,7 @@ def test_the_command_lists_then_supersedes_then_finds_nothing(ledger: Ledger, ca
     tag = f"{ledger.kind}-cli"
     ingest_events(store, _deal(tag, "2030-11-10T06:00:00Z"))
     _settle_all(store, date(2030, 11, 1), date(2030, 11, 30))
-    old = store.settlement_history(f"d-rs-{tag}")[-1]
+    old = store.ledger.settlement_history(f"d-rs-{tag}")[-1]
     ingest_events(store, [_touch(tag, "late", "2030-11-09T02:00:00Z", "sf-edge-1", "quote")])
     new = preview(store, f"d-rs-{tag}").split
     period = ["--from", "2030-11-01", "--to", "2030-11-30", "--store", ledger.url]
@@ -311,17 +313,17 @@ def test_the_command_lists_then_supersedes_then_finds_nothing(ledger: Ledger, ca
         who = next(p for p in NAMES if f" {p} " in row)
         fen = {a.id: a.amount for a in old.allocations}[who]
         now = {a.id: a.amount for a in new.allocations}[who]
-        assert f" {NAMES[who]} " in row and f"{fen:,}" in row and f"{now:,}" in row
-        assert f"{now - fen:+,}" in row
+        assert f" {NAMES[who]} " in row and money(fen) in row and money(now) in row
+        assert ("+" if now > fen else "") + money(now - fen) in row
     assert re.search(r"deals checked +1\b", out) and re.search(r"deals changed +1\b", out)
     assert "dry run" in out
-    assert store.settlement_history(f"d-rs-{tag}") == [old]
+    assert store.ledger.settlement_history(f"d-rs-{tag}") == [old]
 
     assert main(["settle", "--resettle", "--reason", "a late quote", *period]) == 0
     out = capsys.readouterr().out
-    current = store.settlement_history(f"d-rs-{tag}")[-1]
+    current = store.ledger.settlement_history(f"d-rs-{tag}")[-1]
     assert f"superseded by {current.id}" in out and current.reason == "a late quote"
     assert main(["settle", "--resettle", "--reason", "a late quote", *period]) == 0
     out = capsys.readouterr().out
     assert "No settled deal's split changes." in out and re.search(r"deals changed +0\b", out)
-    assert store.settlement_history(f"d-rs-{tag}")[-1] == current
+    assert store.ledger.settlement_history(f"d-rs-{tag}")[-1] == current

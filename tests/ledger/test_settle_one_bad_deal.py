@@ -85,7 +85,7 @@ def _run(store: Store, chunk: int = 4) -> Any:
 
 
 def _settled(store: Store) -> set[str]:
-    return {s.deal for s in store.current_settlements()}
+    return {s.deal for s in store.ledger.current_settlements()}
 
 
 def test_one_deal_failing_to_compute_is_listed_and_the_run_goes_on(

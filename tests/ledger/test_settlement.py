@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from contribnet.credit import engine
 from contribnet.domain.errors import NotFound
 from contribnet.domain.settlement import InvalidRequest, RecordConflict, SettlementConflict
+from contribnet.services import settlement as settlement_service
 from contribnet.services.credit import preview
 from contribnet.services.ingest import ingest_events
 from contribnet.services.policies import add_policy, in_force
@@ -34,7 +36,7 @@ def _run(store: Store, **kwargs: Any) -> Any:
 
 
 def _deal_ids(store: Store, limit: int = 10_000) -> list[str]:
-    return [r.id for r in store.closed_deals(None, None, limit=limit)]
+    return [r.id for r in store.ledger.closed_deals(None, None, limit=limit)]
 
 
 def _credited(ledger: Ledger, deal: str) -> list[dict[str, Any]]:
@@ -60,11 +62,30 @@ def test_preview_equals_settlement(ledger: Ledger) -> None:
         assert sum(a.amount for a in settled.allocations) in (0, settled.pool)
         assert sum(c.amount for c in settled.credits) == sum(a.amount for a in settled.allocations)
     if ledger.kind == "neo4j":
-        s = store.settlement_history(deals[0])[-1]
+        s = store.ledger.settlement_history(deals[0])[-1]
         assert [
             (c["to"], c["amount"], c["settlement"], c["policy"], c["policy_version"], c["model"])
             for c in _credited(ledger, deals[0])
         ] == sorted((a.id, a.amount, s.id, "default", "1", s.model) for a in s.allocations)
+
+
+def test_settling_hashes_the_inputs_once(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash settle compares with the recorded settlement's is the one the split carries."""
+    store = ledger.store
+    hashed: list[str] = []
+    real = engine.input_hash
+
+    def counted(*args: Any) -> str:
+        hashed.append(real(*args))
+        return hashed[-1]
+
+    monkeypatch.setattr(engine, "input_hash", counted)
+    monkeypatch.setattr(settlement_service, "input_hash", counted)
+    deal = _deal_ids(store)[5]
+    settled, created = settle(store, deal, requested_by="a")
+    assert created and hashed == [settled.input_hash]
+    assert settle(store, deal, requested_by="a") == (settled, False)
+    assert hashed == [settled.input_hash] * 2
 
 
 def test_settling_unchanged_inputs_returns_the_same_settlement(ledger: Ledger) -> None:
@@ -74,7 +95,7 @@ def test_settling_unchanged_inputs_returns_the_same_settlement(ledger: Ledger) -
     again, created_again = settle(store, deal, requested_by="b", reason="ignored: nothing changed")
     assert created and not created_again
     assert again == first
-    assert [s.id for s in store.settlement_history(deal)] == [first.id]
+    assert [s.id for s in store.ledger.settlement_history(deal)] == [first.id]
     other = ledger.open()  # a second process computes the same id
     try:
         assert settle(other, deal, requested_by="c")[0].id == first.id
@@ -115,9 +136,9 @@ def test_changed_inputs_need_a_reason_and_supersede(ledger: Ledger) -> None:
     assert created and second.id != first.id
     assert (second.seq, second.supersedes, second.reason) == (2, first.id, "late touches")
     assert second.input_hash != first.input_hash
-    assert [s.id for s in store.settlement_history("d-edge-before")] == [first.id, second.id]
-    assert store.settlement(first.id) == first  # the superseded one stays readable
-    assert [s.id for s in store.current_settlements(deals=["d-edge-before"])] == [second.id]
+    assert [s.id for s in store.ledger.settlement_history("d-edge-before")] == [first.id, second.id]
+    assert store.ledger.settlement(first.id) == first  # the superseded one stays readable
+    assert [s.id for s in store.ledger.current_settlements(deals=["d-edge-before"])] == [second.id]
     # Settling again after that is idempotent again.
     assert settle(store, "d-edge-before", requested_by="test")[0].id == second.id
     if ledger.kind == "neo4j":
@@ -165,8 +186,8 @@ def test_policy_effective_dating_at_the_boundary(ledger: Ledger) -> None:
     assert preview(store, "d-edge-at", policy="default@1").policy.id == "default@1"
     # A correction with the same effective_from, recorded later, wins from that day on.
     v3, _ = add_policy(store, {"effective_from": "2025-03-01", "saturation": 1.0}, "admin")
-    assert in_force(store.policies(), date(2025, 3, 1)).id == v3.id == "default@3"
-    assert in_force(store.policies(), date(2025, 2, 28)).id == "default@1"
+    assert in_force(store.ledger.policies(), date(2025, 3, 1)).id == v3.id == "default@3"
+    assert in_force(store.ledger.policies(), date(2025, 2, 28)).id == "default@1"
     with pytest.raises(InvalidRequest) as early:
         preview(store, "d-edge-early")
     assert early.value.problems[0][0] == "policy"
@@ -180,7 +201,7 @@ def test_adjustments_statements_and_rollups_agree(ledger: Ledger) -> None:
     store = ledger.store
     done = _run(store)
     assert done.finished and done.created == done.total > 50 and done.failures == 0
-    settled = list(store.current_settlements())
+    settled = list(store.ledger.current_settlements())
     deal = next(s for s in settled if sum(a.kind == "staff" for a in s.allocations) >= 2)
     giver, taker = [a for a in deal.allocations if a.kind == "staff"][:2]
     moved, created = adjust(
@@ -273,7 +294,7 @@ def test_credit_rows_sum_to_each_allocation(ledger: Ledger) -> None:
     by_allocation: Counter[tuple[str, str]] = Counter()
     for r in rows:
         by_allocation[(r.deal, r.contributor)] += r.amount if r.kind == "staff" else r.points
-    for s in store.current_settlements():
+    for s in store.ledger.current_settlements():
         for a in s.allocations:
             assert by_allocation[(s.deal, a.id)] == (a.amount if a.kind == "staff" else a.points)
     joint = [r for r in rows if r.store is not None and r.deal_store is not None]
@@ -289,9 +310,9 @@ def test_simulation_writes_nothing(ledger: Ledger) -> None:
         counts = ledger.counts()
         return (
             store.event_count(),
-            store.policies(),
-            list(store.current_settlements()),
-            store.adjustments(),
+            store.ledger.policies(),
+            list(store.ledger.current_settlements()),
+            store.ledger.adjustments(),
             counts,
         )
 
@@ -314,27 +335,38 @@ def test_simulation_writes_nothing(ledger: Ledger) -> None:
     assert bad.value.problems[0][0].startswith("policy_b.stage_weights")
 
 
-class _CrashingStore:
-    """A store whose writes fail after ``chunks`` successful ones (a crash mid-batch)."""
+class _CrashingLedger:
+    """A ledger whose writes fail after ``chunks`` successful ones (a crash mid-batch)."""
 
-    def __init__(self, store: Store, chunks: int) -> None:
-        self._store, self._left = store, chunks
+    def __init__(self, ledger: Any, chunks: int) -> None:
+        self._ledger, self._left = ledger, chunks
 
     def record_settlements(self, settlements: Any) -> Any:
         if self._left == 0:
             raise RuntimeError("crashed")
         self._left -= 1
-        return self._store.record_settlements(settlements)
+        return self._ledger.record_settlements(settlements)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+
+class _CrashingStore:
+    """A store whose ledger crashes after ``chunks`` successful writes."""
+
+    def __init__(self, store: Store, chunks: int) -> None:
+        self._store = store
+        self.ledger = _CrashingLedger(store.ledger, chunks)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
 
 def _assert_settled_once(store: Store) -> None:
-    refs = store.closed_deals(*_bounds(), limit=10_000)
+    refs = store.ledger.closed_deals(*_bounds(), limit=10_000)
     assert refs
     for ref in refs:
-        assert len(store.settlement_history(ref.id)) == 1, ref.id
+        assert len(store.ledger.settlement_history(ref.id)) == 1, ref.id
 
 
 def _bounds() -> tuple[Any, Any]:
@@ -345,11 +377,11 @@ def _bounds() -> tuple[Any, Any]:
 
 def test_a_killed_batch_restarted_settles_every_deal_exactly_once(ledger: Ledger) -> None:
     store = ledger.store
-    total = store.count_closed_deals(*_bounds(), unsettled=True)
+    total = store.ledger.count_closed_deals(*_bounds(), unsettled=True)
     crashing = _CrashingStore(store, chunks=2)
     with pytest.raises(RuntimeError, match="crashed"):
         _run(crashing, chunk=10)  # type: ignore[arg-type]
-    assert store.count_closed_deals(*_bounds(), unsettled=True) == total - 20
+    assert store.ledger.count_closed_deals(*_bounds(), unsettled=True) == total - 20
     done = _run(store, chunk=7)
     assert (done.total, done.created, done.failures) == (total - 20, total - 20, 0)
     _assert_settled_once(store)
@@ -358,7 +390,7 @@ def test_a_killed_batch_restarted_settles_every_deal_exactly_once(ledger: Ledger
 
 
 def test_racing_batches_settle_every_deal_exactly_once(ledger: Ledger) -> None:
-    total = ledger.store.count_closed_deals(*_bounds(), unsettled=True)
+    total = ledger.store.ledger.count_closed_deals(*_bounds(), unsettled=True)
     results: list[Any] = []
 
     def worker() -> None:

@@ -33,7 +33,7 @@ def test_export_holds_every_live_deal_as_the_store_gives_it(
 ) -> None:
     store = open_store(f"sqlite:///{network_db}")
     try:
-        ids = [r.id for r in store.closed_deals(None, None, limit=100_000)]
+        ids = [r.id for r in store.ledger.closed_deals(None, None, limit=100_000)]
         expected = store.deal_journeys(ids)
         paths = sum(1 for _ in store.contribution_paths())
         staff_total = store.list("staff", 0, 1).total

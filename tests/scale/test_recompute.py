@@ -62,7 +62,7 @@ def test_recompute_equals_the_service_fen_for_fen(
                 (a.kind, a.id, a.store, a.amount, a.share, a.points) for a in expected.allocations
             ]
         if model is not None:  # the distributed fit gives the service's very tables
-            record = find_policy(store.policies(), "default@1")
+            record = find_policy(store.ledger.policies(), "default@1")
             context = credit_context(store, record.policy, model)
             assert context is not None
             assert manifest["fingerprints"] == {f"default@1 {model}": context.fingerprint}

@@ -30,7 +30,7 @@ def test_recorded_splits_are_what_settle_records_and_a_rerun_changes_nothing(
     assert (done["created"], done["existing"], done["failures"]) == (86, 0, 0)
     store = open_store(ledger_url)
     try:
-        deals = [r.id for r in store.closed_deals(None, None, limit=1000)]
+        deals = [r.id for r in store.ledger.closed_deals(None, None, limit=1000)]
         assert len(deals) == 86
         for deal_id in deals:
             # the service, settling the same deal now, finds it settled with these exact inputs
@@ -49,7 +49,7 @@ def test_a_deal_whose_journey_changed_since_the_export_is_not_recorded(
 ) -> None:
     store = open_store(ledger_url)
     try:
-        ref = store.closed_deals(None, None, limit=1)[0]
+        ref = store.ledger.closed_deals(None, None, limit=1)[0]
         deal = store.deal_journeys([ref.id])[ref.id].deal
         late = {
             "type": "touch",
@@ -69,7 +69,7 @@ def test_a_deal_whose_journey_changed_since_the_export_is_not_recorded(
     assert done["failed"][0][0] == ref.id and "changed since the export" in done["failed"][0][1]
     store = open_store(ledger_url)
     try:
-        assert store.settlement_history(ref.id) == []
+        assert store.ledger.settlement_history(ref.id) == []
     finally:
         store.close()
 
@@ -79,7 +79,7 @@ def test_a_deal_settled_otherwise_is_superseded_only_with_a_reason(
 ) -> None:
     store = open_store(ledger_url)
     try:
-        deal_id = store.closed_deals(None, None, limit=1)[0].id
+        deal_id = store.ledger.closed_deals(None, None, limit=1)[0].id
         first, _ = settlement_service.settle(store, deal_id, requested_by="test", model="shapley")
     finally:
         store.close()
@@ -91,7 +91,7 @@ def test_a_deal_settled_otherwise_is_superseded_only_with_a_reason(
     assert (done["superseded"], done["existing"]) == (1, 85)
     store = open_store(ledger_url)
     try:
-        chain = store.settlement_history(deal_id)
+        chain = store.ledger.settlement_history(deal_id)
         assert [s.id for s in chain][0] == first.id and chain[-1].supersedes == first.id
         assert chain[-1].reason == "policy model is stage_weighted"
         assert chain[-1].model == "stage_weighted"

@@ -110,7 +110,7 @@ def test_each_example_runs_on_the_demo_network(
 def test_farmers_mean_one_thing(demo: Any, neo4j_driver: neo4j.Driver) -> None:
     """The Cypher farmers and the page's farmers, on the same settled network."""
     rows = list(credit_rows(demo, None, None))
-    early = early_work(demo.current_settlements())
+    early = early_work(demo.ledger.current_settlements())
     page = farmers(rows, early, limit=20)
     query = get_query("farmers")
     cypher = (

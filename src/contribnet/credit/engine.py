@@ -328,6 +328,8 @@ def compute_split(
     policy: Policy,
     model: str | None = None,
     context: CreditContext | None = None,
+    *,
+    hashed: str | None = None,
 ) -> Split:
     """Split a deal's reward pool among its contributors under a model and a policy.
 
@@ -342,6 +344,10 @@ def compute_split(
     context : CreditContext, optional
         Tables estimated from all journeys (:func:`build_context`); required by
         ``shapley_conversion`` and ``markov``.
+    hashed : str, optional
+        The :func:`input_hash` of these very arguments, if the caller has it already (settling
+        compares it with the recorded settlement's before computing anything): not computed
+        again.
 
     Returns
     -------
@@ -425,7 +431,7 @@ def compute_split(
         model=name,
         policy=PolicyRef(name=policy.name, version=policy.version),
         pool=deal.reward_pool,
-        input_hash=input_hash(journey, policy, name, context),
+        input_hash=hashed if hashed is not None else input_hash(journey, policy, name, context),
         allocations=allocations,
         not_counted=_not_counted(journey, prepared.dropped),
     )

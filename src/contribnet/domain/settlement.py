@@ -6,6 +6,8 @@ settlements form one chain -- each re-settlement ``supersedes`` the previous one
 ``seq`` one higher -- so exactly one of them, the last, is *current*. A settlement's id is a hash
 of what it settles (deal, position in the chain, input hash, policy, model): computing the same
 settlement twice, even in two processes at once, gives the same id, which the stores keep unique.
+How the records follow one another -- the chain, reversals, adjustments -- is in
+:mod:`contribnet.domain.ledger`.
 
 Dates of the business -- a policy's ``effective_from``, the ``from``/``to`` of a statement,
 roll-up, batch or simulation -- are calendar days in China Standard Time (UTC+8, no daylight
@@ -16,7 +18,6 @@ after 2025-03-01T00:00:00+08:00 (2025-02-28T16:00:00Z).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Literal
@@ -42,9 +43,7 @@ __all__ = [
     "Settlement",
     "SettlementConflict",
     "business_date",
-    "check_adjustment",
     "credits_of",
-    "held_on_deal",
     "period_bounds",
     "settlement_id",
 ]
@@ -178,6 +177,10 @@ class PolicyRecord(BaseModel):
     policy: Policy
     source: str | None = Field(default=None, description="the TOML text as posted, if it was")
 
+    def content(self) -> str:
+        """What makes two policy versions with one id the same: their policy's hash."""
+        return self.hash
+
 
 class Credit(BaseModel):
     """One contributor's credit on one deal for one store: an allocation divided among the
@@ -297,51 +300,6 @@ class Adjustment(BaseModel):
     def content(self) -> tuple[str, str, str, int, str]:
         """What makes two adjustments with one id the same request."""
         return (self.deal, self.from_staff, self.to_staff, self.amount, self.reason)
-
-
-def held_on_deal(current: Settlement, earlier: Sequence[Adjustment], staff: str) -> int | None:
-    """What ``staff`` holds on a deal: their amount in its current settlement plus what earlier
-    adjustments moved to them, minus what they moved away; ``None`` if they are neither credited
-    by the settlement nor given anything by an adjustment."""
-    credited = [a.amount for a in current.allocations if a.kind == "staff" and a.id == staff]
-    if not credited and not any(a.to_staff == staff for a in earlier):
-        return None
-    held = sum(credited)
-    held += sum(a.amount for a in earlier if a.to_staff == staff)
-    held -= sum(a.amount for a in earlier if a.from_staff == staff)
-    return held
-
-
-def check_adjustment(
-    current: Settlement | None, earlier: Sequence[Adjustment], adjustment: Adjustment
-) -> None:
-    """The ledger's rule for a new adjustment, given the deal's current settlement and every
-    adjustment recorded on it: the deal is settled, and ``from_staff`` holds at least ``amount``.
-
-    The stores call this inside the transaction that writes the adjustment, with the deal locked,
-    so concurrent adjustments can never overdraw a staff member's credit together.
-    """
-    deal = adjustment.deal
-    if current is None:
-        raise InvalidRequest.one("deal", f"deal {deal!r} is not settled yet: settle it first")
-    if current.id != adjustment.settlement:
-        raise SettlementConflict(
-            deal,
-            current.id,
-            f"deal {deal!r} was re-settled while this adjustment was made; send it again",
-            field="deal",
-        )
-    held = held_on_deal(current, earlier, adjustment.from_staff)
-    if held is None:
-        raise InvalidRequest.one(
-            "from_staff", f"{adjustment.from_staff!r} is not credited on deal {deal!r}"
-        )
-    if adjustment.amount > held:
-        raise InvalidRequest.one(
-            "amount",
-            f"{adjustment.from_staff!r} holds {held} fen on deal {deal!r};"
-            f" cannot move {adjustment.amount}",
-        )
 
 
 @dataclass(frozen=True, order=True)

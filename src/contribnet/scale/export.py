@@ -306,10 +306,10 @@ def _export(
     report = on_progress or (lambda _: None)
     schemas = _schemas(pa)
     event_count = store.event_count()
-    policies = [r.model_dump(mode="json") for r in store.policies()]
+    policies = [r.model_dump(mode="json") for r in store.ledger.policies()]
 
     # deals, a chunk at a time, in close order
-    progress = ExportProgress("deals", total=store.count_closed_deals(lo, hi))
+    progress = ExportProgress("deals", total=store.ledger.count_closed_deals(lo, hi))
     report(progress)
     journeys_out = _MonthWriter(pa, pq, work / "journeys", schemas["journeys"])
     items_out = _MonthWriter(pa, pq, work / "items", schemas["items"])
@@ -317,7 +317,7 @@ def _export(
     deals = items = 0
     try:
         while True:
-            refs = store.closed_deals(lo, hi, after=after, limit=chunk)
+            refs = store.ledger.closed_deals(lo, hi, after=after, limit=chunk)
             if not refs:
                 break
             after = refs[-1]

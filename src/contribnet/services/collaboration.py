@@ -19,4 +19,4 @@ def early_work_pairs(
     to ``end`` (business days, inclusive) by their current settlements
     (:func:`contribnet.graph.early_work`), the input of the farmers' leaderboard."""
     lo, hi = period_bounds(start, end)
-    return early_work(store.current_settlements(lo, hi), stages)
+    return early_work(store.ledger.current_settlements(lo, hi), stages)

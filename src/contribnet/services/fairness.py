@@ -121,7 +121,7 @@ def check_store(
     if missing:
         raise InvalidRequest.one("deal", f"not in the store (or voided): {', '.join(missing[:5])}")
     records: Sequence[PolicyRecord] = (
-        [policy_record(policy, "fairness")] if policy is not None else store.policies()
+        [policy_record(policy, "fairness")] if policy is not None else store.ledger.policies()
     )
     ordered = sorted(instances, key=lambda i: (_order(i.scenario), i.source, i.deal))
     report = FairnessReport()

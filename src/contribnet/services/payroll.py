@@ -134,7 +134,9 @@ def settlement_page(
     lo, hi = period_bounds(start, end)
     # One more than asked tells whether another page follows.
     found = list(
-        store.current_settlements(lo, hi, staff=staff, store=at_store, after=after, limit=limit + 1)
+        store.ledger.current_settlements(
+            lo, hi, staff=staff, store=at_store, after=after, limit=limit + 1
+        )
     )
     items = found[:limit]
     names: dict[str, str | None] = {}
@@ -205,7 +207,9 @@ def _csv_chunks(
     writer.writerow(CSV_COLUMNS)
     while True:
         chunk = list(
-            store.current_settlements(lo, hi, staff=staff, store=at_store, after=after, limit=page)
+            store.ledger.current_settlements(
+                lo, hi, staff=staff, store=at_store, after=after, limit=page
+            )
         )
         _names(store, chunk, names)
         for s in chunk:

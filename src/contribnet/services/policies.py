@@ -71,7 +71,7 @@ def recorded_policies(store: Store, max_age: float = 0.0) -> list[PolicyRecord]:
             cached = _recorded.get(store)
         if cached is not None and now - cached[0] < max_age:
             return cached[1]
-    records = store.policies()
+    records = store.ledger.policies()
     with _recorded_lock:
         _recorded[store] = (now, records)
     return records
@@ -181,11 +181,11 @@ def read_policy_file(path: str | Path, field: str = "file") -> str:
 def ensure_default_policy(store: Store) -> PolicyRecord | None:
     """Record ``policies/default.toml`` (the built-in defaults if absent) if the store has no
     policy yet; the record made, or None if there were policies already."""
-    if store.policies():
+    if store.ledger.policies():
         return None
     path = POLICIES_DIR / "default.toml"
     source = path.read_text(encoding="utf-8") if path.exists() else None
-    record, _ = store.put_policy(policy_record(default_policy(), "bootstrap", source))
+    record, _ = store.ledger.put_policy(policy_record(default_policy(), "bootstrap", source))
     _forget(store)
     return record
 
@@ -198,7 +198,7 @@ def add_policy(
     The same ``name@version`` with identical values again, or an unnumbered policy identical to
     its name's latest version, returns ``(the recorded one, False)``; the same ``name@version``
     with other values raises :class:`~contribnet.domain.settlement.RecordConflict`."""
-    recorded = store.policies()
+    recorded = store.ledger.policies()
     policy, source = parse_policy(data, recorded=recorded)
     try:
         payable(policy.model, policy)  # an "analysis only" model, unless the policy allows it
@@ -215,7 +215,7 @@ def add_policy(
                 exclude={"version"}
             ):
                 return latest, False
-    recorded_now = store.put_policy(policy_record(policy, created_by, source))
+    recorded_now = store.ledger.put_policy(policy_record(policy, created_by, source))
     _forget(store)
     return recorded_now
 

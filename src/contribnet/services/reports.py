@@ -191,7 +191,7 @@ def statement(store: Store, staff: str, start: date | None, end: date | None) ->
     lo, hi = period_bounds(start, end)
     lines = [
         line
-        for s in store.current_settlements(lo, hi, staff=staff)
+        for s in store.ledger.current_settlements(lo, hi, staff=staff)
         if (line := _line(s, staff)) is not None
     ]
     adjustments = [
@@ -205,7 +205,7 @@ def statement(store: Store, staff: str, start: date | None, end: date | None) ->
             requested_by=a.requested_by,
             created_at=a.created_at,
         )
-        for a in store.adjustments(lo, hi, staff=staff)
+        for a in store.ledger.adjustments(lo, hi, staff=staff)
     ]
     settled = sum(line.amount for line in lines)
     adjusted = sum(a.amount for a in adjustments)
@@ -428,13 +428,13 @@ def rollup(store: Store, level: str, start: date | None, end: date | None) -> Ro
             a.assist_amount += row.amount
     lo, hi = period_bounds(start, end)
     settlements: dict[str, Settlement] = {}
-    for adj in store.adjustments(lo, hi):
+    for adj in store.ledger.adjustments(lo, hi):
         for staff, sign in ((adj.to_staff, 1), (adj.from_staff, -1)):
             if level == "staff":
                 key = staff
             else:
                 if adj.settlement not in settlements:
-                    settlements[adj.settlement] = store.settlement(adj.settlement)
+                    settlements[adj.settlement] = store.ledger.settlement(adj.settlement)
                 home = next(
                     (
                         a.store
@@ -563,13 +563,13 @@ def simulate(
     inline policies, TOML keys as JSON) and compare, per staff member and per store. Reads only:
     nothing is recorded, not even the policies."""
     check_period(start, end)
-    records = store.policies()
+    records = store.ledger.policies()
     id_a, pa = _simulated_policy(records, policy_a, "policy_a")
     id_b, pb = _simulated_policy(records, policy_b, "policy_b")
     name_a = check_model(model_a or pa.model, "model_a")
     name_b = check_model(model_b or pb.model, "model_b")
     lo, hi = period_bounds(start, end)
-    count = store.count_closed_deals(lo, hi)
+    count = store.ledger.count_closed_deals(lo, hi)
     if count > MAX_SIMULATION_DEALS:
         raise InvalidRequest.one(
             "to",
@@ -622,7 +622,7 @@ def _deal_chunks(
 ) -> Iterable[list[str]]:
     after = None
     while True:
-        refs = store.closed_deals(lo, hi, after=after, limit=size)
+        refs = store.ledger.closed_deals(lo, hi, after=after, limit=size)
         if not refs:
             return
         yield [r.id for r in refs]

@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import sqlite3
@@ -49,6 +48,7 @@ from contribnet.credit.registry import payable
 from contribnet.domain.credit_rows import CreditRow
 from contribnet.domain.errors import NotFound
 from contribnet.domain.journey import DealJourney
+from contribnet.domain.ledger import check_adjustment, next_settlement, reversal, same_inputs
 from contribnet.domain.settlement import (
     Adjustment,
     Credit,
@@ -58,10 +58,8 @@ from contribnet.domain.settlement import (
     RecordOutcome,
     Settlement,
     SettlementConflict,
-    check_adjustment,
     credits_of,
     period_bounds,
-    settlement_id,
 )
 from contribnet.process import tune_gc
 from contribnet.services.credit import check_model, credit_context, deal_journey
@@ -81,7 +79,6 @@ __all__ = [
     "adjust",
     "credit_rows",
     "history",
-    "make_settlement",
     "resettle",
     "resettle_period",
     "settle",
@@ -99,45 +96,10 @@ _PlanT = TypeVar("_PlanT")
 _ResultT = TypeVar("_ResultT")
 
 
-def make_settlement(
-    split: Split,
-    journey: DealJourney,
-    policy: PolicyRecord,
-    requested_by: str,
-    *,
-    previous: Settlement | None = None,
-    reason: str | None = None,
-    now: datetime | None = None,
-) -> Settlement:
-    """The settlement record of a split (the next in the deal's chain after ``previous``)."""
-    deal = journey.deal
-    seq = previous.seq + 1 if previous is not None else 1
-    return Settlement(
-        id=settlement_id(deal.id, seq, split.input_hash, policy.id, split.model),
-        deal=deal.id,
-        seq=seq,
-        closed_at=deal.closed_at,
-        deal_store=deal.store,
-        closer=deal.staff,
-        pool=deal.reward_pool,
-        model=split.model,
-        policy=policy.id,
-        policy_name=policy.name,
-        policy_version=policy.version,
-        input_hash=split.input_hash,
-        allocations=split.allocations,
-        credits=credits_of(split),
-        requested_by=requested_by,
-        created_at=now or datetime.now(UTC),
-        supersedes=previous.id if previous is not None else None,
-        reason=reason,
-    )
-
-
 def _record(store: Store, settlements: Sequence[Settlement], action: str) -> list[RecordOutcome]:
     """Write settlements to the ledger; each new one is logged (a superseding one names the
     settlement it replaces) and every outcome counted."""
-    outcomes = store.record_settlements(settlements)
+    outcomes = store.ledger.record_settlements(settlements)
     for settlement, outcome in zip(settlements, outcomes, strict=True):
         metrics.SETTLEMENTS.labels(action, outcome).inc()
         if outcome == "created":
@@ -157,7 +119,7 @@ def _record(store: Store, settlements: Sequence[Settlement], action: str) -> lis
 
 def history(store: Store, deal_id: str) -> list[Settlement]:
     """A deal's settlements, oldest first (the last is current); ``NotFound`` if no such deal."""
-    found = store.settlement_history(deal_id)
+    found = store.ledger.settlement_history(deal_id)
     if not found:
         store.get("deal", deal_id)  # raises NotFound for an unknown deal
     return found
@@ -190,16 +152,12 @@ def settle(
     record = resolve_policy(store, policy, journey.deal.closed_at)
     name = check_model(model or record.policy.model)
     context = credit_context(store, record.policy, name)
-    chain = store.settlement_history(deal_id)
+    chain = store.ledger.settlement_history(deal_id)
     current = chain[-1] if chain else None
     try:
         payable(name, record.policy)  # an "analysis only" model pays only if the policy says so
         hashed = input_hash(journey, record.policy, name, context)
-        if current is not None and (current.input_hash, current.policy, current.model) == (
-            hashed,
-            record.id,
-            name,
-        ):
+        if current is not None and same_inputs(current, hashed, record.id, name):
             return current, False
         if current is not None and reason is None:
             raise SettlementConflict(
@@ -209,20 +167,20 @@ def settle(
                 f"{current.model}) and its inputs have changed since: give a reason to supersede "
                 "that settlement",
             )
-        split = compute_split(journey, record.policy, name, context)
+        split = compute_split(journey, record.policy, name, context, hashed=hashed)
     except CreditError as exc:
         raise InvalidRequest.one("model", str(exc)) from None
-    settlement = make_settlement(
-        split, journey, record, requested_by, previous=current, reason=reason
+    settlement = next_settlement(
+        split, journey, record, requested_by, previous=current, reason=reason, now=datetime.now(UTC)
     )
     (outcome,) = _record(store, [settlement], "settle")
     if outcome == "created":
         return settlement, True
     if outcome == "existing":
-        return store.settlement(settlement.id), False
+        return store.ledger.settlement(settlement.id), False
     raise SettlementConflict(
         deal_id,
-        store.settlement_history(deal_id)[-1].id,
+        store.ledger.settlement_history(deal_id)[-1].id,
         f"deal {deal_id!r} was settled by another request meanwhile; read its settlements and "
         "try again",
         field="deal",
@@ -236,7 +194,7 @@ def _reverse_voided(
     pay: a reversal that supersedes the settlement, so statements and roll-ups drop its credit.
     An unknown deal, or a voided one never settled, is ``NotFound``."""
     deal = store.get("deal", deal_id)  # NotFound if there is no such deal at all
-    chain = store.settlement_history(deal_id)
+    chain = store.ledger.settlement_history(deal_id)
     if not deal.get("voided") or not chain:
         raise NotFound("deal", deal_id)
     current = chain[-1]
@@ -249,34 +207,15 @@ def _reverse_voided(
             f"deal {deal_id!r} was voided after it was settled ({current.id}): give a reason to "
             "reverse that settlement",
         )
-    reversal = _reversal(current, requested_by, reason)
-    (outcome,) = _record(store, [reversal], "reverse")
+    settlement = reversal(current, requested_by, reason, now=datetime.now(UTC))
+    (outcome,) = _record(store, [settlement], "reverse")
     if outcome == "conflict":
         raise SettlementConflict(
             deal_id, None, f"deal {deal_id!r} was settled by another request meanwhile", "deal"
         )
-    return (reversal, True) if outcome == "created" else (store.settlement(reversal.id), False)
-
-
-def _reversal(
-    current: Settlement, requested_by: str, reason: str, now: datetime | None = None
-) -> Settlement:
-    """The settlement paying nothing that supersedes ``current`` (its deal was voided)."""
-    hashed = hashlib.sha256(f"voided\x1f{current.deal}".encode()).hexdigest()[:32]
-    seq = current.seq + 1
-    return current.model_copy(
-        update={
-            "id": settlement_id(current.deal, seq, hashed, current.policy, current.model),
-            "seq": seq,
-            "input_hash": hashed,
-            "allocations": [],
-            "credits": [],
-            "requested_by": requested_by,
-            "created_at": now or datetime.now(UTC),
-            "supersedes": current.id,
-            "reason": reason,
-        }
-    )
+    if outcome == "created":
+        return settlement, True
+    return store.ledger.settlement(settlement.id), False
 
 
 # --- batches ---------------------------------------------------------------------------------
@@ -384,7 +323,7 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
             _log.exception("deal %s could not be settled", deal_id)
             result.failed.append((deal_id, f"{type(exc).__name__}: {exc}"))
             continue
-        settlements.append(make_settlement(split, journey, record, plan.requested_by, now=now))
+        settlements.append(next_settlement(split, journey, record, plan.requested_by, now=now))
     for outcome in _record(store, settlements, "period"):
         if outcome == "created":
             result.created += 1
@@ -416,7 +355,7 @@ def _chunks(
 ) -> Iterator[list[str]]:
     after: DealRef | None = None
     while True:
-        refs = store.closed_deals(start, end, unsettled=True, after=after, limit=size)
+        refs = store.ledger.closed_deals(start, end, unsettled=True, after=after, limit=size)
         if not refs:
             return
         yield [r.id for r in refs]
@@ -447,7 +386,7 @@ def settle_period(
         raise InvalidRequest.one("to", f"{end.isoformat()} is before from {start.isoformat()}")
     if chunk < 1:
         raise InvalidRequest.one("chunk", "must be at least 1")
-    records = tuple(store.policies())
+    records = tuple(store.ledger.policies())
     named = None
     if policy:
         try:
@@ -459,7 +398,7 @@ def settle_period(
         payable(model, *(r.policy for r in ([named] if named else records)))
     plan = _Plan(records, named, model, requested_by)
     lo, hi = period_bounds(start, end)
-    progress = BatchProgress(total=store.count_closed_deals(lo, hi, unsettled=True))
+    progress = BatchProgress(total=store.ledger.count_closed_deals(lo, hi, unsettled=True))
     yield progress
     if workers <= 1 or store_url is None:
         for deal_ids in _chunks(store, lo, hi, chunk):
@@ -733,11 +672,13 @@ def _resettle_chunk(
     for s in current:
         journey = journeys.get(s.deal)
         name = _namer(store, journey, staff_names)
+        new: Settlement | None = None  # what supersedes it, unless a dry run
         if journey is None:  # voided after it was settled: it pays nothing now
             people, stores = _compare(s, [], [], name)
             if not people and not stores:
                 continue
-            new = None if plan.dry_run else _reversal(s, plan.requested_by, plan.reason or "", now)
+            if not plan.dry_run:
+                new = reversal(s, plan.requested_by, plan.reason or "", now=now)
         else:
             try:
                 record = policies.get(s.policy)
@@ -753,9 +694,8 @@ def _resettle_chunk(
             people, stores = _compare(s, split.allocations, credits_of(split), name)
             if not people and not stores:
                 continue
-            new = None
             if not plan.dry_run:
-                new = make_settlement(
+                new = next_settlement(
                     split,
                     journey,
                     record,
@@ -799,7 +739,7 @@ def _settled_chunks(
 ) -> Iterator[list[Settlement]]:
     """The current settlements of deals closed in ``[lo, hi)``, ``size`` at a time."""
     batch: list[Settlement] = []
-    for s in store.current_settlements(lo, hi):
+    for s in store.ledger.current_settlements(lo, hi):
         batch.append(s)
         if len(batch) >= size:
             yield batch
@@ -842,9 +782,10 @@ def resettle_period(
         raise InvalidRequest.one("to", f"{end.isoformat()} is before from {start.isoformat()}")
     if chunk < 1:
         raise InvalidRequest.one("chunk", "must be at least 1")
-    plan = _ResettlePlan(tuple(store.policies()), requested_by, reason, dry_run)
+    plan = _ResettlePlan(tuple(store.ledger.policies()), requested_by, reason, dry_run)
     lo, hi = period_bounds(start, end)
-    settled = store.count_closed_deals(lo, hi) - store.count_closed_deals(lo, hi, unsettled=True)
+    ledger = store.ledger
+    settled = ledger.count_closed_deals(lo, hi) - ledger.count_closed_deals(lo, hi, unsettled=True)
     report = ResettleReport(total=settled, dry_run=dry_run)
     yield report
     jobs = _settled_chunks(store, lo, hi, chunk)
@@ -922,7 +863,7 @@ def adjust(
     if not chain:
         raise InvalidRequest.one("deal", f"deal {deal_id!r} is not settled yet: settle it first")
     current = chain[-1]
-    earlier = store.adjustments(deal=deal_id)
+    earlier = store.ledger.adjustments(deal=deal_id)
     if adjustment_id is not None:
         for recorded in earlier:
             if recorded.id == adjustment_id:
@@ -960,7 +901,7 @@ def adjust(
 
 def _adjust(store: Store, adjustment: Adjustment) -> tuple[Adjustment, bool]:
     """Write an adjustment; logged and counted (``created`` or ``existing``)."""
-    recorded, created = store.put_adjustment(adjustment)
+    recorded, created = store.ledger.put_adjustment(adjustment)
     metrics.ADJUSTMENTS.labels("created" if created else "existing").inc()
     if created:
         _log.info(
@@ -1002,7 +943,7 @@ def credit_rows(store: Store, start: date | None, end: date | None) -> Iterator[
             return None, None, None
         return record.get("brand"), record.get("city"), record.get("region")
 
-    for s in store.current_settlements(lo, hi):
+    for s in store.ledger.current_settlements(lo, hi):
         deal_brand, deal_city, deal_region = where(s.deal_store)
         for c in s.credits:
             brand, city, region = where(c.store)
@@ -1113,13 +1054,13 @@ def settle_recomputed(
     other's settlements.
     """
     reason = (reason or "").strip() or None
-    policies = {r.id: r for r in store.policies()}
+    policies = {r.id: r for r in store.ledger.policies()}
     progress = RecordedProgress(total=total)
     yield progress
     for rows in chunks:
         ids = [r.deal for r in rows]
         journeys = store.deal_journeys(ids)
-        current = {s.deal: s for s in store.current_settlements(deals=ids)}
+        current = {s.deal: s for s in store.ledger.current_settlements(deals=ids)}
         now = datetime.now(UTC)
         settlements: list[Settlement] = []
         for row in rows:
@@ -1156,11 +1097,7 @@ def settle_recomputed(
                 )
                 continue
             previous = current.get(row.deal)
-            if previous is not None and (previous.input_hash, previous.policy, previous.model) == (
-                hashed,
-                record.id,
-                row.model,
-            ):
+            if previous is not None and same_inputs(previous, hashed, record.id, row.model):
                 progress.existing += 1
                 continue
             if previous is not None and reason is None:
@@ -1172,7 +1109,7 @@ def settle_recomputed(
                 )
                 continue
             settlements.append(
-                make_settlement(
+                next_settlement(
                     row.split,
                     journey,
                     record,

@@ -106,7 +106,7 @@ def staff_view(store: Store, staff: str, start: date | None, end: date | None) -
     check_period(start, end)
     record = store.get("staff", staff)
     lo, hi = period_bounds(start, end)
-    settlements = list(store.current_settlements(lo, hi, staff=staff))
+    settlements = list(store.ledger.current_settlements(lo, hi, staff=staff))
     stores = {s["id"]: s.get("name") for s in store.list("stores", 0, 1_000_000).items}
     names = _staff_names(store, {s.closer for s in settlements})
     lines = [line for s in settlements if (line := _line(s, staff, stores, names)) is not None]
@@ -186,7 +186,7 @@ def _not_counted(
     recomputed under its settlement's policy version and model."""
     if not settlements:
         return [], []
-    records = store.policies()
+    records = store.ledger.policies()
     journeys = store.deal_journeys([s.deal for s in settlements])
     contexts: dict[tuple[str, str], CreditContext | None] = {}
     out: list[ViewNotCounted] = []

@@ -1,13 +1,21 @@
-"""Stores: the ``Store`` port and its adapters, chosen by URL."""
+"""Stores: the ``Store`` port and its adapters, chosen by URL; each holds its ``Ledger``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from contribnet.domain.errors import ContribnetError
-from contribnet.store.base import IngestResult, RecordedEvent, Store
+from contribnet.store.base import IngestResult, Ledger, RecordedEvent, Store
 
-__all__ = ["IngestResult", "NoDatabase", "RecordedEvent", "Store", "StoreUrlError", "open_store"]
+__all__ = [
+    "IngestResult",
+    "Ledger",
+    "NoDatabase",
+    "RecordedEvent",
+    "Store",
+    "StoreUrlError",
+    "open_store",
+]
 
 
 class StoreUrlError(ContribnetError, ValueError):
@@ -31,9 +39,10 @@ def open_store(url: str, *, create: bool = True) -> Store:
     all.
     """
     if url.startswith("sqlite:"):
-        from contribnet.store.sqlite import SqliteStore, _path_of
+        from contribnet.store.sqlite import SqliteStore
+        from contribnet.store.sqlite_connection import path_of
 
-        path = _path_of(url)
+        path = path_of(url)
         if not create and path != ":memory:" and not Path(path).is_file():
             raise NoDatabase(path)
         return SqliteStore(url)

@@ -1,7 +1,8 @@
-"""The ``Store`` port: what the services need from a system of record.
+"""The ports of a system of record: the event ``Store`` and the credit ``Ledger`` it holds.
 
-Two adapters implement it — ``sqlite.py`` (embedded, the default) and ``neo4j.py`` (production) —
-and ``tests/contract/`` runs one suite against both.
+Two adapters implement each -- ``sqlite.py`` with ``sqlite_ledger.py`` (embedded, the default)
+and ``neo4j.py`` with ``neo4j_ledger.py`` (production); a store builds its ledger on its own
+connection and hands it out as ``store.ledger``. ``tests/contract/`` runs one suite against both.
 """
 
 from __future__ import annotations
@@ -44,11 +45,14 @@ from contribnet.domain.settlement import (
 
 __all__ = [
     "IngestResult",
+    "Ledger",
     "RecordedEvent",
     "Store",
+    "StoredEvent",
     "assemble_deal_journey",
     "deal_journey_of",
     "lookup",
+    "recorded_text",
     "staff_view",
 ]
 
@@ -63,6 +67,33 @@ class RecordedEvent(NamedTuple):
     event: Event
     canonical: bytes
     hash: str
+    #: When the service received it (UTC), set by the ingest service; no part of ``hash``.
+    recorded_at: datetime | None = None
+
+
+class StoredEvent(NamedTuple):
+    """An event as the store holds it now: ``hash`` is the content hash taken when it was
+    accepted, ``canonical`` its canonical JSON rebuilt from the stored fields (the two disagree
+    when the record was edited in the database since), ``recorded_at`` when the service received
+    it (None for an event stored before received times were kept)."""
+
+    key: str
+    hash: str
+    canonical: bytes
+    recorded_at: datetime | None
+
+
+def recorded_text(at: datetime | None) -> str | None:
+    """A received time as reads show it (``recorded_at``): ISO 8601 in UTC with ``Z``; None for
+    an event stored before received times were kept.
+
+    >>> recorded_text(datetime(2026, 12, 2, 11, 30, 0, 250000, tzinfo=UTC))
+    '2026-12-02T11:30:00.250000Z'
+    """
+    if at is None:
+        return None
+    utc = at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -78,12 +109,21 @@ class Store(Protocol):
     """A system of record for the event stream and the reads built on it."""
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
-        """Write the new events of a batch atomically.
+        """Write the new events of a batch atomically, each with its ``recorded_at``: when the
+        service received it (UTC; set by the ingest service, never by the sender, and no part
+        of the event's content or hash).
 
-        An event whose key is stored with the same hash is a duplicate (not written again); one
-        stored with another hash raises ``ConflictError`` and nothing of the batch is written.
-        Keys are unique within a batch (the service merges exact repeats first).
+        An event whose key is stored with the same hash is a duplicate (not written again, its
+        first ``recorded_at`` kept); one stored with another hash raises ``ConflictError`` and
+        nothing of the batch is written. Keys are unique within a batch (the service merges
+        exact repeats first).
         """
+        ...
+
+    def stored_events(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
+        """Those of ``keys`` that are recorded, as the store holds them now: the content hash
+        taken at ingest, the canonical JSON rebuilt from what is stored now, and when they were
+        received (re-derivation, ``services/verify.py``, tells an edited record by them)."""
         ...
 
     def stored_hashes(self, keys: Sequence[str]) -> dict[str, str]:
@@ -166,8 +206,6 @@ class Store(Protocol):
         say revoked) does nothing, so a stale copy never overwrites a newer record."""
         ...
 
-    # --- the credit ledger (domain/settlement.py) ----------------------------------------
-
     def event_count(self) -> int:
         """How many events are recorded: cheap, and it grows with every accepted event, so it
         tells a cache built from the events whether it is stale."""
@@ -177,6 +215,20 @@ class Store(Protocol):
         """``deal_journey`` of many deals in few reads; voided and unknown deals are left out."""
         ...
 
+    @property
+    def ledger(self) -> Ledger:
+        """The credit ledger kept in the same database (its own port, below)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Ledger(Protocol):
+    """The credit ledger: policy versions, settlements and adjustments, immutable records kept
+    beside the event stream (``Store.ledger``) by the rules of :mod:`contribnet.domain.ledger`.
+    Two adapters implement it, ``sqlite_ledger.py`` and ``neo4j_ledger.py``, each on its
+    store's connection; ``tests/contract/`` runs one suite against both."""
+
     def closed_deals(
         self,
         start: datetime | None,
@@ -185,9 +237,10 @@ class Store(Protocol):
         unsettled: bool = False,
         after: DealRef | None = None,
         limit: int = 1000,
-    ) -> builtins.list[DealRef]:
+    ) -> list[DealRef]:
         """Non-voided deals closed in ``[start, end)`` (``None``: open), ordered by close then id,
-        after the ``after`` cursor; with ``unsettled`` only those with no settlement."""
+        after the ``after`` cursor; with ``unsettled`` only those with no settlement (the work
+        list of a batch settlement, which is why the ledger answers it)."""
         ...
 
     def count_closed_deals(
@@ -201,11 +254,11 @@ class Store(Protocol):
         recorded: ``(it, False)``; that id with another hash raises ``RecordConflict``."""
         ...
 
-    def policies(self) -> builtins.list[PolicyRecord]:
+    def policies(self) -> list[PolicyRecord]:
         """Every policy version, in the order recorded."""
         ...
 
-    def record_settlements(self, settlements: Sequence[Settlement]) -> builtins.list[RecordOutcome]:
+    def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
         """Record settlements atomically, one outcome each: ``created`` (it is now its deal's
         current settlement), ``existing`` (that id is recorded: nothing written) or ``conflict``
         (its deal's current settlement is not the one it supersedes: nothing written for it).
@@ -216,7 +269,7 @@ class Store(Protocol):
         """One settlement by id; raises ``NotFound``."""
         ...
 
-    def settlement_history(self, deal_id: str) -> builtins.list[Settlement]:
+    def settlement_history(self, deal_id: str) -> list[Settlement]:
         """A deal's settlements, oldest first (the last is current)."""
         ...
 
@@ -249,12 +302,10 @@ class Store(Protocol):
         *,
         deal: str | None = None,
         staff: str | None = None,
-    ) -> builtins.list[Adjustment]:
+    ) -> list[Adjustment]:
         """Adjustments of deals closed in ``[start, end)``, of one deal, or moving credit from or
         to one staff member; in the order recorded."""
         ...
-
-    def close(self) -> None: ...
 
 
 _Found = TypeVar("_Found")

@@ -2,10 +2,11 @@
 
 Every accepted event is an ``(:Event {key, type, hash, payload})`` node — the append-only log —
 and is projected into the graph analysts query: ``(:Staff)-[:TOUCHED]->(:Customer)``,
-``-[:REFERRED]->``, ``(:Handover)``, ``(:JointEvent)``, ``(:Deal)``, employment and organiser
-relationships. A reference to a staff member, customer or store that has not arrived yet creates a
-node holding only its id; the node's own event fills it in. Writes are batched with ``UNWIND``;
-one batch is one transaction. All Cypher is in ``cypher/schema.cypher`` and ``cypher/store/``.
+``-[:REFERRED]->``, ``(:Handover)``, ``(:JointEvent)``, ``(:Deal)``, ``(:Activity)``, employment
+and organiser relationships. A reference to a staff member, customer or store that has not arrived
+yet creates a node holding only its id; the node's own event fills it in. Writes are batched with
+``UNWIND``; one batch is one transaction. All Cypher is in ``cypher/schema.cypher`` and
+``cypher/store/``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from urllib.parse import unquote, urlsplit
 
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
+from pydantic import ValidationError
 
 from contribnet import cypher
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
+    Activity,
     Deal,
     Handover,
     JointEvent,
@@ -36,15 +39,20 @@ from contribnet.domain.events import (
     Void,
     canonical_json,
 )
-from contribnet.domain.journey import Journey, Page
+from contribnet.domain.journey import DealJourney, Journey, Page
 from contribnet.store import neo4j_retry
 from contribnet.store.base import (
     IngestResult,
     RecordedEvent,
+    StoredEvent,
     assemble_deal_journey,
+    recorded_text,
     staff_view,
 )
-from contribnet.store.neo4j_ledger import Neo4jLedger, touch_fields
+from contribnet.store.neo4j_flags import Neo4jFlags
+from contribnet.store.neo4j_journeys import deal_journeys, touch_fields
+from contribnet.store.neo4j_ledger import Neo4jLedger
+from contribnet.store.neo4j_points import Neo4jPoints
 
 __all__ = ["Neo4jStore", "connect"]
 
@@ -106,13 +114,16 @@ def _schema_race(exc: neo4j.exceptions.Neo4jError) -> bool:
     return any(code in (exc.code or "") for code in _SCHEMA_RACE_CODES)
 
 
-class Neo4jStore(Neo4jLedger):
-    """The ``Store`` port on Neo4j."""
+class Neo4jStore:
+    """The ``Store`` port on Neo4j; its ledger (``ledger``) shares the driver."""
 
     def __init__(self, url: str) -> None:
         self._driver, self._database = connect(url)
         self._driver.verify_connectivity()
         self.apply_schema()
+        self.ledger = Neo4jLedger(self._driver, self._database)
+        self.points = Neo4jPoints(self._driver, self._database)
+        self.flags = Neo4jFlags(self._driver, self._database)
 
     def apply_schema(self) -> None:
         """Create the schema's constraints and indexes that are missing; safe to race with other
@@ -180,6 +191,17 @@ class Neo4jStore(Neo4jLedger):
                 _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
 
+    def stored_events(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
+        found: dict[str, StoredEvent] = {}
+        for r in self._read("store/stored_events", keys=list(dict.fromkeys(keys))):
+            received = r["recorded_at"].to_native() if r["recorded_at"] is not None else None
+            if r["touch"] is not None:  # a touch's log entry is its relationship
+                canonical = _touch_canonical(dict(r["touch"]))
+            else:
+                canonical = r["payload"].encode()
+            found[r["key"]] = StoredEvent(r["key"], r["hash"], canonical, received)
+        return found
+
     def put_api_key(self, digest: str, sealed: str) -> None:
         self._driver.execute_query(
             cypher.load("store/put_api_key"), digest=digest, sealed=sealed, database_=self._database
@@ -210,6 +232,9 @@ class Neo4jStore(Neo4jLedger):
     def count_events(self) -> dict[str, int]:
         return {r["type"]: r["count"] for r in self._read("store/count_events")}
 
+    def event_count(self) -> int:
+        return int(self._read("store/event_count")[0]["count"])
+
     def _payloads(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         rows = self._read("store/payloads", keys=list(keys))
         return {r["key"]: json.loads(r["payload"]) for r in rows}
@@ -219,9 +244,14 @@ class Neo4jStore(Neo4jLedger):
         kinds = ("referrals", "handovers", "joint_events", "deals")
         flags = {kind: {item["id"]: item["voided"] for item in row[kind]} for kind in kinds}
         keys = [key for kind in kinds for key in flags[kind]] + [customer_id]
-        payloads = self._payloads(keys)
+        payloads: dict[str, dict[str, Any]] = {}
+        received: dict[str, str | None] = {}
+        for r in self._read("store/payloads", keys=keys):
+            payloads[r["key"]] = json.loads(r["payload"])
+            received[r["key"]] = _received_text(r["recorded_at"])
         for touch in row["touches"]:
             payloads[touch["id"]] = _touch_payload(touch)
+            received[touch["id"]] = _received_text(touch.get("recorded_at"))
         flags["touches"] = {touch["id"]: bool(touch["voided"]) for touch in row["touches"]}
         customer = payloads.get(customer_id)
         if not row["known"]:  # any reference to a customer makes its node
@@ -231,7 +261,7 @@ class Neo4jStore(Neo4jLedger):
 
         def items(kind: str, time_field: str) -> list[dict[str, Any]]:
             found = [
-                {**payloads[key], "voided": voided}
+                {**payloads[key], "voided": voided, "recorded_at": received.get(key)}
                 for key, voided in flags[kind].items()
                 if key in payloads
             ]
@@ -254,6 +284,9 @@ class Neo4jStore(Neo4jLedger):
         return assemble_deal_journey(
             deal, self.journey(deal.customer), self._staff_spells, self._stores
         )
+
+    def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
+        return deal_journeys(self._driver, self._database, deal_ids)
 
     def _staff_spells(self, ids: Sequence[str]) -> dict[str, tuple[Staff, ...]]:
         rows = self._read("store/staff_spells", ids=list(ids))
@@ -350,13 +383,21 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
     if not new:
         return 0
     voidable = [
-        e.key for e in new if isinstance(e.event, (Touch, Referral, Deal, Handover, JointEvent))
+        e.key
+        for e in new
+        if isinstance(e.event, (Touch, Referral, Deal, Handover, JointEvent, Activity))
     ]
     voided = {r["id"] for r in tx.run(cypher.load("store/voided_targets"), ids=voidable)}
     voided |= {e.event.target for e in new if isinstance(e.event, Void)}
 
     logged = [
-        {"key": e.key, "type": e.event.type, "hash": e.hash, "payload": e.canonical.decode()}
+        {
+            "key": e.key,
+            "type": e.event.type,
+            "hash": e.hash,
+            "payload": e.canonical.decode(),
+            "recorded_at": e.recorded_at,
+        }
         | ({"target": e.event.target} if isinstance(e.event, Void) else {})
         for e in new
         if not isinstance(e.event, Touch)  # a touch's log entry is its relationship
@@ -384,6 +425,23 @@ def _touch_payload(properties: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(canonical_json(Touch.model_validate(fields))))
 
 
+def _touch_canonical(properties: dict[str, Any]) -> bytes:
+    """A touch's canonical JSON as its relationship holds it now; properties edited into
+    something that is no touch give their own JSON text (which matches no content hash)."""
+    fields = touch_fields(properties)
+    if hasattr(fields.get("at"), "to_native"):
+        fields["at"] = fields["at"].to_native()
+    try:
+        return canonical_json(Touch.model_validate(fields))
+    except ValidationError:
+        return json.dumps(fields, default=str, sort_keys=True).encode()
+
+
+def _received_text(value: Any) -> str | None:
+    """A received time read from Neo4j (a DateTime, or null before they were kept)."""
+    return recorded_text(value.to_native()) if value is not None else None
+
+
 def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEvent]) -> None:
     staff: set[str] = set()
     customers: set[str] = set()
@@ -404,6 +462,10 @@ def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEve
         elif isinstance(e, Deal):
             staff.add(e.staff)
             customers.add(e.customer)
+        elif isinstance(e, Activity):
+            staff.add(e.staff)
+            if e.customer:
+                customers.add(e.customer)
     if staff or customers:
         tx.run(
             cypher.load("store/merge_nodes"), staff=sorted(staff), customers=sorted(customers)
@@ -422,8 +484,8 @@ def _touch_row(recorded: RecordedEvent, voided: set[str]) -> list[Any]:
     t = recorded.event
     assert isinstance(t, Touch)
     evidence = None
-    if t.evidence is not None:
-        evidence = json.dumps(t.evidence, ensure_ascii=False, sort_keys=True)
+    if t.evidence is not None:  # keys in the order sent, as hashed: the touch's JSON rebuilds
+        evidence = json.dumps(t.evidence, ensure_ascii=False)
     return [
         t.id,
         recorded.hash,
@@ -436,12 +498,20 @@ def _touch_row(recorded: RecordedEvent, voided: set[str]) -> list[Any]:
         t.joint_event,
         evidence,
         recorded.key in voided,
+        recorded.recorded_at,  # the received time: a touch's log entry is its relationship
     ]
 
 
 def _staff_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
     row = recorded.event.model_dump(by_alias=True, exclude={"type"})
     row["key"] = recorded.key
+    return row
+
+
+def _activity_row(recorded: RecordedEvent, voided: set[str]) -> dict[str, Any]:
+    """An activity's projected fields (its evidence stays in its log entry)."""
+    row = recorded.event.model_dump(exclude={"type", "evidence"})
+    row["voided"] = recorded.key in voided
     return row
 
 
@@ -459,4 +529,5 @@ _PROJECTIONS = (
     ("handover", "store/project_handovers", _fields),
     ("joint_event", "store/project_joint_events", _fields),
     ("deal", "store/project_deals", _fields),
+    ("activity", "store/project_activities", _activity_row),
 )

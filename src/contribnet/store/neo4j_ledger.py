@@ -1,49 +1,35 @@
 """The credit ledger on Neo4j: policy versions, settlements and adjustments.
 
-Mixed into :class:`~contribnet.store.neo4j.Neo4jStore`. A settlement is a ``(:Settlement)`` node
-holding its full record as JSON plus the fields analysts filter on; ``(:Deal).settlement`` names
-the current one, and the current one alone is projected as ``(:Deal)-[:CREDITED]->(:Staff|
-:Customer)``. Uniqueness constraints on ``Settlement.id`` and ``Settlement.slot`` (``deal#seq``)
-make double settlement impossible even between concurrent writers: the loser of a race fails on
-the constraint, and its retry finds the winner's record. All Cypher is in ``cypher/store/``.
+The ``Ledger`` port, on the driver its :class:`~contribnet.store.neo4j.Neo4jStore` opened, in
+the same graph as the events. A settlement is a ``(:Settlement)`` node holding its full record as
+JSON plus the fields analysts filter on; ``(:Deal).settlement`` names the current one, and the
+current one alone is projected as ``(:Deal)-[:CREDITED]->(:Staff|:Customer)``. Uniqueness
+constraints on ``Settlement.id`` and ``Settlement.slot`` (``deal#seq``) make double settlement
+impossible even between concurrent writers: the loser of a race fails on the constraint, and its
+retry finds the winner's record. The ledger's rules (``domain/ledger.py``) are applied inside the
+write transactions, with the deals locked. All Cypher is in ``cypher/store/``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import islice
-from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 import neo4j
-from neo4j import ManagedTransaction
+from neo4j import ManagedTransaction, RoutingControl
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
-from contribnet.domain.events import (
-    Customer,
-    Deal,
-    Handover,
-    JointEvent,
-    Referral,
-    Staff,
-    Touch,
-    stored,
-)
-from contribnet.domain.events import Store as StoreRecord
-from contribnet.domain.journey import DealJourney, DealMark, VoidedItem, earlier_live_deals
+from contribnet.domain.ledger import check_adjustment, same_request, settlement_outcomes
 from contribnet.domain.settlement import (
     Adjustment,
     DealRef,
     PolicyRecord,
-    RecordConflict,
     RecordOutcome,
     Settlement,
-    check_adjustment,
 )
-from contribnet.store.base import deal_journey_of, lookup
 
 __all__ = ["Neo4jLedger"]
 
@@ -57,48 +43,6 @@ def _instant(text: str) -> datetime:
     """An instant the queries return as ISO text (the driver reads text far faster than
     temporal values)."""
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-_Timed = TypeVar("_Timed", Referral, Handover, JointEvent)
-
-
-def _when(event: Touch | Referral | Handover | JointEvent) -> tuple[datetime, str]:
-    return event.at, event.id
-
-
-def _voided(row: Mapping[str, Any]) -> tuple[VoidedItem, ...]:
-    """The voided touches, referrals and handovers of one of ``deal_journeys``' journeys."""
-    items = [
-        VoidedItem(datetime.fromisoformat(t["at"]).astimezone(UTC), t["id"], "touch")
-        for t in row["touches"]
-        if t["voided"]
-    ]
-    for i in row["referrals"]:
-        if i["voided"]:
-            referral = stored(Referral, json.loads(i["payload"]))
-            items.append(VoidedItem(referral.at, referral.id, "referral"))
-    for i in row["handovers"]:
-        if i["voided"]:
-            handover = stored(Handover, json.loads(i["payload"]))
-            items.append(VoidedItem(handover.at, handover.id, "handover"))
-    return tuple(sorted(items))
-
-
-def _live(model: type[_Timed], items: list[dict[str, Any]]) -> tuple[_Timed, ...]:
-    """The recorded events of one kind that are not voided, in time order."""
-    return tuple(
-        sorted(
-            (stored(model, json.loads(i["payload"])) for i in items if not i["voided"]), key=_when
-        )
-    )
-
-
-def touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
-    """A touch's event fields, from its relationship's properties."""
-    fields = {k: v for k, v in properties.items() if k not in ("hash", "voided") and v is not None}
-    if "evidence" in fields:
-        fields["evidence"] = json.loads(fields["evidence"])
-    return fields
 
 
 def _at_store(settlement: Settlement, store: str) -> bool:
@@ -137,30 +81,15 @@ def _settlement_row(s: Settlement) -> dict[str, Any]:
     }
 
 
-def _classify(
-    tx: ManagedTransaction, settlements: Sequence[Settlement]
-) -> tuple[list[RecordOutcome], list[Settlement]]:
-    """What recording would do to each settlement, given what is recorded now; the ones to write."""
+def _outcomes(tx: ManagedTransaction, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
+    """What recording each settlement does, given what is recorded now."""
     state = tx.run(
         cypher.load("store/settlement_state"),
         ids=[s.id for s in settlements],
         deals=sorted({s.deal for s in settlements}),
     ).single(strict=True)
-    existing = set(state["existing"])
     current: dict[str, str | None] = {deal: sid for deal, sid in state["current"]}
-    outcomes: list[RecordOutcome] = []
-    new: list[Settlement] = []
-    for s in settlements:
-        if s.id in existing:
-            outcomes.append("existing")
-        elif current.get(s.deal) != s.supersedes:
-            outcomes.append("conflict")
-        else:
-            outcomes.append("created")
-            new.append(s)
-            existing.add(s.id)
-            current[s.deal] = s.id
-    return outcomes, new
+    return settlement_outcomes(settlements, set(state["existing"]), current)
 
 
 def _record_settlements(
@@ -169,7 +98,8 @@ def _record_settlements(
     # Lock the deals first, so concurrent writers of one deal's chain take turns and each reads
     # the chain as the previous one left it (the slot constraint stays the last word).
     tx.run(cypher.load("store/lock_deals"), deals=sorted({s.deal for s in settlements})).consume()
-    outcomes, new = _classify(tx, settlements)
+    outcomes = _outcomes(tx, settlements)
+    new = [s for s, o in zip(settlements, outcomes, strict=True) if o == "created"]
     if new:
         tx.run(cypher.load("store/record_settlements"), rows=[_settlement_row(s) for s in new])
     return outcomes
@@ -182,9 +112,7 @@ def _put_adjustment(tx: ManagedTransaction, adjustment: Adjustment) -> tuple[Adj
     found = tx.run(cypher.load("store/find_adjustment"), id=adjustment.id).single()
     if found is not None:
         recorded = Adjustment.model_validate_json(found["record"])
-        if recorded.content() != adjustment.content():
-            raise RecordConflict("adjustment", adjustment.id)
-        return recorded, False
+        return same_request("adjustment", recorded, adjustment), False
     current = None
     if locked is not None and locked["settlement"] is not None:
         current = Settlement.model_validate_json(locked["settlement"])
@@ -208,78 +136,22 @@ def _put_adjustment(tx: ManagedTransaction, adjustment: Adjustment) -> tuple[Adj
 
 
 class Neo4jLedger:
-    """The ledger half of the ``Store`` port; needs the store's driver and read helpers."""
+    """The ``Ledger`` port on a Neo4j database, sharing the event store's driver."""
 
-    _driver: neo4j.Driver
-    _database: str
-    _read: Any
+    def __init__(self, driver: neo4j.Driver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        records, _, _ = self._driver.execute_query(
+            cypher.load(query), params, database_=self._database, routing_=RoutingControl.READ
+        )
+        return records
 
     def _write(self, query: str, **params: Any) -> None:
         self._driver.execute_query(cypher.load(query), params, database_=self._database)
 
-    def _quick_read(self, query: str, **params: Any) -> list[neo4j.Record]:
-        """A read in an auto-commit transaction: one round trip fewer than a managed one, which
-        counts on the preview's hot path; retried here on the errors a managed one retries."""
-        for attempt in range(_RETRIES):
-            try:
-                with self._driver.session(
-                    database=self._database, default_access_mode=neo4j.READ_ACCESS
-                ) as session:
-                    return list(session.run(cypher.load(query), params))
-            except (
-                neo4j.exceptions.TransientError,
-                neo4j.exceptions.SessionExpired,
-                neo4j.exceptions.ServiceUnavailable,
-            ):
-                if attempt == _RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    # --- reads for the ledger ----------------------------------------------------------
-
-    def event_count(self) -> int:
-        return int(self._read("store/event_count")[0]["count"])
-
-    def deal_journeys(self, deal_ids: Sequence[str]) -> dict[str, DealJourney]:
-        (row,) = self._quick_read("store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
-        journeys, spell_rows, store_payloads = row  # by position: a record looks keys up in a list
-        stores: dict[str, StoreRecord] = {}
-        for payload in store_payloads:
-            record = stored(StoreRecord, json.loads(payload))
-            stores[record.id] = record
-        spells: dict[str, list[tuple[str, Staff]]] = {}
-        for spell in spell_rows:
-            spells.setdefault(spell["staff"], []).append(
-                (spell["from"] or "", stored(Staff, json.loads(spell["payload"])))
-            )
-        by_staff = {k: tuple(s for _, s in sorted(v, key=itemgetter(0))) for k, v in spells.items()}
-        staff_lookup, store_lookup = lookup(by_staff), lookup(stores)
-        found = {}
-        for journey in journeys:
-            deal = stored(Deal, json.loads(journey["deal"]))
-            customer = journey["customer"]
-            touches = tuple(
-                sorted(
-                    (stored(Touch, touch_fields(t)) for t in journey["touches"] if not t["voided"]),
-                    key=_when,
-                )
-            )
-            found[deal.id] = deal_journey_of(
-                deal,
-                stored(Customer, json.loads(customer)) if customer else None,
-                touches,
-                _live(Referral, journey["referrals"]),
-                _live(Handover, journey["handovers"]),
-                _live(JointEvent, journey["joint_events"]),
-                staff_lookup,
-                store_lookup,
-                earlier_live_deals(
-                    DealMark(deal.closed_at, deal.id),
-                    (DealMark(_instant(o["closed_at"]), o["id"]) for o in journey["deals"]),
-                ),
-                _voided(journey),
-            )
-        return found
+    # --- the work list of batch settlement (the event store's deals) -----------------------
 
     def closed_deals(
         self,
@@ -321,9 +193,8 @@ class Neo4jLedger:
         for _ in range(_RETRIES):
             found = self._read("store/find_policy", id=record.id)
             if found:
-                if found[0]["hash"] != record.hash:
-                    raise RecordConflict("policy", record.id)
-                return PolicyRecord.model_validate_json(found[0]["record"]), False
+                recorded = PolicyRecord.model_validate_json(found[0]["record"])
+                return same_request("policy", recorded, record), False
             try:
                 self._write(
                     "store/put_policy",

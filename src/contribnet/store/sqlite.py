@@ -2,24 +2,24 @@
 
 The ``events`` table is the append-only log (key, type, content hash, canonical JSON); the other
 tables index what the reads need. References are not foreign keys: a touch may arrive before the
-staff member, store or customer it names, and reads join whatever has arrived.
+staff member, store or customer it names, and reads join whatever has arrived. The credit ledger
+(``sqlite_ledger.py``) keeps its tables in the same file, on the same connection
+(``sqlite_connection.py``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
+    Activity,
     Brand,
     Customer,
     Deal,
@@ -37,11 +37,17 @@ from contribnet.domain.unchecked import unchecked
 from contribnet.store.base import (
     IngestResult,
     RecordedEvent,
+    StoredEvent,
     assemble_deal_journey,
     lookup,
+    recorded_text,
     staff_view,
 )
-from contribnet.store.sqlite_ledger import LEDGER_SCHEMA, SqliteLedger
+from contribnet.store.sqlite_connection import SqliteConnection, path_of, utc_text
+from contribnet.store.sqlite_connection import sortable as _sortable
+from contribnet.store.sqlite_flags import SqliteFlags
+from contribnet.store.sqlite_ledger import SqliteLedger
+from contribnet.store.sqlite_points import SqlitePoints
 
 __all__ = ["SqliteStore"]
 
@@ -51,7 +57,8 @@ CREATE TABLE IF NOT EXISTS events (
     key TEXT NOT NULL UNIQUE,
     type TEXT NOT NULL,
     hash TEXT NOT NULL,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    recorded_at TEXT
 );
 CREATE TABLE IF NOT EXISTS brands (id TEXT PRIMARY KEY, name TEXT);
 CREATE TABLE IF NOT EXISTS stores (
@@ -102,6 +109,11 @@ CREATE TABLE IF NOT EXISTS api_key_terms (
 -- API keys since they are peppered (services/keys.py): a digest and a sealed record; the two
 -- tables above hold only records from before, until the next start re-seals them here
 CREATE TABLE IF NOT EXISTS api_key_records (digest TEXT PRIMARY KEY, sealed TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, staff TEXT NOT NULL, customer TEXT,
+    action TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activities_staff ON activities (staff, at);
 CREATE TABLE IF NOT EXISTS voids (id TEXT PRIMARY KEY, target TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
 """
@@ -121,79 +133,6 @@ _LISTS = {
 }
 
 
-def _sortable(at: datetime) -> str:
-    """Fixed-width UTC text, so that text order is time order."""
-    return at.isoformat(timespec="microseconds")
-
-
-def _path_of(url: str) -> str:
-    """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``sqlite://:memory:``."""
-    rest = url.removeprefix("sqlite://")
-    if rest in (":memory:", "/:memory:", ""):
-        return ":memory:"
-    return rest[1:] if rest.startswith("/") else rest
-
-
-_BACKSTOP_PAGES = 25_000
-
-
-class _Checkpointer:
-    """Copies the write-ahead log into the database file on a thread of its own.
-
-    Left to itself SQLite checkpoints inside whichever commit takes the log past its limit, so
-    one ingest request in a few pays for all of them; in WAL mode a checkpoint can run beside new
-    writes, and ``sqlite3`` lets go of the GIL while it does, so here it uses the second core.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._wake = threading.Event()
-        self._closing = False
-        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
-        self._thread.start()
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._closing:
-                return
-            # Busy or interrupted: the next poke (or SQLite's backstop) tries again.
-            with suppress(sqlite3.Error):
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def close(self) -> None:
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
-        self._db.close()
-
-
-class _WriterQueue:
-    """An exclusive ``flock`` on ``<database>-writer.lock``, held around each write transaction
-    (nothing to share for an in-memory database, which only its one connection sees)."""
-
-    def __init__(self, path: str) -> None:
-        # held open for the store's life
-        self._file = None if path == ":memory:" else open(f"{path}-writer.lock", "a+b")  # noqa: SIM115
-
-    def __enter__(self) -> None:
-        if self._file:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._file:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._file:
-            self._file.close()
-
-
 #: Ids per ``IN (...)`` list: well under SQLite's limit on a statement's parameters.
 _PART = 500
 
@@ -207,35 +146,45 @@ def _marks(ids: Sequence[str]) -> str:
     return ",".join("?" * len(ids))
 
 
-class SqliteStore(SqliteLedger):
-    """The ``Store`` port on one SQLite file."""
+def _received(at: datetime | None) -> str | None:
+    """A received time as stored: sortable UTC text."""
+    return utc_text(at) if at is not None else None
+
+
+def _instant_or_none(text: str | None) -> datetime | None:
+    """A stored received time (null for events stored before they were kept)."""
+    return datetime.fromisoformat(text) if text else None
+
+
+class SqliteStore:
+    """The ``Store`` port on one SQLite file; its ledger (``ledger``) shares the connection."""
 
     def __init__(self, url: str = "sqlite:///./contribnet.db") -> None:
-        path = _path_of(url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # One connection behind a lock: sqlite3 objects are not shared across threads otherwise,
-        # and the API's worker threads all go through here.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("PRAGMA cache_size=-65536")
+        self._connection = SqliteConnection(path_of(url))
+        # The event reads below use the connection and its lock directly.
+        self._db = self._connection.db
+        self._lock = self._connection.lock
         self._db.executescript(SCHEMA)
-        self._db.executescript(LEDGER_SCHEMA)
-        self._checkpointer = _Checkpointer(path) if path != ":memory:" else None
-        self._writer_queue = _WriterQueue(path)
-        if self._checkpointer:
-            # SQLite's own checkpoint stays as a backstop, far above what one batch writes.
-            self._db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
+        self._add_recorded_at()
+        self.ledger = SqliteLedger(self._connection)
+        self.points = SqlitePoints(self._connection, self.ledger)
+        self.flags = SqliteFlags(self._connection)
 
     def close(self) -> None:
-        with self._lock:
-            if self._checkpointer:
-                self._checkpointer.close()
-            self._writer_queue.close()
-            self._db.close()
+        self._connection.close()
+
+    def _add_recorded_at(self) -> None:
+        """A database made before received times were kept gets the ``recorded_at`` column;
+        its events read it as null. Another process opening the file may add it first."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "recorded_at" in columns:
+            return
+        try:
+            with self._writing() as db:
+                db.execute("ALTER TABLE events ADD COLUMN recorded_at TEXT")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -279,24 +228,20 @@ class SqliteStore(SqliteLedger):
             self._project(new)
         return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
 
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed if the block ends well and rolled back if not.
+    def stored_events(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
+        # The payload is the canonical JSON as accepted (and as edited since, if it was).
+        return {
+            key: StoredEvent(key, hash_, payload.encode(), _instant_or_none(recorded_at))
+            for part in _parts(list(dict.fromkeys(keys)))
+            for key, hash_, payload, recorded_at in self._query(
+                f"SELECT key, hash, payload, recorded_at FROM events WHERE key IN ({_marks(part)})",
+                part,
+            )
+        }
 
-        Writers queue on a lock file before ``BEGIN IMMEDIATE``: SQLite makes a second process's
-        writer poll with growing sleeps while the first holds the database, which leaves it idle
-        long after the first commits; a blocked ``flock`` wakes at once.
-        """
-        with self._lock, self._writer_queue:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        if self._checkpointer:
-            self._checkpointer.poke()
+    def _writing(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (:meth:`SqliteConnection.writing`)."""
+        return self._connection.writing()
 
     def _log_new(self, events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
         """Append the events not yet in the log; raise ``ConflictError`` on a re-used key.
@@ -309,8 +254,12 @@ class SqliteStore(SqliteLedger):
         (last_seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         before = db.total_changes
         db.executemany(
-            "INSERT OR IGNORE INTO events (key, type, hash, payload) VALUES (?, ?, ?, ?)",
-            [(e.key, e.event.type, e.hash, e.canonical.decode()) for e in events],
+            "INSERT OR IGNORE INTO events (key, type, hash, payload, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.key, e.event.type, e.hash, e.canonical.decode(), _received(e.recorded_at))
+                for e in events
+            ],
         )
         if db.total_changes - before == len(events):
             return events
@@ -388,11 +337,13 @@ class SqliteStore(SqliteLedger):
     # --- reads -----------------------------------------------------------------------------
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        return self._connection.query(sql, params)
 
     def count_events(self) -> dict[str, int]:
         return dict(self._query("SELECT type, count(*) FROM events GROUP BY type ORDER BY type"))
+
+    def event_count(self) -> int:
+        return int(self._query("SELECT coalesce(max(seq), 0) FROM events")[0][0])
 
     def _payload(self, key: str, type_: str) -> dict[str, Any] | None:
         row = self._query("SELECT payload FROM events WHERE key = ? AND type = ?", (key, type_))
@@ -404,40 +355,53 @@ class SqliteStore(SqliteLedger):
             for payload, voided in self._query(sql, params)
         ]
 
+    def _received_items(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """As :meth:`_items`, each with its ``recorded_at`` (the query's third column)."""
+        return [
+            {
+                **json.loads(payload),
+                "voided": bool(voided),
+                "recorded_at": recorded_text(_instant_or_none(received)),
+            }
+            for payload, voided, received in self._query(sql, params)
+        ]
+
     def journey(self, customer_id: str) -> Journey:
         c = (customer_id,)
-        touches = self._items(
+        touches = self._received_items(
             "SELECT e.payload, "
             + _VOIDED.format("t")
-            + " FROM touches t JOIN events e ON e.key = t.id"
+            + ", e.recorded_at FROM touches t JOIN events e ON e.key = t.id"
             " WHERE t.customer = ? ORDER BY t.at, t.id",
             c,
         )
-        referrals = self._items(
+        referrals = self._received_items(
             "SELECT e.payload, "
             + _VOIDED.format("r")
-            + " FROM referrals r JOIN events e ON e.key = r.id"
+            + ", e.recorded_at FROM referrals r JOIN events e ON e.key = r.id"
             " WHERE r.customer = ? ORDER BY r.at, r.id",
             c,
         )
-        handovers = self._items(
-            "SELECT e.payload, " + _VOIDED.format("h") + " FROM handover_customers hc"
+        handovers = self._received_items(
+            "SELECT e.payload, "
+            + _VOIDED.format("h")
+            + ", e.recorded_at FROM handover_customers hc"
             " JOIN handovers h ON h.id = hc.handover JOIN events e ON e.key = h.id"
             " WHERE hc.customer = ? ORDER BY h.at, h.id",
             c,
         )
-        joint_events = self._items(
+        joint_events = self._received_items(
             "SELECT e.payload, "
             + _VOIDED.format("j")
-            + " FROM joint_events j JOIN events e ON e.key = j.id"
+            + ", e.recorded_at FROM joint_events j JOIN events e ON e.key = j.id"
             " WHERE j.id IN (SELECT joint_event FROM touches WHERE customer = ?)"
             " ORDER BY j.at, j.id",
             c,
         )
-        deals = self._items(
+        deals = self._received_items(
             "SELECT e.payload, "
             + _VOIDED.format("d")
-            + " FROM deals d JOIN events e ON e.key = d.id"
+            + ", e.recorded_at FROM deals d JOIN events e ON e.key = d.id"
             " WHERE d.customer = ? ORDER BY d.closed_at, d.id",
             c,
         )
@@ -763,6 +727,8 @@ def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
         yield "joint_events", (e.id, _sortable(e.at), e.name)
         for store in e.organisers:
             yield "joint_event_organisers", (e.id, store)
+    elif isinstance(e, Activity):
+        yield "activities", (e.id, _sortable(e.at), e.staff, e.customer, e.action)
     elif isinstance(e, Void):
         yield "voids", (e.id, e.target, e.reason)
     elif isinstance(e, Staff):

@@ -1,31 +1,33 @@
 """The credit ledger on SQLite: policy versions, settlements and adjustments.
 
-Mixed into :class:`~contribnet.store.sqlite.SqliteStore`. Records are immutable JSON rows; the
+The ``Ledger`` port, on the connection its :class:`~contribnet.store.sqlite.SqliteStore` opened
+(``sqlite_connection.py``), in the same file as the events. Records are immutable JSON rows; the
 only row ever replaced is a deal's pointer to its current settlement (``current_settlements``),
 in the same transaction that appends the settlement superseding it. ``settlements.slot``
 (``deal#seq``) is unique, so two settlements can never supersede the same one. Each write is one
-transaction of the store's ``_writing``, which serialises writers across threads and processes.
+transaction of the connection's ``writing``, which serialises writers across threads and
+processes; the ledger's rules (``domain/ledger.py``) are applied inside it, on what is recorded
+at that moment.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
 from contribnet.domain.errors import NotFound
+from contribnet.domain.ledger import check_adjustment, same_request, settlement_outcomes
 from contribnet.domain.settlement import (
     Adjustment,
     DealRef,
     PolicyRecord,
-    RecordConflict,
     RecordOutcome,
     Settlement,
-    check_adjustment,
 )
+from contribnet.store.sqlite_connection import SqliteConnection, utc_text
 
 __all__ = ["LEDGER_SCHEMA", "SqliteLedger"]
 
@@ -65,12 +67,13 @@ _AT_STORE = (
 )
 
 
+#: Ids per ``IN (...)`` list: well under SQLite's limit on a statement's parameters.
+_PART = 500
+
+
 def _text(at: datetime | None) -> str | None:
     """An instant as the store's sortable UTC text (``None`` stays ``None``)."""
-    from contribnet.domain.events import _utc
-    from contribnet.store.sqlite import _sortable
-
-    return None if at is None else _sortable(_utc(at))
+    return None if at is None else utc_text(at)
 
 
 def _range(column: str, start: datetime | None, end: datetime | None) -> tuple[str, list[Any]]:
@@ -85,17 +88,16 @@ def _range(column: str, start: datetime | None, end: datetime | None) -> tuple[s
 
 
 class SqliteLedger:
-    """The ledger half of the ``Store`` port; needs the store's ``_db``, ``_writing`` and
-    ``_query``."""
+    """The ``Ledger`` port on a SQLite file, sharing the event store's connection."""
 
-    _db: sqlite3.Connection
-    _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
-    _query: Any
+    def __init__(self, connection: SqliteConnection) -> None:
+        self._connection = connection
+        connection.db.executescript(LEDGER_SCHEMA)
 
-    # --- reads for the ledger ----------------------------------------------------------
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._connection.query(sql, params)
 
-    def event_count(self) -> int:
-        return int(self._query("SELECT coalesce(max(seq), 0) FROM events")[0][0])
+    # --- the work list of batch settlement (the event store's deals and voids tables) -----
 
     def _deals_where(
         self, start: datetime | None, end: datetime | None, unsettled: bool
@@ -115,8 +117,6 @@ class SqliteLedger:
         after: DealRef | None = None,
         limit: int = 1000,
     ) -> list[DealRef]:
-        from contribnet.domain.events import _utc
-
         where, params = self._deals_where(start, end, unsettled)
         if after is not None:
             where += " AND (d.closed_at, d.id) > (?, ?)"
@@ -126,7 +126,7 @@ class SqliteLedger:
             " ORDER BY d.closed_at, d.id LIMIT ?",
             [*params, limit],
         )
-        return [DealRef(_utc(datetime.fromisoformat(at)), deal) for deal, at in rows]
+        return [DealRef(datetime.fromisoformat(at).astimezone(UTC), deal) for deal, at in rows]
 
     def count_closed_deals(
         self, start: datetime | None, end: datetime | None, *, unsettled: bool = False
@@ -137,10 +137,8 @@ class SqliteLedger:
     # --- policies ------------------------------------------------------------------------
 
     def put_policy(self, record: PolicyRecord) -> tuple[PolicyRecord, bool]:
-        with self._writing() as db:
-            row = db.execute(
-                "SELECT hash, record FROM policies WHERE id = ?", (record.id,)
-            ).fetchone()
+        with self._connection.writing() as db:
+            row = db.execute("SELECT record FROM policies WHERE id = ?", (record.id,)).fetchone()
             if row is None:
                 db.execute(
                     "INSERT INTO policies (id, hash, record) VALUES (?, ?, ?)",
@@ -148,9 +146,7 @@ class SqliteLedger:
                 )
         if row is None:
             return record, True
-        if row[0] != record.hash:
-            raise RecordConflict("policy", record.id)
-        return PolicyRecord.model_validate_json(row[1]), False
+        return same_request("policy", PolicyRecord.model_validate_json(row[0]), record), False
 
     def policies(self) -> list[PolicyRecord]:
         rows = self._query("SELECT record FROM policies ORDER BY seq")
@@ -160,37 +156,68 @@ class SqliteLedger:
     # --- settlements ---------------------------------------------------------------------
 
     def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
-        outcomes: list[RecordOutcome] = []
-        with self._writing():
-            for s in settlements:
-                outcomes.append(self._record_one(s))
+        if not settlements:
+            return []
+        with self._connection.writing() as db:
+            outcomes = settlement_outcomes(
+                settlements,
+                self._recorded(db, [s.id for s in settlements]),
+                self._current_ids(db, sorted({s.deal for s in settlements})),
+            )
+            created = [s for s, o in zip(settlements, outcomes, strict=True) if o == "created"]
+            if created:
+                self._insert(db, created)
         return outcomes
 
-    def _record_one(self, s: Settlement) -> RecordOutcome:
-        db = self._db
-        if db.execute("SELECT 1 FROM settlements WHERE id = ?", (s.id,)).fetchone():
-            return "existing"
-        row = db.execute(
-            "SELECT settlement FROM current_settlements WHERE deal = ?", (s.deal,)
-        ).fetchone()
-        if (row[0] if row else None) != s.supersedes:
-            return "conflict"
-        closed_at = _text(s.closed_at)
-        db.execute(
+    @staticmethod
+    def _recorded(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` recorded as settlements."""
+        found: set[str] = set()
+        for i in range(0, len(ids), _PART):
+            part = ids[i : i + _PART]
+            marks = ",".join("?" * len(part))
+            found.update(
+                r[0] for r in db.execute(f"SELECT id FROM settlements WHERE id IN ({marks})", part)
+            )
+        return found
+
+    @staticmethod
+    def _current_ids(db: sqlite3.Connection, deals: Sequence[str]) -> dict[str, str | None]:
+        """The current settlement's id of each of ``deals`` that is settled."""
+        found: dict[str, str | None] = {}
+        for i in range(0, len(deals), _PART):
+            part = deals[i : i + _PART]
+            marks = ",".join("?" * len(part))
+            found.update(
+                db.execute(
+                    f"SELECT deal, settlement FROM current_settlements WHERE deal IN ({marks})",
+                    part,
+                ).fetchall()
+            )
+        return found
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, created: Sequence[Settlement]) -> None:
+        """Append settlements, each becoming its deal's current one (in order: a later one of
+        the same deal supersedes an earlier one)."""
+        rows = [(s, _text(s.closed_at)) for s in created]
+        db.executemany(
             "INSERT INTO settlements (id, deal, slot, closed_at, record) VALUES (?, ?, ?, ?, ?)",
-            (s.id, s.deal, s.slot, closed_at, s.model_dump_json()),
+            [(s.id, s.deal, s.slot, closed_at, s.model_dump_json()) for s, closed_at in rows],
         )
-        db.execute(
+        db.executemany(
             "INSERT INTO current_settlements (deal, settlement, closed_at) VALUES (?, ?, ?)"
             " ON CONFLICT (deal) DO UPDATE SET settlement = excluded.settlement",
-            (s.deal, s.id, closed_at),
+            [(s.deal, s.id, closed_at) for s, closed_at in rows],
         )
-        staff = sorted({c.contributor for c in s.credits if c.kind == "staff"})
         db.executemany(
             "INSERT OR IGNORE INTO settlement_staff (staff, settlement) VALUES (?, ?)",
-            [(sid, s.id) for sid in staff],
+            [
+                (staff, s.id)
+                for s in created
+                for staff in sorted({c.contributor for c in s.credits if c.kind == "staff"})
+            ],
         )
-        return "created"
 
     def settlement(self, settlement_id: str) -> Settlement:
         rows = self._query("SELECT record FROM settlements WHERE id = ?", (settlement_id,))
@@ -272,7 +299,7 @@ class SqliteLedger:
     # --- adjustments -----------------------------------------------------------------------
 
     def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:
-        with self._writing() as db:
+        with self._connection.writing() as db:
             row = db.execute(
                 "SELECT record FROM adjustments WHERE id = ?", (adjustment.id,)
             ).fetchone()
@@ -305,9 +332,7 @@ class SqliteLedger:
         if row is None:
             return adjustment, True
         recorded = Adjustment.model_validate_json(row[0])
-        if recorded.content() != adjustment.content():
-            raise RecordConflict("adjustment", adjustment.id)
-        return recorded, False
+        return same_request("adjustment", recorded, adjustment), False
 
     @staticmethod
     def _current_of(db: sqlite3.Connection, deal: str) -> Settlement | None:

@@ -189,7 +189,7 @@ def get_settlements(deal_id: DealId, store: StoreDep, _: Readers) -> SettlementH
     summary="One settlement by id",
 )
 def get_settlement(settlement_id: str, store: StoreDep, _: Readers) -> Settlement:
-    return store.settlement(settlement_id)
+    return store.ledger.settlement(settlement_id)
 
 
 class BatchRequest(BaseModel):
@@ -373,4 +373,4 @@ def post_adjustment(
     summary="A deal's adjustments, in the order recorded",
 )
 def get_adjustments(deal_id: DealId, store: StoreDep, _: Readers) -> list[Adjustment]:
-    return store.adjustments(deal=deal_id)
+    return store.ledger.adjustments(deal=deal_id)

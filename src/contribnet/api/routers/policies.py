@@ -108,7 +108,7 @@ async def post_policy(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _version(store.policies(), record)
+    return _version(store.ledger.policies(), record)
 
 
 @router.get(
@@ -124,7 +124,7 @@ def list_policies(
         Query(description="only the version in force on this day (CST)", examples=["2025-03-01"]),
     ] = None,
 ) -> list[PolicyVersion]:
-    records = store.policies()
+    records = store.ledger.policies()
     if at is not None:
         found = policy_service.in_force(records, at)
         return [_version(records, found)] if found else []
@@ -142,7 +142,7 @@ def get_policy(
     store: StoreDep,
     _: Annotated[Principal, Depends(require_roles("analyst", "leader", "staff"))],
 ) -> PolicyVersion:
-    records = store.policies()
+    records = store.ledger.policies()
     try:
         return _version(records, policy_service.find_policy(records, policy_id))
     except NotFound:
