@@ -553,10 +553,11 @@ _S5 = Scenario(
     key="order_grabbing",
     title="Order grabbing",
     story=(
-        "Zhou Xin (X) at the West Lake store receives Qian Hao and takes him on three test drives "
-        "(one visit logged twice). Wu Bo (Y) at the Binjiang store offers a bigger discount and "
-        "closes the order; a test drive Y logged without evidence was voided. X keeps at least a "
-        "third of the pool under the default policy."
+        "Zhou Xin (X) at the West Lake store receives Qian Hao, adds him on WeChat, invites him "
+        "to test drives and takes him on three (one visit logged twice). Wu Bo (Y) at the "
+        "Binjiang store offers a bigger discount and closes the order; a test drive Y logged "
+        "without evidence was voided. X keeps at least a third of the pool under the default "
+        "policy, and earns activity points for the nurturing."
     ),
     events=_with_entities(
         ["nio"],
@@ -573,6 +574,23 @@ _S5 = Scenario(
                 "st-nio-hz-a",
                 "reception",
             ),
+            {
+                "type": "activity",
+                "id": "act-s5-1",
+                "at": "2025-04-05T02:10:00Z",
+                "staff": "sf-nio-hz-x",
+                "customer": "c-s5-qian",
+                "action": "wechat_add",
+            },
+            {
+                "type": "activity",
+                "id": "act-s5-2",
+                "at": "2025-04-05T02:20:00Z",
+                "staff": "sf-nio-hz-x",
+                "customer": "c-s5-qian",
+                "action": "test_drive_invite",
+                "evidence": {"channel": "wechat", "message": "msg-8812"},
+            },
             _touch(
                 "t-s5-2",
                 "2025-04-05T02:30:00Z",

@@ -1,10 +1,11 @@
 """The event stream: everything that happens along a customer's journey, as append-only events.
 
 Every event has a ``type`` and an ``id`` chosen by the sender. Entity events (brand, store, staff,
-customer) use the entity's id; activity events (touch, referral, handover, joint_event, deal, void)
-use their own id. The *event key* identifies an event for idempotency: the id, except for staff
-events, where each event is one employment spell and the key is ``"{id}@{from}"`` — so a staff
-member who moves stores sends a second staff event with a later ``from``.
+customer) use the entity's id; the events of what happens (touch, referral, handover, joint_event,
+deal, activity, void) use their own id. The *event key* identifies an event for idempotency: the
+id, except for staff events, where each event is one employment spell and the key is
+``"{id}@{from}"`` — so a staff member who moves stores sends a second staff event with a later
+``from``.
 
 Money is integer minor units (fen). Timestamps are timezone-aware ISO 8601 (a naive timestamp is
 read as UTC) and normalised to UTC, so the same instant written two ways is the same event.
@@ -43,10 +44,12 @@ from contribnet.domain.limits import (
 from contribnet.domain.unchecked import unchecked
 
 __all__ = [
+    "DEFAULT_ACTIONS",
     "DEFAULT_STAGES",
     "MAX_BATCH",
     "MAX_ID_LENGTH",
     "MONEY_FIELDS",
+    "Activity",
     "Brand",
     "Customer",
     "Deal",
@@ -81,6 +84,16 @@ DEFAULT_STAGES: tuple[str, ...] = (
     "order",
     "delivery",
     "follow_up",
+)
+
+#: The default vocabulary of ``activity`` actions: the nurturing steps that earn points (see
+#: ``domain/points.py``); a deployment may configure its own (``CONTRIBNET_ACTIONS``).
+DEFAULT_ACTIONS: tuple[str, ...] = (
+    "wechat_add",
+    "store_invite",
+    "test_drive_invite",
+    "material_sent",
+    "deposit_taken",
 )
 
 #: The most events one ``POST /v1/events`` call may carry.
@@ -255,6 +268,20 @@ class JointEvent(_Event):
     organisers: list[Id] = Field(min_length=1, max_length=MAX_ORGANISERS)
 
 
+class Activity(_Event):
+    """A staff member did one of the nurturing ``action``s (added the customer on WeChat, invited
+    them to the store or to a test drive, sent material, took a deposit); it earns points under
+    the points policy in force (``domain/points.py``). ``customer`` is optional: material may be
+    sent to a whole list."""
+
+    type: Literal["activity"] = "activity"
+    at: UtcDatetime
+    staff: Id
+    customer: Id | None = None
+    action: Text
+    evidence: Annotated[dict[str, Any], AfterValidator(_evidence_size)] | None = None
+
+
 class Deal(_Event):
     """A closed order; ``amount`` and ``reward_pool`` are integer fen."""
 
@@ -284,7 +311,17 @@ class Void(_Event):
 
 
 Event = Annotated[
-    Brand | Store | Staff | Customer | Touch | Referral | Handover | JointEvent | Deal | Void,
+    Brand
+    | Store
+    | Staff
+    | Customer
+    | Touch
+    | Referral
+    | Handover
+    | JointEvent
+    | Deal
+    | Activity
+    | Void,
     Field(discriminator="type"),
 ]
 
@@ -298,11 +335,13 @@ EVENT_TYPES: tuple[str, ...] = (
     "handover",
     "joint_event",
     "deal",
+    "activity",
     "void",
 )
 
-#: Activity events may be voided; entity records are corrected by sending a new version instead.
-VOIDABLE_TYPES = frozenset({"touch", "referral", "handover", "joint_event", "deal"})
+#: What happened (touches to activities) may be voided; entity records are corrected by sending
+#: a new version instead.
+VOIDABLE_TYPES = frozenset({"touch", "referral", "handover", "joint_event", "deal", "activity"})
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
 

@@ -16,3 +16,6 @@ CALL (id) {
 CALL (id) {
   MATCH (j:JointEvent {id: id}) SET j.voided = true
 }
+CALL (id) {
+  MATCH (a:Activity {id: id}) SET a.voided = true
+}

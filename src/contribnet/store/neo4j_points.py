@@ -1,0 +1,230 @@
+"""The points ledger on Neo4j: points policy versions, redemptions and their reversals.
+
+Built on the store's driver and held by the store as ``store.points``. A points policy version is a
+``(:PointsPolicy)`` node holding its record as JSON; a redemption a ``(:Redemption)`` node,
+``(:PointsAccount)-[:REDEEMED]->`` it and ``(:Staff|:Customer)-[:REDEEMED]->`` it; a reversal a
+``(:RedemptionReversal)-[:REVERSES]->(:Redemption)``. A redemption's write transaction first locks
+its account's ``(:PointsAccount {key})`` node, then reads the account and asks the rule, so
+redemptions of one account take turns; uniqueness constraints on the ids (a reversal's is its
+redemption's) are the last word between concurrent writers. All Cypher is in ``cypher/store/``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import neo4j
+from neo4j import ManagedTransaction
+
+from contribnet import cypher
+from contribnet.domain.errors import NotFound
+from contribnet.domain.events import Activity, Staff, stored
+from contribnet.domain.points import (
+    HolderKind,
+    OwnerCredit,
+    PointsAccount,
+    PointsPolicyRecord,
+    Redemption,
+    Reversal,
+    account_key,
+)
+from contribnet.domain.settlement import RecordConflict
+from contribnet.store import neo4j_retry
+from contribnet.store.points import PointsRule
+
+__all__ = ["Neo4jPoints"]
+
+#: Attempts of a write that a concurrent writer's record made fail on a uniqueness constraint
+#: (the next attempt finds that record).
+_ATTEMPTS = 5
+
+
+def _native(value: Any) -> datetime:
+    """A temporal value read from Neo4j as a Python instant in UTC."""
+    native = value.to_native() if hasattr(value, "to_native") else value
+    if not isinstance(native, datetime):
+        raise TypeError(f"not an instant: {value!r}")
+    return native.astimezone(UTC)
+
+
+def _account(tx: ManagedTransaction, kind: HolderKind, holder: str) -> PointsAccount:
+    """The account as recorded now, read in the transaction ``tx``."""
+    key = account_key(kind, holder)
+    staff = holder if kind == "staff" else None
+    row = tx.run(
+        cypher.load("store/points_account"),
+        staff=staff,
+        owner=holder if kind == "owner" else None,
+        key=key,
+    ).single(strict=True)
+    spells: tuple[Staff, ...] = ()
+    if staff is not None:
+        spells = tuple(
+            stored(Staff, json.loads(r["payload"]))
+            for r in tx.run(cypher.load("store/staff_spells"), ids=[staff])
+        )
+    activities = sorted(
+        (stored(Activity, json.loads(payload)) for payload in row["activities"]),
+        key=lambda a: (a.at, a.id),
+    )
+    credits = sorted(
+        (
+            OwnerCredit(c["deal"], c["settlement"], _native(c["closed_at"]), int(c["points"]))
+            for c in row["credits"]
+        ),
+        key=lambda c: (c.closed_at, c.deal),
+    )
+    policies = [
+        PointsPolicyRecord.model_validate_json(r["record"])
+        for r in tx.run(cypher.load("store/points_policies"))
+    ]
+    return PointsAccount(
+        kind=kind,
+        holder=holder,
+        activities=tuple(activities),
+        spells=spells,
+        regions={r["store"]: r["region"] for r in row["regions"]},
+        owner_credits=tuple(credits),
+        policies=tuple(policies),
+        redemptions=tuple(Redemption.model_validate_json(r) for r in row["redemptions"]),
+        reversals=tuple(Reversal.model_validate_json(r) for r in row["reversals"]),
+    )
+
+
+def _record_redemption(
+    tx: ManagedTransaction, redemption: Redemption, rule: PointsRule
+) -> tuple[Redemption, bool]:
+    """Record a redemption unless its id is recorded; the rule is asked here, in the write
+    transaction, with the account locked, on what is recorded at that moment."""
+    key = account_key(redemption.kind, redemption.holder)
+    tx.run(cypher.load("store/points_lock_account"), key=key).consume()
+    found = tx.run(cypher.load("store/find_redemption"), id=redemption.id).single()
+    if found is not None:
+        recorded = Redemption.model_validate_json(found["record"])
+        if recorded.content() != redemption.content():
+            raise RecordConflict("redemption", redemption.id)
+        return recorded, False
+    rule(_account(tx, redemption.kind, redemption.holder))
+    tx.run(
+        cypher.load("store/put_redemption"),
+        id=redemption.id,
+        account=key,
+        kind=redemption.kind,
+        holder=redemption.holder,
+        points=redemption.points,
+        created_at=redemption.created_at,
+        record=redemption.model_dump_json(),
+    ).consume()
+    return redemption, True
+
+
+def _record_reversal(tx: ManagedTransaction, reversal: Reversal) -> tuple[Reversal, bool]:
+    row = tx.run(cypher.load("store/find_reversal"), redemption=reversal.redemption).single(
+        strict=True
+    )
+    if not row["known"]:
+        raise NotFound("redemption", reversal.redemption)
+    if row["record"] is not None:
+        recorded = Reversal.model_validate_json(row["record"])
+        if recorded.content() != reversal.content():
+            raise RecordConflict("reversal", reversal.redemption)
+        return recorded, False
+    tx.run(
+        cypher.load("store/put_reversal"),
+        redemption=reversal.redemption,
+        account=account_key(reversal.kind, reversal.holder),
+        points=reversal.points,
+        created_at=reversal.created_at,
+        record=reversal.model_dump_json(),
+    ).consume()
+    return reversal, True
+
+
+class Neo4jPoints:
+    """The ``PointsStore`` port on a Neo4j store's driver and database."""
+
+    def __init__(self, driver: neo4j.Driver, database: str) -> None:
+        self._driver = driver
+        self._database = database
+
+    def _read(self, name: str, **params: Any) -> list[neo4j.Record]:
+        records, _, _ = self._driver.execute_query(
+            cypher.load(name), params, database_=self._database, routing_=neo4j.RoutingControl.READ
+        )
+        return records
+
+    def _write(self, work: Any, *args: Any) -> Any:
+        """``work(tx, *args)`` in a write transaction, retried after transient conflicts
+        (``store/neo4j_retry.py``) and after a concurrent writer's record took its id."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                return neo4j_retry.write(self._driver, self._database, work, *args)
+            except neo4j.exceptions.ConstraintError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # --- policies ------------------------------------------------------------------------
+
+    def put_points_policy(self, record: PointsPolicyRecord) -> tuple[PointsPolicyRecord, bool]:
+        for _ in range(_ATTEMPTS):
+            found = self._read("store/find_points_policy", id=record.id)
+            if found:
+                if found[0]["hash"] != record.hash:
+                    raise RecordConflict("points policy", record.id)
+                return PointsPolicyRecord.model_validate_json(found[0]["record"]), False
+            try:
+                self._driver.execute_query(
+                    cypher.load("store/put_points_policy"),
+                    id=record.id,
+                    name=record.name,
+                    version=record.version,
+                    effective_from=record.effective_from,
+                    hash=record.hash,
+                    created_at=record.created_at,
+                    record=record.model_dump_json(),
+                    database_=self._database,
+                )
+            except neo4j.exceptions.ConstraintError:
+                continue  # recorded meanwhile by another writer: read it again
+            return record, True
+        raise RuntimeError(f"could not record points policy {record.id!r}")
+
+    def points_policies(self) -> list[PointsPolicyRecord]:
+        return [
+            PointsPolicyRecord.model_validate_json(r["record"])
+            for r in self._read("store/points_policies")
+        ]
+
+    # --- accounts ------------------------------------------------------------------------
+
+    def points_account(self, kind: HolderKind, holder: str) -> PointsAccount:
+        with self._driver.session(
+            database=self._database, default_access_mode=neo4j.READ_ACCESS
+        ) as session:
+            account: PointsAccount = session.execute_read(_account, kind, holder)
+        return account
+
+    # --- redemptions -----------------------------------------------------------------------
+
+    def record_redemption(
+        self, redemption: Redemption, rule: PointsRule
+    ) -> tuple[Redemption, bool]:
+        found: tuple[Redemption, bool] = self._write(_record_redemption, redemption, rule)
+        return found
+
+    def redemption(self, redemption_id: str) -> Redemption:
+        rows = self._read("store/find_redemption", id=redemption_id)
+        if not rows:
+            raise NotFound("redemption", redemption_id)
+        return Redemption.model_validate_json(rows[0]["record"])
+
+    def record_reversal(self, reversal: Reversal) -> tuple[Reversal, bool]:
+        found: tuple[Reversal, bool] = self._write(_record_reversal, reversal)
+        return found
+
+    def reversal(self, redemption_id: str) -> Reversal | None:
+        row = self._read("store/find_reversal", redemption=redemption_id)[0]
+        return Reversal.model_validate_json(row["record"]) if row["record"] else None
