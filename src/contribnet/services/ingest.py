@@ -4,6 +4,11 @@ A batch is all-or-nothing: any invalid event rejects it with every problem liste
 field), and an id re-used with other content rejects it with a conflict. Re-sending an event with
 identical content is a duplicate and changes nothing.
 
+Every event is stored with ``recorded_at``: when the service received its batch (UTC; for a file,
+when that batch of the file was written). It is the service's, not the sender's: an event that
+carries one is refused naming the field, and it is no part of the content hash, so a re-sent
+event is still a duplicate (the first ``recorded_at`` stays).
+
 Files (JSON Lines, a ``{"events": [...]}`` document, or CSV) are read twice: the first pass checks
 every line and every id against the store and against the rest of the file, the second appends in
 batches, so a failed file writes nothing.
@@ -14,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +30,12 @@ from contribnet import metrics
 from contribnet.domain import strict_json
 from contribnet.domain.errors import ConflictError, FieldError, InvalidEvents
 from contribnet.domain.events import (
+    DEFAULT_ACTIONS,
     DEFAULT_STAGES,
     MAX_BATCH,
     MONEY_FIELDS,
     VOIDABLE_TYPES,
+    Activity,
     Event,
     Touch,
     Void,
@@ -39,6 +47,7 @@ from contribnet.domain.limits import MAX_LINKS_PER_BATCH
 from contribnet.store.base import IngestResult, RecordedEvent, Store
 
 __all__ = [
+    "RECEIVED_FIELD",
     "ingest_body",
     "ingest_events",
     "ingest_file",
@@ -54,6 +63,13 @@ class _Body(BaseModel):
 
 _body_adapter = TypeAdapter(_Body)
 _list_adapter: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+#: When the service received an event: stored beside it, set by the service, never sent.
+RECEIVED_FIELD = "recorded_at"
+_RECEIVED_REFUSED = (
+    "recorded_at is set by the service when it receives the event (UTC) and may not be sent; "
+    "remove it (the time the contribution happened is 'at')"
+)
 
 _LIST_FIELDS = {"customers", "organisers"}
 _JSON_FIELDS = {"evidence"}
@@ -82,7 +98,10 @@ def _field_errors(exc: ValidationError, raw: Sequence[Any], offset: int = 0) -> 
             field = "type"
         else:
             field = "event"
-        errors.append(FieldError(offset + index, _id_of(raw, index), field, err["msg"]))
+        message = err["msg"]
+        if field == RECEIVED_FIELD and err["type"] == "extra_forbidden":
+            message = _RECEIVED_REFUSED
+        errors.append(FieldError(offset + index, _id_of(raw, index), field, message))
     return errors
 
 
@@ -97,25 +116,39 @@ def _id_of(raw: Sequence[Any], index: int) -> str | None:
     return str(value) if value is not None else None
 
 
-def _check_stages(events: Sequence[Event], stages: Sequence[str], offset: int) -> list[FieldError]:
+def _check_stages(
+    events: Sequence[Event],
+    stages: Sequence[str],
+    offset: int,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
+) -> list[FieldError]:
+    """A touch's ``stage`` and an activity's ``action`` must be of the configured vocabularies."""
     allowed = frozenset(stages)
-    return [
-        FieldError(
-            offset + i, e.id, "stage", f"unknown stage {e.stage!r}; allowed: {', '.join(stages)}"
-        )
-        for i, e in enumerate(events)
-        if isinstance(e, Touch) and e.stage not in allowed
-    ]
+    allowed_actions = frozenset(actions)
+    errors = []
+    for i, e in enumerate(events):
+        if isinstance(e, Touch) and e.stage not in allowed:
+            message = f"unknown stage {e.stage!r}; allowed: {', '.join(stages)}"
+            errors.append(FieldError(offset + i, e.id, "stage", message))
+        elif isinstance(e, Activity) and e.action not in allowed_actions:
+            message = f"unknown action {e.action!r}; allowed: {', '.join(actions)}"
+            errors.append(FieldError(offset + i, e.id, "action", message))
+    return errors
 
 
-def _record(events: Sequence[Event]) -> tuple[list[RecordedEvent], int, list[str]]:
-    """Key and hash each event; merge exact repeats within the batch, report re-used ids."""
+def _record(
+    events: Sequence[Event], received: datetime | None = None
+) -> tuple[list[RecordedEvent], int, list[str]]:
+    """Key and hash each event, received at ``received``; merge exact repeats within the batch,
+    report re-used ids."""
     seen: dict[str, RecordedEvent] = {}
     repeats = 0
     conflicts: list[str] = []
     for event in events:
         canonical = canonical_json(event)
-        recorded = RecordedEvent(event_key(event), event, canonical, event_hash(canonical))
+        recorded = RecordedEvent(
+            event_key(event), event, canonical, event_hash(canonical), received
+        )
         earlier = seen.get(recorded.key)
         if earlier is None:
             seen[recorded.key] = recorded
@@ -149,7 +182,10 @@ def _check_sizes(raw: Sequence[Any], offset: int = 0) -> None:
 
 
 def validate_events(
-    raw: Sequence[Any], stages: Sequence[str] = DEFAULT_STAGES, offset: int = 0
+    raw: Sequence[Any],
+    stages: Sequence[str] = DEFAULT_STAGES,
+    offset: int = 0,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
 ) -> list[Event]:
     """Validate a list of event dicts; raises ``InvalidEvents`` listing every problem."""
     _check_sizes(raw, offset)
@@ -157,7 +193,7 @@ def validate_events(
         events = _list_adapter.validate_python(raw)
     except ValidationError as exc:
         raise InvalidEvents(_field_errors(exc, raw, offset)) from None
-    errors = _check_stages(events, stages, offset)
+    errors = _check_stages(events, stages, offset, actions)
     if errors:
         raise InvalidEvents(errors)
     return events
@@ -188,12 +224,17 @@ def _void_target_errors(store: Store, events: Sequence[Event], offset: int = 0) 
     ]
 
 
+def _received() -> datetime:
+    """When the service received a batch: the ``recorded_at`` of its events (UTC)."""
+    return datetime.now(UTC)
+
+
 def _append(store: Store, events: Sequence[Event]) -> IngestResult:
     bad_voids = _void_target_errors(store, events)
     if bad_voids:
         metrics.count_events((e.type for e in events), "rejected")
         raise InvalidEvents(bad_voids)
-    recorded, repeats, conflicts = _record(events)
+    recorded, repeats, conflicts = _record(events, _received())
     if conflicts:
         metrics.count_events((e.type for e in events), "rejected")
         raise ConflictError(conflicts)
@@ -203,13 +244,21 @@ def _append(store: Store, events: Sequence[Event]) -> IngestResult:
 
 
 def ingest_events(
-    store: Store, raw: Sequence[Any], stages: Sequence[str] = DEFAULT_STAGES
+    store: Store,
+    raw: Sequence[Any],
+    stages: Sequence[str] = DEFAULT_STAGES,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
 ) -> IngestResult:
     """Validate and append one batch of event dicts (at most ``MAX_BATCH``)."""
-    return _append(store, validate_events(raw, stages))
+    return _append(store, validate_events(raw, stages, actions=actions))
 
 
-def ingest_body(store: Store, body: bytes, stages: Sequence[str] = DEFAULT_STAGES) -> IngestResult:
+def ingest_body(
+    store: Store,
+    body: bytes,
+    stages: Sequence[str] = DEFAULT_STAGES,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
+) -> IngestResult:
     """Validate and append the raw JSON body of ``POST /v1/events`` (``{"events": [...]}``).
 
     The body is parsed once, strictly (``domain/strict_json.py``: duplicate keys and nesting
@@ -230,7 +279,7 @@ def ingest_body(store: Store, body: bytes, stages: Sequence[str] = DEFAULT_STAGE
             (e.get("type") if isinstance(e, dict) else None for e in raw), "rejected"
         )
         raise InvalidEvents(_field_errors(exc, raw)) from None
-    errors = _check_stages(events, stages, 0)
+    errors = _check_stages(events, stages, 0, actions)
     if errors:
         metrics.count_events((e.type for e in events), "rejected")
         raise InvalidEvents(errors)
@@ -244,6 +293,7 @@ def ingest_stream(
     progress: bool = False,
     stages: Sequence[str] = DEFAULT_STAGES,
     total: int | None = None,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
 ) -> IngestResult:
     """Append a stream of trusted event dicts (e.g. the demo generator) in batches.
 
@@ -257,12 +307,12 @@ def ingest_stream(
         for event in events:
             batch.append(event)
             if len(batch) >= batch_size:
-                result += _append(store, validate_events(batch, stages, offset))
+                result += _append(store, validate_events(batch, stages, offset, actions))
                 offset += len(batch)
                 advance(len(batch))
                 batch = []
         if batch:
-            result += _append(store, validate_events(batch, stages, offset))
+            result += _append(store, validate_events(batch, stages, offset, actions))
             advance(len(batch))
     return result
 
@@ -374,6 +424,7 @@ def ingest_file(
     stages: Sequence[str] = DEFAULT_STAGES,
     batch_size: int = MAX_BATCH,
     progress: bool = False,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
 ) -> IngestResult:
     """Import a file all-or-nothing: check it whole first, then append it in batches.
 
@@ -390,7 +441,7 @@ def ingest_file(
         for lines, raw, bad in _batches(path, batch_size):
             errors.extend(bad)
             try:
-                events = validate_events(raw, stages)
+                events = validate_events(raw, stages, actions=actions)
             except InvalidEvents as exc:
                 errors.extend(_with_lines(exc.errors, lines, 0))
                 if len(errors) > 1000:
@@ -412,14 +463,16 @@ def ingest_file(
     if errors:
         raise InvalidEvents(errors)
     if key_hashes:
-        conflicts.extend(_reused_within_file(path, key_hashes, content_hashes, stages, batch_size))
+        conflicts.extend(
+            _reused_within_file(path, key_hashes, content_hashes, stages, batch_size, actions)
+        )
     if conflicts:
         raise ConflictError(sorted(set(conflicts)))
 
     result = IngestResult()
     with _progress(progress, f"Importing {path.name}", total) as advance:
         for _lines, raw, _bad in _batches(path, batch_size):
-            result += _append(store, validate_events(raw, stages))
+            result += _append(store, validate_events(raw, stages, actions=actions))
             advance(len(raw))
     return result
 
@@ -443,6 +496,7 @@ def _reused_within_file(
     content_hashes: list[np.ndarray],
     stages: Sequence[str],
     batch_size: int,
+    actions: Sequence[str] = DEFAULT_ACTIONS,
 ) -> list[str]:
     keys = np.concatenate(key_hashes)
     contents = np.concatenate(content_hashes)
@@ -456,7 +510,7 @@ def _reused_within_file(
     # Rare path: read the file again to name the ids behind the colliding hashes.
     named: set[str] = set()
     for _lines, raw, _bad in _batches(path, batch_size):
-        for event in validate_events(raw, stages):
+        for event in validate_events(raw, stages, actions=actions):
             key = event_key(event)
             if _h64(key.encode()) in suspects:
                 named.add(key)

@@ -76,5 +76,5 @@ async def post_events(request: Request, store: StoreDep, settings: SettingsDep) 
     """Up to 10,000 events a call. The body is validated straight from its JSON (the fast path)
     rather than through a parsed Python object, which is why it is read raw here."""
     body = await request.body()
-    result = await run_in_threadpool(ingest_body, store, body, settings.stages)
+    result = await run_in_threadpool(ingest_body, store, body, settings.stages, settings.actions)
     return IngestResponse(accepted=result.accepted, duplicates=result.duplicates)

@@ -1,11 +1,12 @@
-"""Payroll's listing of a period's settlements: JSON pages with a ``next`` link, or CSV."""
+"""Payroll's listing of a period's settlements (JSON pages with a ``next`` link, or CSV), and the
+re-derivation of one settlement from the events and the policy version it recorded."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import Field
@@ -14,6 +15,7 @@ from contribnet.api.auth import require_roles
 from contribnet.api.deps import StoreDep
 from contribnet.domain.roles import Principal
 from contribnet.services import payroll
+from contribnet.services import verify as verify_service
 
 router = APIRouter(prefix="/v1", tags=["payroll"])
 
@@ -112,3 +114,29 @@ async def list_settlements(
         query = request.url.include_query_params(cursor=page.cursor).query
         next_url = f"{request.url.path}?{query}"
     return SettlementListing(**dict(page), next=next_url)
+
+
+@router.post(
+    "/settlements/{settlement_id}:verify",
+    response_model=verify_service.Verification,
+    responses={
+        403: {"description": "A role that may not read payroll (staff, ingest)."},
+        404: {"description": "No such settlement."},
+    },
+    summary="Compute a settlement again from the events and the policy version it recorded",
+    operation_id="verifySettlement",
+)
+async def verify_settlement(
+    settlement_id: Annotated[
+        str, Path(description="the settlement's id", examples=["stl-5b0e9d4c1a2f3e6d7c8b9a01"])
+    ],
+    store: StoreDep,
+    _: PayrollReaders,
+) -> verify_service.Verification:
+    """Writes nothing. The split is computed again under the settlement's own policy version
+    and model (a superseded settlement too) from the events as stored now: `reproduced`, or per
+    person the recorded and recomputed fen and their difference, whether the input hash
+    differs, which of the journey's events were edited in the database since they were
+    accepted (`altered_events`) and which were received after the settlement
+    (`late_events`)."""
+    return await run_in_threadpool(verify_service.verify_settlement, store, settlement_id)

@@ -30,7 +30,8 @@ CALL (c, d) {
 }
 CALL (c) {
   MATCH (s:Staff)-[t:TOUCHED]->(c)
-  RETURN collect(t {.*, hash: null, at: toString(t.at), staff: s.id, customer: c.id}) AS touches
+  RETURN collect(t {.*, hash: null, recorded_at: null, at: toString(t.at), staff: s.id,
+                    customer: c.id}) AS touches
 }
 CALL (c) {
   MATCH (referrer)-[r:REFERRED]->(c)
