@@ -1,0 +1,118 @@
+"""Fraud signals: every flag of a generated network computed from each store, beside the bare
+read of the rules' input (the reference).
+
+The network is loaded once per store (through ``ingest_stream``, the import path) and kept under
+``.cache/bench-flags/`` as ``benchmarks/settle.py`` keeps its own; ``NEO4J_URI`` points the
+benchmark at another Neo4j server, which it wipes and loads when it does not hold the network.
+Measured: the bare read (``store.flags.flag_inputs`` over the whole span: touches, deals,
+referrals, spells, stores, received times), the rules alone on that input, and the whole
+``services.flags.list_flags`` call (read, rules, reviews). The goal, from issue 14: all flags of
+the ``m`` network (100k deals) in under 60 s on each store.
+
+Run: ``make bench`` or ``python -m benchmarks.flags [--store neo4j|sqlite|both] [--size m]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+from benchmarks.results_file import append_section
+from benchmarks.settle import ensure_network, neo4j_server
+from contribnet import neo4j_local
+from contribnet.credit.flags import find_flags, flagged_deals
+from contribnet.paths import cache_dir
+from contribnet.services.flags import list_flags
+from contribnet.store import open_store
+from contribnet.store.flags import flag_store
+
+GOAL_SECONDS = 60.0
+
+
+def measure(url: str) -> dict[str, float]:
+    """Seconds of the bare read, the rules, and the whole listing; what was read and found."""
+    store = open_store(url)
+    try:
+        events = store.event_count()
+        started = time.perf_counter()
+        inputs = flag_store(store).flag_inputs(None, None)
+        read_s = time.perf_counter() - started
+        started = time.perf_counter()
+        found = find_flags(inputs)
+        rules_s = time.perf_counter() - started
+        started = time.perf_counter()
+        listed = list_flags(store)
+        total_s = time.perf_counter() - started
+        if store.event_count() != events:
+            raise SystemExit("the store changed during the run (another writer?): measure again")
+    finally:
+        store.close()
+    return {
+        "read_s": read_s,
+        "rules_s": rules_s,
+        "total_s": total_s,
+        "touches": len(inputs.touches),
+        "deals": len(inputs.deals),
+        "flags": len(listed),
+        "flagged_deals": len(flagged_deals(found)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="m", choices=["tiny", "demo", "m"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--store", choices=("neo4j", "sqlite", "both"), default="both", help="default both"
+    )
+    args = parser.parse_args()
+    home = cache_dir() / "bench-flags"
+    home.mkdir(parents=True, exist_ok=True)
+    rows: list[list[object]] = []
+    notes: list[str] = []
+    for kind in ("sqlite", "neo4j") if args.store == "both" else (args.store,):
+        started_here = False
+        if kind == "neo4j":
+            url, started_here = neo4j_server(home)
+        else:
+            url = f"sqlite:///{home / f'{args.size}-{args.seed}.db'}"
+        try:
+            loaded = ensure_network(url, home, args.size, args.seed)
+            m = measure(url)
+        finally:
+            if started_here:
+                neo4j_local.stop(home / "neo4j")
+        name = "Neo4j" if kind == "neo4j" else "SQLite"
+        share = m["flagged_deals"] / m["deals"] if m["deals"] else 0.0
+        rows.append(
+            [
+                name,
+                f"{m['touches']:,.0f} touches, {m['deals']:,.0f} deals",
+                f"{m['read_s']:,.2f} s",
+                f"{m['rules_s']:,.2f} s",
+                f"{m['total_s']:,.2f} s",
+                f"{m['flags']:,.0f} ({share:.1%} of deals)",
+                f"< {GOAL_SECONDS:.0f} s on m",
+            ]
+        )
+        if not loaded.get("cached"):
+            notes.append(f"{name}: loading the network took {loaded['load_seconds']} s.")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    append_section(
+        f"Fraud signals: every flag of the {args.size} network (seed {args.seed})",
+        ["store", "input", "bare read", "rules", "all flags (list_flags)", "flags", "goal"],
+        rows,
+        " ".join(
+            [
+                *notes,
+                f"Peak RSS of the run: {peak:,.0f} MiB. The rules: late_log, outside_employment, "
+                "impossible_travel, touch_burst, referral_ring, evidence_reuse, grab, under the "
+                "default thresholds; the network is the clean generated one.",
+            ]
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The fraud signals' port: the bulk reads the rules run on, and the leaders' reviews of flags.
+
+A narrow port of its own beside the ``Store`` (``store/base.py``), with one adapter per store --
+``sqlite_flags.py`` and ``neo4j_flags.py`` -- which the store builds on its own connection and
+hands out as ``store.flags`` (:func:`flag_store`). ``tests/flags/`` runs one suite against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from contribnet.domain.flags import FlagInputs, FlagReview
+from contribnet.store.base import Store
+
+__all__ = ["FlagStore", "HoldsFlags", "flag_store"]
+
+
+class FlagStore(Protocol):
+    """What the fraud rules read, in bulk, and where reviews of flags are kept."""
+
+    def flag_inputs(self, start: datetime | None, end: datetime | None) -> FlagInputs:
+        """The live (not voided) touches and referrals that happened, and the live deals closed,
+        in ``[start, end)`` (``None``: open), every employment spell, each store's city, and the
+        received time (``recorded_at``) of those touches and deals that have one."""
+        ...
+
+    def put_flag_review(self, review: FlagReview) -> tuple[FlagReview, bool]:
+        """Record a review: ``(it, True)``; the flag's review with the same decision and reason
+        again: ``(the recorded one, False)``; another decision or reason raises
+        ``RecordConflict`` (a flag is reviewed once)."""
+        ...
+
+    def flag_reviews(self, flags: Sequence[str] | None = None) -> dict[str, FlagReview]:
+        """The reviews of those ``flags`` that were reviewed (all reviews with ``None``)."""
+        ...
+
+
+@runtime_checkable
+class HoldsFlags(Protocol):
+    """A store that keeps reviews of flags beside its events (both stores do)."""
+
+    @property
+    def flags(self) -> FlagStore: ...
+
+
+def flag_store(store: Store) -> FlagStore:
+    """The fraud signals' port of ``store`` (``store.flags``)."""
+    if not isinstance(store, HoldsFlags):
+        raise TypeError(f"a {type(store).__name__} keeps no flag reviews")
+    return store.flags
