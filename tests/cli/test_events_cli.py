@@ -60,3 +60,21 @@ def test_keys_create_prints_a_key_once(tmp_path: Path, capsys) -> None:
     assert key.startswith("cn_") and len(key) > 30
     assert main(["keys", "create", "--role", "analyst", "--staff", "sf-1", "--store", url]) == 2
     assert "staff" in capsys.readouterr().err
+
+
+def test_journey_at_80_columns_keeps_ids_instants_and_amounts_whole(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'narrow.db'}"
+    long_staff = "sf-nio-shanghai-jingan-advisor-0042"
+    events = [{**e, "staff": long_staff} if e["type"] in ("touch", "deal") else e for e in EVENTS]
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    assert main(["import", str(path), "--store", url]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["journey", "c-1", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    for whole in (long_staff, "2025-01-05T10:00:00Z", "¥250,000.00", "¥3,000.00"):
+        assert whole in out, (whole, out)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from contribnet.cli import main
+from contribnet.cli.common import money
 from contribnet.demo.generator import generate
 from contribnet.services.ingest import ingest_events, ingest_stream
 from contribnet.store import open_store
@@ -31,7 +32,7 @@ def test_a_killed_batch_run_again_settles_every_deal_exactly_once(tmp_path: Path
     path = tmp_path / "network.db"
     store = open_store(f"sqlite:///{path}")
     ingest_stream(store, generate("demo", 3))
-    deals = store.count_closed_deals(None, None)
+    deals = store.ledger.count_closed_deals(None, None)
     store.close()
     url = f"sqlite:///{path}"
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
@@ -66,9 +67,9 @@ def test_a_killed_batch_run_again_settles_every_deal_exactly_once(tmp_path: Path
     store = open_store(url)
     try:
         assert _settled(path) == deals
-        for ref in store.closed_deals(None, None, limit=deals):
-            assert [s.seq for s in store.settlement_history(ref.id)] == [1], ref.id
-        assert store.count_closed_deals(None, None, unsettled=True) == 0
+        for ref in store.ledger.closed_deals(None, None, limit=deals):
+            assert [s.seq for s in store.ledger.settlement_history(ref.id)] == [1], ref.id
+        assert store.ledger.count_closed_deals(None, None, unsettled=True) == 0
     finally:
         store.close()
 
@@ -77,7 +78,7 @@ def test_policies_add_list_and_settle_one_deal(tmp_path: Path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = open_store(url)
     ingest_stream(store, generate("tiny", 3))
-    deal = store.closed_deals(None, None, limit=1)[0].id
+    deal = store.ledger.closed_deals(None, None, limit=1)[0].id
     store.close()
     policy = tmp_path / "march.toml"
     policy.write_text('effective_from = 2025-03-01\nmodel = "shapley"\n', encoding="utf-8")
@@ -117,7 +118,7 @@ def test_resettle_in_processes_as_json_lines(tmp_path: Path, capsys) -> None:
     store.close()
     assert main(["settle", "--store", url, "--json"]) == 0
     store = open_store(url)
-    settled = list(store.current_settlements())
+    settled = list(store.ledger.current_settlements())
     shared = [s for s in settled if sum(a.kind == "staff" for a in s.allocations) >= 2]
     voided = shared[-1]
 
@@ -166,6 +167,12 @@ def test_resettle_in_processes_as_json_lines(tmp_path: Path, capsys) -> None:
     assert summary["summary"]["deals_checked"] == len(settled)
     assert (summary["summary"]["deals_changed"], summary["summary"]["superseded"]) == (2, 0)
     assert summary["summary"]["fen_removed"] >= voided.pool
+    text = [a for a in common if a != "--json"]
+    assert main([*text, "--dry-run"]) == 0
+    table = capsys.readouterr().out
+    # money in yuan, as everywhere in the CLI: the gainer's old amount and its signed difference
+    assert money(first.amount) in table and f"+{money(gained['fen_difference'])}" in table
+    assert f"money moved {money(summary['summary']['fen_moved'])}" in " ".join(table.split())
 
     assert main([*common, "--reason", "a late test drive; a cancelled order"]) == 0
     *lines, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -174,12 +181,33 @@ def test_resettle_in_processes_as_json_lines(tmp_path: Path, capsys) -> None:
     store = open_store(url)
     try:
         for line in lines:
-            chain = store.settlement_history(line["deal"])
+            chain = store.ledger.settlement_history(line["deal"])
             assert [s.id for s in chain][-1] == line["superseded_by"] and len(chain) == 2
             assert chain[-1].reason == "a late test drive; a cancelled order"
-        assert sum(len(store.settlement_history(s.deal)) for s in settled) == len(settled) + 2
+        assert (
+            sum(len(store.ledger.settlement_history(s.deal)) for s in settled) == len(settled) + 2
+        )
     finally:
         store.close()
     assert main([*common, "--reason", "again"]) == 0
     (summary,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (summary["summary"]["deals_changed"], summary["summary"]["superseded"]) == (0, 0)
+
+
+def test_policies_list_at_80_columns_keeps_ids_and_dates_whole(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = open_store(url)
+    ingest_stream(store, generate("tiny", 3))
+    store.close()
+    policy = tmp_path / "march.toml"
+    policy.write_text('effective_from = 2025-03-01\nmodel = "shapley"\n', encoding="utf-8")
+    assert main(["policies", "add", str(policy), "--store", url]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["policies", "list", "--store", url]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    for whole in ("default@1", "default@2", "2025-03-01", "shapley"):
+        assert whole in out, (whole, out)

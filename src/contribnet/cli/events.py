@@ -9,9 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from contribnet.cli.common import add_store_option, opened_store, settings_from
+from contribnet.cli.common import (
+    add_store_option,
+    money,
+    opened_store,
+    print_rows,
+    settings_from,
+)
 from contribnet.process import fewer_gc_pauses
 from contribnet.services.ingest import ingest_file
 from contribnet.services.journeys import customer_journey
@@ -41,7 +47,13 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     settings = settings_from(args)
     with opened_store(args, create=True) as store, fewer_gc_pauses():
-        result = ingest_file(store, args.file, settings.stages, progress=sys.stderr.isatty())
+        result = ingest_file(
+            store,
+            args.file,
+            settings.stages,
+            progress=sys.stderr.isatty(),
+            actions=settings.actions,
+        )
     print(f"accepted {result.accepted}, duplicates {result.duplicates}")
     return 0
 
@@ -55,16 +67,14 @@ def _journey(args: argparse.Namespace) -> int:
     console = Console()
     customer = journey.customer or {"id": args.customer}
     city = f" — {customer['city']}" if customer.get("city") else ""
-    console.print(f"[bold]Customer {customer['id']}[/bold]{city}")
-    table = Table(show_header=True, header_style="bold")
-    for column in ("when (UTC)", "what", "who", "where", "detail", "counts for"):
-        table.add_column(column)
+    console.print(f"[bold]Customer {escape(customer['id'])}[/bold]{escape(city)}")
+    columns = ("when (UTC)", "what", "who", "where", "detail", "counts for")
+    rows = []
     for when, what, who, where, detail, voided, deal in _timeline(journey.model_dump()):
-        style = "strike dim" if voided else None
-        table.add_row(
-            when, what, who, where, detail + (" (voided)" if voided else ""), deal, style=style
-        )
-    console.print(table)
+        detail += " (voided)" if voided else ""
+        values = (when, what, who, where, detail, deal)
+        rows.append(dict(zip(columns, values, strict=True)))
+    print_rows(console, columns, rows, wrap=("detail",))
     return 0
 
 
@@ -86,6 +96,6 @@ def _timeline(journey: dict[str, Any]) -> list[tuple[str, str, str, str, str, bo
         who = f"{h['from_staff']} → {h['to_staff']}"
         rows.append((h["at"], "handed over", who, "", handed, h["voided"], _deal(h)))
     for d in journey["deals"]:
-        detail = f"amount {d['amount'] / 100:,.2f}, reward pool {d['reward_pool'] / 100:,.2f}"
+        detail = f"amount {money(d['amount'])}, reward pool {money(d['reward_pool'])}"
         rows.append((d["closed_at"], "DEAL", d["staff"], d["store"], detail, d["voided"], ""))
     return sorted(rows, key=lambda row: row[0])

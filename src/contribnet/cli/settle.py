@@ -18,7 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from contribnet.cli.common import add_store_option, opened_store, settings_from
+from contribnet.cli.common import (
+    add_store_option,
+    money,
+    opened_store,
+    print_rows,
+    settings_from,
+)
 from contribnet.domain.settlement import InvalidRequest
 from contribnet.process import tune_gc
 from contribnet.services import policies as policy_service
@@ -265,9 +271,9 @@ _COLUMNS = (  # heading, width, right-aligned
     ("kind", 5, False),
     ("id", 16, False),
     ("name", 18, False),
-    ("old fen", 13, True),
-    ("new fen", 13, True),
-    ("difference", 12, True),
+    ("old", 14, True),
+    ("new", 14, True),
+    ("difference", 14, True),
     ("points", 18, False),
     ("", 0, False),
 )
@@ -280,6 +286,11 @@ def _line(*cells: str) -> str:
         pad = " " * max(width - cell_len(cell), 0)
         parts.append(pad + cell if right else cell + pad)
     return "  ".join(parts).rstrip()
+
+
+def _signed(fen: int) -> str:
+    """A difference in yuan with its sign: ``+¥12.50``, ``-¥3.00``, ``¥0.00``."""
+    return ("+" if fen > 0 else "") + money(fen)
 
 
 def _points(old: int, new: int, kind: str) -> str:
@@ -325,7 +336,7 @@ def _rows(change: settlement_service.DealChange) -> list[str]:
             who,
             name,
             *(
-                (f"{old:,}", f"{new:,}", f"{new - old:+,}")
+                (money(old), money(new), _signed(new - old))
                 if old or new or not points
                 else ("",) * 3
             ),
@@ -426,8 +437,9 @@ def _resettle(args: argparse.Namespace) -> int:
             "none (dry run: nothing written)" if last.dry_run else f"{last.superseded:,}",
         ),
         (
-            "fen moved",
-            f"{last.fen_moved:,} (paid more: {last.fen_added:,}, less: {last.fen_removed:,})",
+            "money moved",
+            f"{money(last.fen_moved)} (paid more: {money(last.fen_added)}, "
+            f"less: {money(last.fen_removed)})",
         ),
     ]
     if last.points_added or last.points_removed:
@@ -458,19 +470,22 @@ def _add_policy(args: argparse.Namespace) -> int:
 
 def _list_policies(args: argparse.Namespace) -> int:
     with opened_store(args) as store:
-        records = store.policies()
-    table = Table(title="Policy versions", header_style="bold")
-    for column in ("id", "effective from", "in force until", "model", "recorded", "by"):
-        table.add_column(column)
+        records = store.ledger.policies()
+    columns = ("id", "effective from", "in force until", "model", "recorded (UTC)", "by")
+    rows = []
     for r in records:
         ever, until = policy_service.in_force_until(records, r)
-        table.add_row(
+        in_force = "never (replaced)" if not ever else (until.isoformat() if until else "—")
+        values = (
             r.id,
             r.effective_from.isoformat(),
-            "never (replaced)" if not ever else (until.isoformat() if until else "—"),
+            in_force,
             r.model,
             r.created_at.strftime("%Y-%m-%d %H:%M"),
             r.created_by,
         )
-    Console().print(table)
+        rows.append(dict(zip(columns, values, strict=True)))
+    console = Console()
+    console.print("[bold]Policy versions[/bold]")
+    print_rows(console, columns, rows)
     return 0
