@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contribnet.domain.errors import ContribnetError
-from contribnet.domain.events import DEFAULT_STAGES
+from contribnet.domain.events import DEFAULT_ACTIONS, DEFAULT_STAGES
+from contribnet.domain.flags import FlagRules
 
 __all__ = [
     "DEFAULT_STORE_URL",
@@ -70,6 +71,15 @@ class Settings(BaseSettings):
         default=DEFAULT_STAGES,
         description="the journey's stages in order, comma-separated",
     )
+    actions: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_ACTIONS,
+        description="the actions an activity may record (they earn points), comma-separated",
+    )
+    flag_rules: Annotated[FlagRules, NoDecode] = Field(
+        default_factory=FlagRules,
+        description="thresholds of the fraud rules, name=value comma-separated (e.g. "
+        "travel_hours=3,burst_touches=8); unnamed ones keep their defaults",
+    )
     admin_key: SecretStr | None = Field(
         default=None,
         description=f"the bootstrap admin API key (at least {MIN_ADMIN_KEY_LENGTH} characters)",
@@ -97,13 +107,18 @@ class Settings(BaseSettings):
         "measure their cost; request ids stay)",
     )
 
-    @field_validator("stages", mode="before")
+    @field_validator("stages", "actions", mode="before")
     @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
+    def _comma_separated(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str):
-            stages = tuple(s.strip() for s in value.split(",") if s.strip())
-            return stages or DEFAULT_STAGES
+            names = tuple(s.strip() for s in value.split(",") if s.strip())
+            return names or (DEFAULT_STAGES if info.field_name == "stages" else DEFAULT_ACTIONS)
         return value
+
+    @field_validator("flag_rules", mode="before")
+    @classmethod
+    def _flag_rules(cls, value: Any) -> Any:
+        return FlagRules.parse(value) if isinstance(value, str) else value
 
     @field_validator("admin_key", "key_pepper", mode="before")
     @classmethod

@@ -182,6 +182,7 @@ def test_serve_banner_hides_the_password_and_sets_up_multiprocess_metrics(
         "PROMETHEUS_MULTIPROC_DIR",
         "CONTRIBNET_STORE",
         "CONTRIBNET_STAGES",
+        "CONTRIBNET_ACTIONS",
         "CONTRIBNET_ADMIN_KEY",
         "CONTRIBNET_LOG_FORMAT",
     ):

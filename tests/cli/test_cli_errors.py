@@ -158,7 +158,7 @@ def test_ctrl_c_in_settle_says_what_was_settled_and_running_again_finishes(
     path = tmp_path / "network.db"
     store = open_store(f"sqlite:///{path}")
     ingest_stream(store, generate("demo", 3))
-    deals = store.count_closed_deals(None, None)
+    deals = store.ledger.count_closed_deals(None, None)
     store.close()
     url = f"sqlite:///{path}"
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}

@@ -16,12 +16,14 @@ from contribnet.api.observability import RequestContext, count_driver_retries
 from contribnet.api.routers import (
     credit,
     events,
+    flags,
     graph,
     health,
     journeys,
     keys,
     me,
     models,
+    points,
     policies,
     queries,
     reports,
@@ -29,6 +31,7 @@ from contribnet.api.routers import (
 )
 from contribnet.api.security_headers import SecurityHeaders
 from contribnet.services.keys import seal_keys
+from contribnet.services.points import ensure_default_points_policy
 from contribnet.services.policies import ensure_default_policy
 from contribnet.settings import Settings
 from contribnet.store import open_store
@@ -46,6 +49,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         app.state.store = store or open_store(settings.store_url)
         app.state.settings = settings
         ensure_default_policy(app.state.store)  # policies/default.toml, if the store has none
+        ensure_default_points_policy(app.state.store)  # policies/points/default.toml, likewise
         seal_keys(app.state.store, settings.pepper())  # keys from before the pepper
         try:
             yield
@@ -76,6 +80,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.include_router(queries.router)
     app.include_router(models.router)
     app.include_router(settlements.router)  # payroll: GET /v1/settlements
+    app.include_router(points.router)  # activity points: ledgers, redemptions, points policies
+    app.include_router(flags.router)  # fraud signals: flags and their reviews
     app.include_router(keys.router)
     mount_dashboard(app)
     mount_docs(app)

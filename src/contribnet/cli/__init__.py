@@ -24,8 +24,10 @@ _COMMAND_MODULES = (
     "contribnet.cli.demo",
     "contribnet.cli.neo4j",
     "contribnet.cli.settle",
+    "contribnet.cli.verify",
     "contribnet.cli.query",
     "contribnet.cli.scale",
+    "contribnet.cli.flags",
 )
 
 

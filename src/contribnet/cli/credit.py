@@ -65,7 +65,8 @@ def split_from_file(
     name = model or policy.model
     store = open_store("sqlite://:memory:")
     try:
-        ingest_file(store, events, Settings.from_env().stages)
+        settings = Settings.from_env()
+        ingest_file(store, events, settings.stages, actions=settings.actions)
         journey = store.deal_journey(deal)
         paths = training_paths(store.contribution_paths(), policy)
         context = build_context(paths, policy) if needs_context(name) else None

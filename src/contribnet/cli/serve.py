@@ -80,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Each server process builds its app from the environment, so the settings travel there.
     os.environ["CONTRIBNET_STORE"] = settings.store_url
     os.environ["CONTRIBNET_STAGES"] = ",".join(settings.stages)
+    os.environ["CONTRIBNET_ACTIONS"] = ",".join(settings.actions)
     if settings.admin_key:
         os.environ["CONTRIBNET_ADMIN_KEY"] = settings.admin_key.get_secret_value()
     if settings.key_pepper:

@@ -17,6 +17,7 @@ CREATE CONSTRAINT customer_id IF NOT EXISTS FOR (c:Customer) REQUIRE c.id IS UNI
 CREATE CONSTRAINT deal_id IF NOT EXISTS FOR (d:Deal) REQUIRE d.id IS UNIQUE;
 CREATE CONSTRAINT handover_id IF NOT EXISTS FOR (h:Handover) REQUIRE h.id IS UNIQUE;
 CREATE CONSTRAINT joint_event_id IF NOT EXISTS FOR (j:JointEvent) REQUIRE j.id IS UNIQUE;
+CREATE CONSTRAINT activity_id IF NOT EXISTS FOR (a:Activity) REQUIRE a.id IS UNIQUE;
 CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS UNIQUE;
 CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
 CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);
@@ -34,6 +35,18 @@ CREATE CONSTRAINT settlement_slot IF NOT EXISTS FOR (s:Settlement) REQUIRE s.slo
 CREATE INDEX settlement_deal IF NOT EXISTS FOR (s:Settlement) ON (s.deal);
 CREATE CONSTRAINT adjustment_id IF NOT EXISTS FOR (a:Adjustment) REQUIRE a.id IS UNIQUE;
 CREATE INDEX adjustment_closed_at IF NOT EXISTS FOR (a:Adjustment) ON (a.closed_at);
+
+// The points ledger (domain/points.py): points policy versions, one lock node per account
+// (staff or owner), redemptions and their reversals (at most one per redemption).
+CREATE CONSTRAINT points_policy_id IF NOT EXISTS FOR (p:PointsPolicy) REQUIRE p.id IS UNIQUE;
+CREATE CONSTRAINT points_account_key IF NOT EXISTS FOR (a:PointsAccount) REQUIRE a.key IS UNIQUE;
+CREATE CONSTRAINT redemption_id IF NOT EXISTS FOR (r:Redemption) REQUIRE r.id IS UNIQUE;
+CREATE CONSTRAINT reversal_redemption IF NOT EXISTS FOR (v:RedemptionReversal) REQUIRE v.redemption IS UNIQUE;
+CREATE INDEX redemption_account IF NOT EXISTS FOR (r:Redemption) ON (r.account);
+CREATE INDEX reversal_account IF NOT EXISTS FOR (v:RedemptionReversal) ON (v.account);
+
+// Reviews of fraud flags: one per flag.
+CREATE CONSTRAINT flag_review_flag IF NOT EXISTS FOR (r:FlagReview) REQUIRE r.flag IS UNIQUE;
 
 // Joint-event reach: touches at a joint event, found without scanning every touch.
 CREATE INDEX touched_joint_event IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.joint_event);
