@@ -13,6 +13,7 @@ import argparse
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -117,6 +118,16 @@ def csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
+_MONEY = re.compile(r"[+-]?¥[\d,]+\.\d\d")
+
+
+def _is_number(value: Any) -> bool:
+    """A count, a ratio or an amount as :func:`money` writes it: right-aligned in a table."""
+    if isinstance(value, str):
+        return _MONEY.fullmatch(value) is not None
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def print_rows(
     console: Console,
     columns: Sequence[str],
@@ -128,11 +139,7 @@ def print_rows(
     the terminal, as expanded records. Columns in ``wrap`` hold free text that may wrap."""
     cells = [[cell(r.get(c)) for c in columns] for r in rows]
     numeric = [
-        all(
-            isinstance(r.get(c), int | float) and not isinstance(r.get(c), bool)
-            for r in rows
-            if r.get(c) is not None
-        )
+        all(_is_number(r.get(c)) for r in rows if r.get(c) is not None)
         and any(r.get(c) is not None for r in rows)
         for c in columns
     ]

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from contribnet.cli.common import add_store_option, count, opened_store, print_rows
+from contribnet.cli.common import add_store_option, count, money, opened_store, print_rows
 from contribnet.services import verify as verify_service
 
 #: The table's columns: one row per person paid differently (or one per settlement).
@@ -22,8 +22,8 @@ COLUMNS = (
     "kind",
     "person",
     "name",
-    "recorded fen",
-    "recomputed fen",
+    "recorded",
+    "recomputed",
     "difference",
     "points",
 )
@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
         description="Compute the current settlement of every deal closed in a period (or one "
         "settlement, current or superseded, with --settlement) again, under the policy version "
         "and model it recorded, from the events as stored now. Prints, per settlement not "
-        "reproduced, each person paid differently (recorded fen, recomputed fen, difference) "
+        "reproduced, each person paid differently (recorded, recomputed, difference, in yuan) "
         "and which input changed: the input hash, events edited in the database since they were "
         "accepted, events received after the settlement. Writes nothing. Exit 0 when every "
         "settlement is reproduced, 1 when any is not (or cannot be computed). Days are China "
@@ -121,9 +121,9 @@ def _rows(result: verify_service.Verification) -> list[dict[str, Any]]:
             "kind": p.kind,
             "person": p.id,
             "name": p.name,
-            "recorded fen": p.recorded_fen,
-            "recomputed fen": p.recomputed_fen,
-            "difference": f"{p.difference:+,}",
+            "recorded": money(p.recorded_fen),
+            "recomputed": money(p.recomputed_fen),
+            "difference": ("+" if p.difference > 0 else "") + money(p.difference),
             "points": (
                 f"{p.recorded_points:,} → {p.recomputed_points:,}"
                 if p.recorded_points != p.recomputed_points
