@@ -20,12 +20,10 @@ from contribnet.domain.events import Deal, Referral, Staff, Touch, stored
 from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.flags import FlagInputs, FlagReview
 from contribnet.domain.settlement import RecordConflict
+from contribnet.store import neo4j_retry
 from contribnet.store.neo4j_journeys import touch_fields
 
 __all__ = ["Neo4jFlags"]
-
-#: Attempts of a review that a concurrent writer's review made fail on the uniqueness constraint.
-_ATTEMPTS = 3
 
 
 def _received(text: str | None) -> datetime | None:
@@ -92,26 +90,26 @@ class Neo4jFlags:
         )
 
     def put_flag_review(self, review: FlagReview) -> tuple[FlagReview, bool]:
-        for _ in range(_ATTEMPTS):
+        def find() -> FlagReview | None:
             found = self._read("store/find_flag_review", flag=review.flag)
-            if found:
-                recorded = FlagReview.model_validate_json(found[0]["record"])
-                if (recorded.decision, recorded.reason) != (review.decision, review.reason):
-                    raise RecordConflict("flag review", review.flag)
-                return recorded, False
-            try:
-                self._driver.execute_query(
-                    cypher.load("store/put_flag_review"),
-                    flag=review.flag,
-                    decision=review.decision,
-                    reviewed_at=review.reviewed_at,
-                    record=review.model_dump_json(),
-                    database_=self._database,
-                )
-            except neo4j.exceptions.ConstraintError:
-                continue  # reviewed meanwhile by another writer: read it again
-            return review, True
-        raise RuntimeError(f"could not record the review of flag {review.flag!r}")
+            if not found:
+                return None
+            recorded = FlagReview.model_validate_json(found[0]["record"])
+            if (recorded.decision, recorded.reason) != (review.decision, review.reason):
+                raise RecordConflict("flag review", review.flag)
+            return recorded
+
+        def put() -> None:
+            self._driver.execute_query(
+                cypher.load("store/put_flag_review"),
+                flag=review.flag,
+                decision=review.decision,
+                reviewed_at=review.reviewed_at,
+                record=review.model_dump_json(),
+                database_=self._database,
+            )
+
+        return neo4j_retry.put_once(find, put, review, f"the review of flag {review.flag!r}")
 
     def flag_reviews(self, flags: Sequence[str] | None = None) -> dict[str, FlagReview]:
         rows = self._read(

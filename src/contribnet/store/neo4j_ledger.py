@@ -30,13 +30,13 @@ from contribnet.domain.settlement import (
     RecordOutcome,
     Settlement,
 )
+from contribnet.store import neo4j_retry
 
 __all__ = ["Neo4jLedger"]
 
 #: Open ends of a period, as instants Neo4j can compare (so range queries use the index).
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-_RETRIES = 5
 
 
 def _instant(text: str) -> datetime:
@@ -190,26 +190,26 @@ class Neo4jLedger:
     # --- policies ------------------------------------------------------------------------
 
     def put_policy(self, record: PolicyRecord) -> tuple[PolicyRecord, bool]:
-        for _ in range(_RETRIES):
+        def find() -> PolicyRecord | None:
             found = self._read("store/find_policy", id=record.id)
-            if found:
-                recorded = PolicyRecord.model_validate_json(found[0]["record"])
-                return same_request("policy", recorded, record), False
-            try:
-                self._write(
-                    "store/put_policy",
-                    id=record.id,
-                    name=record.name,
-                    version=record.version,
-                    effective_from=record.effective_from,
-                    hash=record.hash,
-                    created_at=record.created_at,
-                    record=record.model_dump_json(),
-                )
-            except neo4j.exceptions.ConstraintError:
-                continue  # recorded meanwhile by another writer: read it again
-            return record, True
-        raise RuntimeError(f"could not record policy {record.id!r}")
+            if not found:
+                return None
+            recorded = PolicyRecord.model_validate_json(found[0]["record"])
+            return same_request("policy", recorded, record)
+
+        def put() -> None:
+            self._write(
+                "store/put_policy",
+                id=record.id,
+                name=record.name,
+                version=record.version,
+                effective_from=record.effective_from,
+                hash=record.hash,
+                created_at=record.created_at,
+                record=record.model_dump_json(),
+            )
+
+        return neo4j_retry.put_once(find, put, record, f"policy {record.id!r}")
 
     def policies(self) -> list[PolicyRecord]:
         return [PolicyRecord.model_validate_json(r["record"]) for r in self._read("store/policies")]
@@ -219,19 +219,12 @@ class Neo4jLedger:
     def record_settlements(self, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
         if not settlements:
             return []
-        for attempt in range(_RETRIES):
-            try:
-                with self._driver.session(database=self._database) as session:
-                    outcomes: list[RecordOutcome] = session.execute_write(
-                        _record_settlements, list(settlements)
-                    )
-                return outcomes
-            except neo4j.exceptions.ConstraintError:
-                # Another writer recorded one of these (or superseded the same settlement)
-                # between our read and our write; the next attempt sees what it wrote.
-                if attempt == _RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        # A writer that recorded one of these (or superseded the same settlement) between our
+        # read and our write makes the next attempt see what it wrote.
+        outcomes: list[RecordOutcome] = neo4j_retry.write_unique(
+            self._driver, self._database, _record_settlements, list(settlements)
+        )
+        return outcomes
 
     def settlement(self, settlement_id: str) -> Settlement:
         rows = self._read("store/settlement", id=settlement_id)
@@ -305,19 +298,12 @@ class Neo4jLedger:
     # --- adjustments -----------------------------------------------------------------------
 
     def put_adjustment(self, adjustment: Adjustment) -> tuple[Adjustment, bool]:
-        for attempt in range(_RETRIES):
-            try:
-                with self._driver.session(database=self._database) as session:
-                    found: tuple[Adjustment, bool] = session.execute_write(
-                        _put_adjustment, adjustment
-                    )
-                return found
-            except neo4j.exceptions.ConstraintError:
-                # Recorded meanwhile under this id (a writer that did not lock its deal):
-                # the next attempt finds it.
-                if attempt == _RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        # Recorded meanwhile under this id (a writer that did not lock its deal): the next
+        # attempt finds it.
+        found: tuple[Adjustment, bool] = neo4j_retry.write_unique(
+            self._driver, self._database, _put_adjustment, adjustment
+        )
+        return found
 
     def adjustments(
         self,

@@ -36,10 +36,6 @@ from contribnet.store.points import PointsRule
 
 __all__ = ["Neo4jPoints"]
 
-#: Attempts of a write that a concurrent writer's record made fail on a uniqueness constraint
-#: (the next attempt finds that record).
-_ATTEMPTS = 5
-
 
 def _native(value: Any) -> datetime:
     """A temporal value read from Neo4j as a Python instant in UTC."""
@@ -155,42 +151,31 @@ class Neo4jPoints:
         )
         return records
 
-    def _write(self, work: Any, *args: Any) -> Any:
-        """``work(tx, *args)`` in a write transaction, retried after transient conflicts
-        (``store/neo4j_retry.py``) and after a concurrent writer's record took its id."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                return neo4j_retry.write(self._driver, self._database, work, *args)
-            except neo4j.exceptions.ConstraintError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
-
     # --- policies ------------------------------------------------------------------------
 
     def put_points_policy(self, record: PointsPolicyRecord) -> tuple[PointsPolicyRecord, bool]:
-        for _ in range(_ATTEMPTS):
+        def find() -> PointsPolicyRecord | None:
             found = self._read("store/find_points_policy", id=record.id)
-            if found:
-                if found[0]["hash"] != record.hash:
-                    raise RecordConflict("points policy", record.id)
-                return PointsPolicyRecord.model_validate_json(found[0]["record"]), False
-            try:
-                self._driver.execute_query(
-                    cypher.load("store/put_points_policy"),
-                    id=record.id,
-                    name=record.name,
-                    version=record.version,
-                    effective_from=record.effective_from,
-                    hash=record.hash,
-                    created_at=record.created_at,
-                    record=record.model_dump_json(),
-                    database_=self._database,
-                )
-            except neo4j.exceptions.ConstraintError:
-                continue  # recorded meanwhile by another writer: read it again
-            return record, True
-        raise RuntimeError(f"could not record points policy {record.id!r}")
+            if not found:
+                return None
+            if found[0]["hash"] != record.hash:
+                raise RecordConflict("points policy", record.id)
+            return PointsPolicyRecord.model_validate_json(found[0]["record"])
+
+        def put() -> None:
+            self._driver.execute_query(
+                cypher.load("store/put_points_policy"),
+                id=record.id,
+                name=record.name,
+                version=record.version,
+                effective_from=record.effective_from,
+                hash=record.hash,
+                created_at=record.created_at,
+                record=record.model_dump_json(),
+                database_=self._database,
+            )
+
+        return neo4j_retry.put_once(find, put, record, f"points policy {record.id!r}")
 
     def points_policies(self) -> list[PointsPolicyRecord]:
         return [
@@ -212,7 +197,9 @@ class Neo4jPoints:
     def record_redemption(
         self, redemption: Redemption, rule: PointsRule
     ) -> tuple[Redemption, bool]:
-        found: tuple[Redemption, bool] = self._write(_record_redemption, redemption, rule)
+        found: tuple[Redemption, bool] = neo4j_retry.write_unique(
+            self._driver, self._database, _record_redemption, redemption, rule
+        )
         return found
 
     def redemption(self, redemption_id: str) -> Redemption:
@@ -222,7 +209,9 @@ class Neo4jPoints:
         return Redemption.model_validate_json(rows[0]["record"])
 
     def record_reversal(self, reversal: Reversal) -> tuple[Reversal, bool]:
-        found: tuple[Reversal, bool] = self._write(_record_reversal, reversal)
+        found: tuple[Reversal, bool] = neo4j_retry.write_unique(
+            self._driver, self._database, _record_reversal, reversal
+        )
         return found
 
     def reversal(self, redemption_id: str) -> Reversal | None:

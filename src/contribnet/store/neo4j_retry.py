@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import neo4j
 
-__all__ = ["CONFLICT_RETRY_SECONDS", "cause", "is_conflict", "write"]
+__all__ = ["CONFLICT_RETRY_SECONDS", "cause", "is_conflict", "put_once", "write", "write_unique"]
 
 _log = logging.getLogger(__name__)
 
@@ -101,3 +101,40 @@ def write(
             _log.info("transient conflict %d (%s); trying again", conflicts, code)
             time.sleep(wait)
             pause = min(2 * pause, _LONGEST_PAUSE)
+
+
+#: How many times a write whose unique key a concurrent writer took is sent again.
+UNIQUE_ATTEMPTS = 5
+
+
+def write_unique(
+    driver: neo4j.Driver, database: str, work: Callable[..., _Result], *args: Any
+) -> _Result:
+    """:func:`write`, sent again when a concurrent writer recorded one of its unique keys
+    between its read and its write (a ``ConstraintError``): the next attempt reads that record
+    and answers from it. The last ``ConstraintError`` is raised past the attempts."""
+    for attempt in range(UNIQUE_ATTEMPTS):
+        try:
+            return write(driver, database, work, *args)
+        except neo4j.exceptions.ConstraintError:
+            if attempt == UNIQUE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def put_once(
+    find: Callable[[], _Result | None], put: Callable[[], object], record: _Result, what: str
+) -> tuple[_Result, bool]:
+    """Record ``record`` unless it is recorded: ``(recorded, False)`` when ``find`` finds it
+    (``find`` raises if the recorded one differs), else ``put`` writes it: ``(record, True)``.
+    A concurrent writer recording it between the two (a ``ConstraintError``) is read again."""
+    for _ in range(UNIQUE_ATTEMPTS):
+        recorded = find()
+        if recorded is not None:
+            return recorded, False
+        try:
+            put()
+        except neo4j.exceptions.ConstraintError:
+            continue
+        return record, True
+    raise RuntimeError(f"could not record {what}")
