@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
-import json
 import tomllib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -38,6 +36,7 @@ from contribnet.domain.points import (
 )
 from contribnet.domain.settlement import InvalidRequest, business_date, period_bounds
 from contribnet.paths import POLICIES_DIR
+from contribnet.services.policies import policy_hash
 from contribnet.services.reports import check_period
 from contribnet.store.base import Store
 from contribnet.store.points import points_store
@@ -67,12 +66,6 @@ _ENTITY = {"staff": "staff", "owner": "customer"}
 # --- policies ----------------------------------------------------------------------------------
 
 
-def points_policy_hash(policy: PointsPolicy) -> str:
-    """A hash of a points policy's every value (name, version and dates included)."""
-    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 def points_policy_record(
     policy: PointsPolicy, created_by: str, source: str | None = None, now: datetime | None = None
 ) -> PointsPolicyRecord:
@@ -82,7 +75,7 @@ def points_policy_record(
         version=policy.version,
         effective_from=policy.effective_from,
         description=policy.description,
-        hash=points_policy_hash(policy),
+        hash=policy_hash(policy),
         created_at=now or datetime.now(UTC),
         created_by=created_by,
         policy=policy,

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from contribnet.credit.context import CreditError
 from contribnet.credit.registry import payable
@@ -82,8 +82,9 @@ def _forget(store: Store) -> None:
         _recorded.pop(store, None)
 
 
-def policy_hash(policy: Policy) -> str:
-    """A hash of a policy's every value (name, version and dates included)."""
+def policy_hash(policy: BaseModel) -> str:
+    """A hash of a policy's every value (name, version and dates included): a credit policy's
+    or a points policy's."""
     text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
