@@ -5,9 +5,11 @@ The network is loaded once per store (through ``ingest_stream``, the import path
 ``.cache/bench-flags/`` as ``benchmarks/settle.py`` keeps its own; ``NEO4J_URI`` points the
 benchmark at another Neo4j server, which it wipes and loads when it does not hold the network.
 Measured: the bare read (``store.flags.flag_inputs`` over the whole span: touches, deals,
-referrals, spells, stores, received times), the rules alone on that input, and the whole
+referrals, spells, stores, received times), the rules alone on that input -- both with the
+collector settings the service runs them under (``process.fewer_gc_pauses``) -- and the whole
 ``services.flags.list_flags`` call (read, rules, reviews). The goal, from issue 14: all flags of
-the ``m`` network (100k deals) in under 60 s on each store.
+the ``m`` network (100k deals) in under 60 s on each store. The machine's load average (1 min)
+before and after each store's run is noted: the machines here are shared.
 
 Run: ``make bench`` or ``python -m benchmarks.flags [--store neo4j|sqlite|both] [--size m]``.
 """
@@ -15,6 +17,7 @@ Run: ``make bench`` or ``python -m benchmarks.flags [--store neo4j|sqlite|both] 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 
@@ -23,6 +26,7 @@ from benchmarks.settle import ensure_network, neo4j_server
 from contribnet import neo4j_local
 from contribnet.credit.flags import find_flags, flagged_deals
 from contribnet.paths import cache_dir
+from contribnet.process import fewer_gc_pauses
 from contribnet.services.flags import list_flags
 from contribnet.store import open_store
 from contribnet.store.flags import flag_store
@@ -35,12 +39,14 @@ def measure(url: str) -> dict[str, float]:
     store = open_store(url)
     try:
         events = store.event_count()
-        started = time.perf_counter()
-        inputs = flag_store(store).flag_inputs(None, None)
-        read_s = time.perf_counter() - started
-        started = time.perf_counter()
-        found = find_flags(inputs)
-        rules_s = time.perf_counter() - started
+        load_before = os.getloadavg()[0]
+        with fewer_gc_pauses():
+            started = time.perf_counter()
+            inputs = flag_store(store).flag_inputs(None, None)
+            read_s = time.perf_counter() - started
+            started = time.perf_counter()
+            found = find_flags(inputs)
+            rules_s = time.perf_counter() - started
         started = time.perf_counter()
         listed = list_flags(store)
         total_s = time.perf_counter() - started
@@ -56,6 +62,8 @@ def measure(url: str) -> dict[str, float]:
         "deals": len(inputs.deals),
         "flags": len(listed),
         "flagged_deals": len(flagged_deals(found)),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
     }
 
 
@@ -98,6 +106,10 @@ def main() -> None:
         )
         if not loaded.get("cached"):
             notes.append(f"{name}: loading the network took {loaded['load_seconds']} s.")
+        notes.append(
+            f"{name}: load average {m['load_before']:.1f} before the run, "
+            f"{m['load_after']:.1f} after."
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     append_section(
         f"Fraud signals: every flag of the {args.size} network (seed {args.seed})",

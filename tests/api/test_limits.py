@@ -144,7 +144,7 @@ def test_json_just_past_the_depth_limit_is_422(client: TestClient) -> None:
     assert response.status_code == 422
     assert _fields(response) == {"body"}
     _nothing_written(client)
-    shallow = {"a": {"b": [1, 2, {"c": "d"}]}}
+    shallow = [{"kind": "photo", "ref": "img-1", "location": "Shanghai"}]
     response = client.post("/v1/events", json={"events": [dict(TOUCH, evidence=shallow)]})
     assert response.status_code == 200, response.text
 
@@ -199,7 +199,7 @@ def test_long_names_are_422_naming_the_field(client: TestClient) -> None:
 
 
 def test_large_evidence_is_422_naming_evidence(client: TestClient) -> None:
-    evidence = {"blob": "e" * MAX_EVIDENCE_BYTES}
+    evidence = [{"kind": "photo", "ref": "e" * 1_000}] * (MAX_EVIDENCE_BYTES // 1_000 + 1)
     response = client.post("/v1/events", json={"events": [dict(TOUCH, evidence=evidence)]})
     assert response.status_code == 422
     assert _fields(response) == {"evidence"}

@@ -140,7 +140,7 @@ def test_a_batch_over_the_memory_limit_is_422_without_retry_after(small_client) 
     """A store call outside free Cypher (here an ingest batch whose one transaction needs more
     than the pool) goes through the application's error mapping: 422, no retry hint."""
     client, store = small_client
-    evidence = {"note": "x" * 4_000}
+    evidence = [{"kind": "photo", "ref": "x" * 1_000}] * 4
     events = [
         {
             "type": "touch",

@@ -25,7 +25,7 @@ NETWORK: list[dict[str, Any]] = [
     {"type": "customer", "id": "c-1", "name": "Li", "city": "Harbin"},
     {"type": "customer", "id": "c-owner", "city": "Shanghai"},
     {"type": "joint_event", "id": "je-1", "at": "2025-01-03T02:00:00Z", "name": "Mall roadshow", "organisers": ["st-a", "st-b"]},
-    {"type": "touch", "id": "t-2", "at": "2025-01-04T10:00:00+08:00", "customer": "c-1", "staff": "sf-x", "store": "st-a", "stage": "test_drive", "evidence": {"kind": "gps", "ref": "trip-9"}},
+    {"type": "touch", "id": "t-2", "at": "2025-01-04T10:00:00+08:00", "customer": "c-1", "staff": "sf-x", "store": "st-a", "stage": "test_drive", "evidence": {"kind": "test_drive_log", "ref": "trip-9"}},
     {"type": "touch", "id": "t-1", "at": "2025-01-03T03:00:00Z", "customer": "c-1", "staff": "sf-x", "store": "st-a", "stage": "event", "joint_event": "je-1"},
     {"type": "touch", "id": "t-3", "at": "2025-01-04T01:00:00Z", "customer": "c-1", "staff": "sf-y", "store": "st-b", "stage": "reception"},
     {"type": "touch", "id": "t-bad", "at": "2025-01-05T02:00:00Z", "customer": "c-1", "staff": "sf-y", "store": "st-b", "stage": "quote"},

@@ -21,7 +21,7 @@ def test_journey_is_ordered_and_flags_voids(store: Store, network: list) -> None
     assert [t["id"] for t in journey.touches] == ["t-1", "t-3", "t-2", "t-bad"]
     assert [t["voided"] for t in journey.touches] == [False, False, False, True]
     assert journey.touches[2]["at"] == "2025-01-04T02:00:00Z"  # normalised to UTC
-    assert journey.touches[2]["evidence"] == {"kind": "gps", "ref": "trip-9"}
+    assert journey.touches[2]["evidence"] == {"kind": "test_drive_log", "ref": "trip-9"}
     assert [r["referrer_customer"] for r in journey.referrals] == ["c-owner"]
     assert [h["id"] for h in journey.handovers] == ["h-1"]
     assert journey.handovers[0]["customers"] == ["c-1", "c-2", "c-3"]

@@ -45,7 +45,7 @@ def _defined_journey(journey: DealJourney) -> dict[str, Any]:
 def _defined_hash(journey: DealJourney, policy: Policy, model: str, fingerprint: str | None) -> str:
     payload = {
         "journey": _defined_journey(journey),
-        "policy": policy.model_dump(mode="json"),
+        "policy": policy.hashed(),  # every key, those added later only when set
         "model": model,
         "context": fingerprint,
     }

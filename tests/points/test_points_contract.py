@@ -56,7 +56,12 @@ def test_activities_are_ingested_all_or_nothing_idempotent_and_voidable(points: 
     sent = [
         *NETWORK,
         activity("a-1", "2025-01-05T10:00:00+08:00", "wechat_add", customer="c-1"),
-        activity("a-2", "2025-01-05T11:00:00+08:00", "deposit_taken", evidence={"receipt": "r-9"}),
+        activity(
+            "a-2",
+            "2025-01-05T11:00:00+08:00",
+            "deposit_taken",
+            evidence={"kind": "crm_record", "ref": "r-9"},
+        ),
     ]
     assert ingest_events(store, sent).accepted == len(sent)
     again = ingest_events(store, sent[-2:])

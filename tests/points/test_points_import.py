@@ -32,7 +32,8 @@ def test_activities_import_from_json_lines_and_csv(points: Points, tmp_path: Pat
     table = tmp_path / "a.csv"
     table.write_text(
         "type,id,at,staff,customer,action,evidence\n"
-        'activity,a-9,2025-01-05T10:00:00Z,sf-x,c-1,deposit_taken,"{""receipt"": ""r-1""}"\n'
+        "activity,a-9,2025-01-05T10:00:00Z,sf-x,c-1,deposit_taken,"
+        '"{""kind"": ""crm_record"", ""ref"": ""r-1""}"\n'
         "activity,a-10,2025-01-05T11:00:00Z,sf-x,,material_sent,\n",
         encoding="utf-8",
     )

@@ -144,6 +144,7 @@ def _settle(args: argparse.Namespace) -> int:
                 policy=args.policy,
                 model=args.model,
                 reason=args.reason,
+                flag_rules=settings_from(args).flag_rules,
             )
             if args.json:
                 print(settlement.model_dump_json(indent=2))
@@ -170,6 +171,7 @@ def _settle(args: argparse.Namespace) -> int:
             chunk=args.chunk,
             workers=args.workers,
             store_url=settings_from(args).store_url,
+            flag_rules=settings_from(args).flag_rules,
         )
         progress = _progress("Settling deals", console, args.json)
         last = None
@@ -191,11 +193,14 @@ def _settle(args: argparse.Namespace) -> int:
         ("already recorded", last.existing),
         ("settled or voided meanwhile", last.skipped),
         ("could not be settled", last.failures),
+        ("held by open flags", last.held),
     ):
         table.add_row(label, f"{value:,}")
     console.print(table)
     for deal, message in last.failed[:10]:
         console.print(f"  {deal}: {message}", highlight=False)
+    for deal, flags in last.held_by[:10]:
+        console.print(f"  {deal}: held by {', '.join(flags)} until reviewed", highlight=False)
     return 1 if last.failures else 0
 
 
@@ -225,6 +230,7 @@ def _settle_from_parquet(args: argparse.Namespace) -> int:
             recomputed.deals,
             requested_by=_who(),
             reason=args.reason,
+            flag_rules=settings_from(args).flag_rules,
         )
         progress = _progress("Recording recomputed splits", console, args.json)
         with progress:
@@ -386,6 +392,7 @@ def _resettle(args: argparse.Namespace) -> int:
             chunk=args.chunk,
             workers=args.workers,
             store_url=settings_from(args).store_url,
+            flag_rules=settings_from(args).flag_rules,
         )
         progress = _progress("Checking settled deals", console, args.json)
         write: Callable[[str], None] = print
@@ -422,6 +429,8 @@ def _resettle(args: argparse.Namespace) -> int:
         "points_removed": last.points_removed,
         "failures": last.failures,
         "failed": last.failed,
+        "held": last.held,
+        "held_by": last.held_by,
     }
     if args.json:
         print(json.dumps({"summary": summary}, ensure_ascii=False))
@@ -448,11 +457,15 @@ def _resettle(args: argparse.Namespace) -> int:
         rows.append(("settled meanwhile (left as they are)", f"{last.skipped:,}"))
     if last.failures:
         rows.append(("could not be computed", f"{last.failures:,}"))
+    if last.held:
+        rows.append(("held by open flags (left as they are)", f"{last.held:,}"))
     for label, value in rows:
         table.add_row(label, value)
     Console(highlight=False).print(table)
     for deal, message in last.failed[:10]:
         console.print(f"  {deal}: {message}", highlight=False)
+    for deal, flags in last.held_by[:10]:
+        console.print(f"  {deal}: held by {', '.join(flags)} until reviewed", highlight=False)
     return 1 if last.failures else 0
 
 

@@ -16,18 +16,20 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from contribnet.domain.events import Deal, Touch
+from contribnet.domain.events import Deal, Staff, Touch
+from contribnet.domain.evidence import evidence_refs
 from contribnet.domain.flags import (
     FLAG_KINDS,
     Flag,
     FlagInputs,
     FlagKind,
     FlagRules,
+    FlagTouch,
     flag_id,
 )
-from contribnet.domain.settlement import business_date
+from contribnet.domain.settlement import BUSINESS_TZ, business_date
 
 __all__ = [
     "RULES",
@@ -95,20 +97,17 @@ def _flag(
     )
 
 
-def _deals_by_customer(inputs: FlagInputs) -> dict[str, list[Deal]]:
-    by_customer: dict[str, list[Deal]] = defaultdict(list)
-    for deal in sorted(inputs.deals, key=lambda d: (d.closed_at, d.id)):
-        by_customer[deal.customer].append(deal)
-    return by_customer
+def _first_closed_from(deals: Sequence[Deal], at: datetime) -> int:
+    """The index of the first of ``deals`` (by closing time) closed at or after ``at``
+    (``len(deals)`` if all closed before): a binary search, not a scan of the customer's deals."""
+    return bisect_left(deals, at, key=lambda d: d.closed_at)
 
 
 def _counts_for(deals: Sequence[Deal], at: datetime) -> list[str]:
     """The deal a contribution at ``at`` counts for: the customer's first deal closed at or
     after it (none if all closed before)."""
-    for deal in deals:
-        if deal.closed_at >= at:
-            return [deal.id]
-    return []
+    i = _first_closed_from(deals, at)
+    return [deals[i].id] if i < len(deals) else []
 
 
 def _when(at: datetime) -> str:
@@ -146,29 +145,34 @@ def late_log(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     if not inputs.recorded:
         return []
     received = inputs.recorded
-    deals = _deals_by_customer(inputs)
-    # per customer, the records with a received time: (happened, received, id)
-    history: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
-    for t in inputs.touches:
-        if t.id in received:
-            history[t.customer].append((t.at, received[t.id], t.id))
+    deals = inputs.deals_by_customer
+    touches = inputs.touches
+    # per customer, the records with a received time: (happened, received, index of the touch;
+    # -1 for a deal)
+    history: dict[str, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+    for i, t in enumerate(touches):
+        got = received.get(t.id)
+        if got is not None:
+            history[t.customer].append((t.at, got, i))
     for customer, customer_deals in deals.items():
         for d in customer_deals:
-            if d.id in received:
-                history[customer].append((d.closed_at, received[d.id], d.id))
+            got = received.get(d.id)
+            if got is not None:
+                history[customer].append((d.closed_at, got, -1))
+    late_after = rules.late_after
+    late = []
+    for records in history.values():
+        if len(records) > 1:
+            late += _received_behind_later_records(records, late_after)
     flags = []
-    for t in inputs.touches:
-        got = received.get(t.id)
-        if got is None or got - t.at <= rules.late_after:
-            continue
-        ahead = [
-            (at, rid) for at, r, rid in history[t.customer] if at > t.at and r < got and rid != t.id
-        ]
-        if not ahead:
-            continue
-        closed = [d for d in deals.get(t.customer, ()) if t.at <= d.closed_at < got]
+    for i in sorted(late):
+        t = touches[i]
+        got = received[t.id]
+        customer_deals = deals.get(t.customer, ())
+        first = _first_closed_from(customer_deals, t.at)
+        closed = first < len(customer_deals) and customer_deals[first].closed_at < got
         after = (
-            f"after deal {closed[0].id} of {t.customer} had closed"
+            f"after deal {customer_deals[first].id} of {t.customer} had closed"
             if closed
             else f"after later records of {t.customer}"
         )
@@ -182,19 +186,74 @@ def late_log(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
                 f"{_gap((got - t.at).total_seconds())} later, on {_when(got)}, {after}",
                 staff=[t.staff],
                 customers=[t.customer],
-                deals=_counts_for(deals.get(t.customer, []), t.at),
+                deals=_counts_for(customer_deals, t.at),
             )
         )
     return flags
 
 
-def _employed(spells: Sequence[object], day: date) -> bool:
+def _received_behind_later_records(
+    records: list[tuple[datetime, datetime, int]], late_after: timedelta
+) -> list[int]:
+    """The indexes of a customer's touches received more than ``late_after`` after they
+    happened and after a record that happened later (``records``: happened, received, index;
+    -1 for a deal). One pass from the latest record back, keeping the earliest receipt of those
+    that happened strictly later, instead of a scan of the history for each touch.
+
+    >>> t = [datetime(2025, 1, d, tzinfo=UTC) for d in range(1, 30)]
+    >>> _received_behind_later_records([(t[0], t[20], 0), (t[2], t[3], 1)], timedelta(days=7))
+    [0]
+    """
+    records.sort()
+    found = []
+    earliest: datetime | None = None  # of the records that happened after the current group
+    end = len(records)
+    while end > 0:
+        at = records[end - 1][0]
+        start = end - 1
+        while start > 0 and records[start - 1][0] == at:
+            start -= 1
+        group = records[start:end]
+        if earliest is not None:
+            found += [
+                i for _, got, i in group if i >= 0 and earliest < got and got - at > late_after
+            ]
+        for _, got, _ in group:
+            if earliest is None or got < earliest:
+                earliest = got
+        end = start
+    return found
+
+
+#: An employment spell as the instants it covers, ``[start, end)`` in UTC (``None``: open).
+_Span = tuple[datetime | None, datetime | None]
+
+
+def _day_start(day: date) -> datetime | None:
+    """00:00 China Standard Time of ``day`` in UTC; ``None`` at the ends of the calendar (an
+    open bound there)."""
+    try:
+        return datetime.combine(day, time(), BUSINESS_TZ).astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _employment_spans(spells: Sequence[Staff]) -> list[_Span]:
+    """The spells as instants: a day ``d`` of China Standard Time is within ``[from, to]`` iff
+    its instants are within ``[from 00:00, to + 1 day 00:00)``, so that each touch is compared
+    as it is, without converting it to a business date."""
+    spans: list[_Span] = []
     for spell in spells:
-        start = getattr(spell, "from_", None)
-        end = getattr(spell, "to", None)
-        if (start is None or start <= day) and (end is None or day <= end):
-            return True
-    return False
+        start = None if spell.from_ is None else _day_start(spell.from_)
+        end = None
+        if spell.to is not None and spell.to < date.max:
+            end = _day_start(spell.to + timedelta(days=1))
+        spans.append((start, end))
+    return spans
+
+
+def _employed(spans: Sequence[_Span], at: datetime) -> bool:
+    return any((lo is None or lo <= at) and (hi is None or at < hi) for lo, hi in spans)
 
 
 def outside_employment(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
@@ -210,15 +269,15 @@ def outside_employment(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     >>> [f.kind for f in outside_employment(inputs, FlagRules())]
     ['outside_employment']
     """
-    deals = _deals_by_customer(inputs)
+    deals = inputs.deals_by_customer
+    spans = {staff: _employment_spans(spells) for staff, spells in inputs.spells.items() if spells}
     flags = []
     for t in inputs.touches:
-        spells = inputs.spells.get(t.staff)
-        if not spells:
+        staff_spans = spans.get(t.staff)
+        if staff_spans is None or _employed(staff_spans, t.at):
             continue
+        spells = inputs.spells[t.staff]
         day = business_date(t.at)
-        if _employed(spells, day):
-            continue
         dates = ", ".join(f"{s.from_ or '…'} to {s.to or 'now'} at {s.store}" for s in spells)
         flags.append(
             _flag(
@@ -246,8 +305,8 @@ def impossible_travel(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     >>> [f.records for f in impossible_travel(FlagInputs([a, b], cities=_CITIES), FlagRules())]
     [('t-1', 't-2')]
     """
-    deals = _deals_by_customer(inputs)
-    by_staff: dict[str, list[Touch]] = defaultdict(list)
+    deals = inputs.deals_by_customer
+    by_staff: dict[str, list[FlagTouch]] = defaultdict(list)
     for t in inputs.touches:
         if t.channel not in rules.remote_channels and t.store in inputs.cities:
             by_staff[t.staff].append(t)
@@ -284,8 +343,8 @@ def touch_burst(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     >>> [f.suspects for f in touch_burst(FlagInputs(many), FlagRules(burst_touches=3))]
     [('t-1', 't-2', 't-3')]
     """
-    deals = _deals_by_customer(inputs)
-    by_customer: dict[str, list[Touch]] = defaultdict(list)
+    deals = inputs.deals_by_customer
+    by_customer: dict[str, list[FlagTouch]] = defaultdict(list)
     for t in inputs.touches:
         by_customer[t.customer].append(t)
     flags = []
@@ -296,11 +355,13 @@ def touch_burst(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
         touches.sort(key=lambda t: (t.at, t.id))
         times = [t.at for t in touches]
         in_burst = [False] * len(touches)
+        marked = 0  # touches before this index are marked already: each is marked once
         for end in range(limit, len(touches)):
             start = bisect_left(times, times[end] - rules.burst_window)
             if end - start + 1 > limit:
-                for i in range(start, end + 1):
+                for i in range(max(start, marked), end + 1):
                     in_burst[i] = True
+                marked = end + 1
         i = 0
         while i < len(touches):
             if not in_burst[i]:
@@ -342,7 +403,7 @@ def referral_ring(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     >>> [f.records for f in referral_ring(FlagInputs(referrals=refs), FlagRules())]
     [('r-1', 'r-2')]
     """
-    deals = _deals_by_customer(inputs)
+    deals = inputs.deals_by_customer
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)  # (from, to) -> referral ids
     at_of: dict[str, datetime] = {}
     customer_of: dict[str, str] = {}
@@ -383,8 +444,8 @@ def referral_ring(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
 
 
 def evidence_reuse(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
-    """One evidence reference (a touch's ``evidence.ref``) on touches of different customers.
-    The touches sharing it are involved; all but the earliest are suspects.
+    """One evidence reference (the ``ref`` of an item of a touch's typed evidence) on touches of
+    different customers. The touches sharing it are involved; all but the earliest are suspects.
 
     >>> at = datetime(2025, 1, 1, 2, tzinfo=UTC)
     >>> a = _touch("t-1", at, evidence={"kind": "photo", "ref": "img-7"})
@@ -392,12 +453,12 @@ def evidence_reuse(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     >>> [f.suspects for f in evidence_reuse(FlagInputs([a, b]), FlagRules())]
     [('t-2',)]
     """
-    deals = _deals_by_customer(inputs)
-    by_ref: dict[str, list[Touch]] = defaultdict(list)
+    deals = inputs.deals_by_customer
+    by_ref: dict[str, list[FlagTouch]] = defaultdict(list)
     for t in inputs.touches:
-        ref = (t.evidence or {}).get("ref")
-        if isinstance(ref, str) and ref:
-            by_ref[ref].append(t)
+        if t.evidence is not None:
+            for ref in evidence_refs(t.evidence):
+                by_ref[ref].append(t)
     flags = []
     for ref, touches in sorted(by_ref.items()):
         if len({t.customer for t in touches}) < 2:
@@ -435,33 +496,42 @@ def grab(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     >>> [f.records for f in grab(FlagInputs([t], [deal]), FlagRules())]
     [('t-9', 'd-1')]
     """
-    deals = _deals_by_customer(inputs)
-    first: dict[tuple[str, str], Touch] = {}
-    for t in sorted(inputs.touches, key=lambda t: (t.at, t.id)):
-        first.setdefault((t.customer, t.staff), t)
-    flags = []
-    for (customer, staff), t in sorted(first.items()):
+    deals = inputs.deals_by_customer
+    # each staff member's first touch on each customer who has a deal, in one pass (no sort of
+    # every touch)
+    first: dict[tuple[str, str], FlagTouch] = {}
+    for t in inputs.touches:
+        if t.customer not in deals:
+            continue
+        key = (t.customer, t.staff)
+        seen = first.get(key)
+        if seen is None or t.at < seen.at or (t.at == seen.at and t.id < seen.id):
+            first[key] = t
+    found: list[tuple[tuple[str, str], Flag]] = []
+    for (customer, staff), t in first.items():
         if t.stage not in rules.grab_stages:
             continue
-        for deal in deals.get(customer, ()):
-            if deal.staff == staff or not timedelta(0) <= deal.closed_at - t.at < rules.grab_window:
+        customer_deals = deals[customer]
+        for deal in customer_deals[_first_closed_from(customer_deals, t.at) :]:
+            if deal.closed_at - t.at >= rules.grab_window:
+                break
+            if deal.staff == staff:
                 continue
-            flags.append(
-                _flag(
-                    "grab",
-                    deal.closed_at,
-                    [t.id, deal.id],
-                    [t.id],
-                    f"{staff}'s first touch on {customer} ({t.stage}, {t.id}) came "
-                    f"{_gap((deal.closed_at - t.at).total_seconds())} before {deal.staff} "
-                    f"closed deal {deal.id}",
-                    staff=[staff, deal.staff],
-                    customers=[customer],
-                    deals=[deal.id],
-                )
+            flag = _flag(
+                "grab",
+                deal.closed_at,
+                [t.id, deal.id],
+                [t.id],
+                f"{staff}'s first touch on {customer} ({t.stage}, {t.id}) came "
+                f"{_gap((deal.closed_at - t.at).total_seconds())} before {deal.staff} "
+                f"closed deal {deal.id}",
+                staff=[staff, deal.staff],
+                customers=[customer],
+                deals=[deal.id],
             )
+            found.append(((customer, staff), flag))
             break
-    return flags
+    return [flag for _, flag in sorted(found, key=lambda pair: pair[0])]
 
 
 #: The rules by kind, in the order :func:`find_flags` runs them.

@@ -16,13 +16,21 @@ Before any model runs, :func:`qualifying_touches` turns a deal's journey into cr
   second its closer's order touch only;
 * **lookback** -- a touch counts if ``closed_at - lookback_days <= at <= closed_at``;
 * **stage weight** -- a touch of a stage the policy weighs 0 (or does not list) does not count;
+* **evidence** -- a logged touch of a stage the policy requires evidence for
+  (``Policy.evidence_required``) counts only with an item of one of the required kinds; without
+  it: "test_drive touch t9 has no test_drive_log evidence; policy requires it" (``no_evidence``);
 * **at most ``MAX_JOURNEY_ITEMS``** -- of the items left in the window, only the most recent
   :data:`~contribnet.domain.limits.MAX_JOURNEY_ITEMS` count; the older rest is not counted
   (``over_limit``), so that no one customer's journey can make a split slow or exhaust memory;
 * **de-duplication** -- one contributor's touches of one stage within ``dedup_minutes`` of the
   last one kept are repeated logs of the same visit and count once;
 * **joint events** -- a touch at a joint event credits its staff as usual; at store level its
-  credit is shared equally among the organising stores (:func:`store_shares`).
+  credit is shared equally among the organising stores (:func:`store_shares`);
+* **lead holders** -- when the customer's lead was assigned (lead pools, ``domain/leads.py``), a
+  ``lead``-stage touch made while staff H held the lead counts for H (at H's store), whoever
+  made it: a touch by X on H's lead is "touch by X on a lead held by H; lead-stage credit to H".
+  A touch at another stage by someone other than the holder counts for its maker as usual, marked
+  ``held_by`` H. A customer with no lead assignments is unaffected.
 
 The models then use :func:`decay_factors`, :func:`saturation_factors`, and the engine applies
 :func:`floor_cap` to the contributors' shares.
@@ -38,7 +46,9 @@ from typing import Literal, TypeVar
 
 from contribnet.credit.touches import Contributor, CreditTouch
 from contribnet.domain.events import Staff
+from contribnet.domain.evidence import evidence_kinds
 from contribnet.domain.journey import DealJourney, owning_deal
+from contribnet.domain.leads import holder_at
 from contribnet.domain.limits import MAX_JOURNEY_ITEMS
 from contribnet.domain.policy import Policy
 
@@ -71,6 +81,7 @@ DropCode = Literal[
     "owner_ignored",
     "voided",
     "over_limit",
+    "no_evidence",
 ]
 
 
@@ -148,19 +159,36 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
         return max((closed - at).total_seconds() / 86400.0, 0.0)
 
     candidates: list[CreditTouch] = []
+    unevidenced: dict[str, str] = {}  # touch id -> why it lacks the evidence its stage needs
+    assignments = journey.assignments or ()
     for t in journey.touches:
         if t.customer != deal.customer:
             continue
+        required = policy.evidence_required.get(t.stage)
+        if required and not evidence_kinds(t.evidence) & set(required):
+            unevidenced[t.id] = (
+                f"{t.stage} touch {t.id} has no {' or '.join(required)} evidence; "
+                "policy requires it"
+            )
+        maker, where, held_by, touched_by = t.staff, t.store, None, None
+        holder = holder_at(assignments, t.at) if assignments else None
+        if holder is not None and holder != t.staff:
+            held_by = holder
+            if t.stage == "lead":  # the lead stage's work is the holder's
+                maker, touched_by = holder, t.staff
+                where = staff_store(holder, t.at) or t.store
         candidates.append(
             CreditTouch(
                 id=t.id,
-                contributor=Contributor("staff", t.staff),
+                contributor=Contributor("staff", maker),
                 stage=t.stage,
                 at=t.at,
                 age_days=age(t.at),
-                store=t.store,
+                store=where,
                 joint_event=t.joint_event if t.joint_event in organisers else None,
                 organisers=organisers.get(t.joint_event or "", ()),
+                held_by=held_by,
+                touched_by=touched_by,
             )
         )
     dropped: list[Dropped] = []
@@ -234,6 +262,8 @@ def qualifying_touches(journey: DealJourney, policy: Policy) -> Prepared:
             drop(c, f"more than {policy.lookback_days:g} days before closing", "lookback")
         elif weights.get(c.stage, 0.0) <= 0:
             drop(c, f"stage {c.stage!r} weighs 0", "zero_weight")
+        elif c.source == "touch" and c.id in unevidenced:
+            drop(c, unevidenced[c.id], "no_evidence")
         else:
             kept.append(c)
     if len(kept) > MAX_JOURNEY_ITEMS:  # kept is in time order: the oldest go

@@ -93,7 +93,7 @@ class ActivityStream:
                 "action": action,
             }
             if action == "deposit_taken":
-                activity["evidence"] = {"receipt": f"dep-{touch['id'][2:]}"}
+                activity["evidence"] = {"kind": "crm_record", "ref": f"dep-{touch['id'][2:]}"}
             found.append((when, activity))
             self.actions[action] += 1
             self.by_staff[touch["staff"]] += 1

@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+from contribnet.domain.evidence import EvidenceKind
 from contribnet.domain.fairness import KeyContributor, ScenarioInstance
 
 __all__ = [
@@ -723,9 +724,10 @@ class _Journey:
         staff: str | None = None,
         channel: str | None = None,
         joint_event: str | None = None,
-        evidence: dict[str, Any] | None = None,
+        evidence: tuple[EvidenceKind, str] | None = None,
     ) -> str:
-        """Record a touch now; returns the staff member who made it."""
+        """Record a touch now; returns the staff member who made it. ``evidence`` is its kind and
+        what it records, which with the touch's id make its ``ref``."""
         who = staff or self.staff(store, role)
         if store not in self.stores:
             self.stores.append(store)
@@ -743,7 +745,7 @@ class _Journey:
         t: int,
         channel: str | None,
         joint_event: str | None,
-        evidence: dict[str, Any] | None,
+        evidence: tuple[EvidenceKind, str] | None,
     ) -> Event:
         self.touches += 1
         event: Event = {
@@ -760,7 +762,8 @@ class _Journey:
         if joint_event:
             event["joint_event"] = joint_event
         if evidence:
-            event["evidence"] = evidence
+            kind, what = evidence
+            event["evidence"] = {"kind": kind, "ref": f"{event['id']}/{what}"}
         return event
 
     def _flaws(self, event: Event) -> None:
@@ -810,22 +813,25 @@ class _Journey:
             store,
             "quote",
             channel=channel,
-            evidence={
-                "model": model,
-                "list_price_fen": list_price * 100,
-                "discount_fen": discount_yuan * 100,
-            },
+            evidence=("crm_record", f"quote {model} {list_price} yuan, {discount_yuan} off"),
         )
         self.later(0, 5)
         taker = self.touch(
-            store, "order", evidence={"model": model, "deposit_fen": _DEPOSIT_FEN[store.brand]}
+            store,
+            "order",
+            evidence=("crm_record", f"order {model}, deposit {_DEPOSIT_FEN[store.brand]} fen"),
         )
         self.later(7, 28)
         closer = self.advisor(store)
         if closer != taker:  # the order taker left the store: a colleague sees the order through
-            self.touch(store, "follow_up", channel="phone", evidence={"took_over_from": taker})
+            self.touch(
+                store,
+                "follow_up",
+                channel="phone",
+                evidence=("crm_record", f"took over from {taker}"),
+            )
             self.soon(10, 30)
-        self.touch(store, "delivery", "delivery", evidence={"model": model})
+        self.touch(store, "delivery", "delivery", evidence=("photo", f"delivery {model}"))
         self.soon(30, 90)
         deal = {
             "type": "deal",
@@ -848,7 +854,7 @@ class _Journey:
         for _ in range(int(self.rng.random() * (most + 1))):
             self.later(1, 4)
             action = _FOLLOW_UPS[int(self.rng.random() * len(_FOLLOW_UPS))]
-            self.touch(store, "follow_up", channel="wechat", evidence={"action": action})
+            self.touch(store, "follow_up", channel="wechat", evidence=("wechat_message", action))
 
 
 def _reward_pool(amount_fen: int) -> int:
@@ -900,7 +906,10 @@ def _funnel(j: _Journey, store: _Store, warmth: float = 1.0, received: bool = Fa
     model = j.pick_model(store.brand)[0]
     role = "product_expert" if rng.random() < 0.3 else "advisor"
     j.touch(
-        store, "test_drive", role, evidence={"model": model, "minutes": 20 + int(rng.random() * 40)}
+        store,
+        "test_drive",
+        role,
+        evidence=("test_drive_log", f"{model} {20 + int(rng.random() * 40)} min"),
     )
     j.follow_ups(store, 1)
     if not j.goes_on(0.55 * warmth):
@@ -908,7 +917,9 @@ def _funnel(j: _Journey, store: _Store, warmth: float = 1.0, received: bool = Fa
     store = _wander(j, store)
     j.later(1, 8)
     if not j.goes_on(0.65 * warmth):
-        j.touch(store, "quote", evidence={"model": model, "discount_fen": _discount(rng) * 100})
+        j.touch(
+            store, "quote", evidence=("crm_record", f"quote {model}, {_discount(rng)} yuan off")
+        )
         return False
     j.close(store, _discount(rng))
     return True
@@ -934,7 +945,12 @@ def _journey_local(j: _Journey) -> bool:
         j.later(1, 6)
         if rng.random() < 0.06:  # not followed up in time: the lead pool reassigns it
             j.reassign(store, advisor)
-            j.touch(store, "lead", channel="lead_pool", evidence={"reclaimed_from": advisor})
+            j.touch(
+                store,
+                "lead",
+                channel="lead_pool",
+                evidence=("crm_record", f"reclaimed from {advisor}"),
+            )
             summary.lead_reclaims += 1
             j.later(0, 3)
     return _funnel(j, store)
@@ -953,7 +969,12 @@ def _journey_owner(j: _Journey) -> bool:
     j.refer(store, owner=owner)
     gen.summary.owner_referrals += 1
     j.later(0, 7)
-    j.touch(store, "reception", channel="owner_referral", evidence={"referred_by": owner})
+    j.touch(
+        store,
+        "reception",
+        channel="owner_referral",
+        evidence=("store_checkin", f"referred by {owner}"),
+    )
     converted = _funnel(j, store, warmth=1.2, received=True)
     gen.summary.owner_referral_deals += converted
     j.scenario = "owner_referral"
@@ -975,10 +996,10 @@ def _journey_cross_brand(j: _Journey) -> bool:
     j.touch(source, "reception", channel="walk_in")
     j.soon()
     budget = (180_000 if target_brand == "onvo" else 400_000) + _discount(rng, 0, 60_000)
-    j.touch(source, "consultation", evidence={"budget_fen": budget * 100})
+    j.touch(source, "consultation", evidence=("crm_record", f"budget {budget} yuan"))
     j.soon(5, 20)
     reason = "budget" if target_brand == "onvo" else "wants_premium"
-    referrer = j.touch(source, "referral", evidence={"to_store": target.id, "reason": reason})
+    referrer = j.touch(source, "referral", evidence=("crm_record", f"to {target.id}: {reason}"))
     j.refer(target, staff=referrer)
     direction = f"{source.brand}->{target_brand}"
     summary.cross_brand_referrals[direction] += 1
@@ -1014,7 +1035,9 @@ def _journey_order_grab(j: _Journey) -> bool:
     for _ in range(3):
         j.later(2, 8)
         minutes = 30 + int(rng.random() * 30)
-        drivers.add(j.touch(store_a, "test_drive", evidence={"model": model, "minutes": minutes}))
+        drivers.add(
+            j.touch(store_a, "test_drive", evidence=("test_drive_log", f"{model} {minutes} min"))
+        )
         drives.append(j.last_touch)
     j.follow_ups(store_a, 1)
     j.later(1, 6)
@@ -1047,13 +1070,18 @@ def _journey_assist(j: _Journey, holiday: tuple[int, int]) -> bool:
     j.on_day(visit)
     helpers = {}  # the Hainan touches' ids -> who made them
     who = j.touch(
-        away, "reception", channel="walk_in", evidence={"visitor_from": j.profile.city.name}
+        away,
+        "reception",
+        channel="walk_in",
+        evidence=("store_checkin", f"visitor from {j.profile.city.name}"),
     )
     helpers[j.last_touch] = who
     j.soon()
     model = j.pick_model(away.brand)[0]
     who = j.touch(
-        away, "test_drive", evidence={"model": model, "minutes": 40 + int(rng.random() * 30)}
+        away,
+        "test_drive",
+        evidence=("test_drive_log", f"{model} {40 + int(rng.random() * 30)} min"),
     )
     helpers[j.last_touch] = who
     j.gen.summary.cross_city_assists += 1
@@ -1117,19 +1145,19 @@ def _journey_handed_over(j: _Journey, team: str, receiver: str, onvo: _Store, ni
         j.touch(onvo, "reception", staff=team, channel="walk_in")
         if rng.random() < 0.4:
             j.soon()
-            j.touch(onvo, "test_drive", staff=team, evidence={"model": "L60", "minutes": 30})
+            j.touch(onvo, "test_drive", staff=team, evidence=("test_drive_log", "L60 30 min"))
     j.t = _HANDOVER_AT
     j.later(1, 12)
     if not j.goes_on(0.72):
         return False
     j.advisor_at[nio.id] = nio.advisor_spells[receiver]
-    j.touch(nio, "follow_up", staff=receiver, channel="phone", evidence={"action": "call"})
+    j.touch(nio, "follow_up", staff=receiver, channel="phone", evidence=("crm_record", "call"))
     if not j.goes_on(0.6):
         return False
     j.later(1, 10)
     j.touch(nio, "reception", staff=receiver, channel="walk_in")
     j.soon()
-    j.touch(nio, "test_drive", evidence={"model": j.pick_model("nio")[0], "minutes": 30})
+    j.touch(nio, "test_drive", evidence=("test_drive_log", f"{j.pick_model('nio')[0]} 30 min"))
     if not j.goes_on(0.66):
         return False
     j.later(1, 8)

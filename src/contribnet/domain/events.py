@@ -2,10 +2,10 @@
 
 Every event has a ``type`` and an ``id`` chosen by the sender. Entity events (brand, store, staff,
 customer) use the entity's id; the events of what happens (touch, referral, handover, joint_event,
-deal, activity, void) use their own id. The *event key* identifies an event for idempotency: the
-id, except for staff events, where each event is one employment spell and the key is
-``"{id}@{from}"`` — so a staff member who moves stores sends a second staff event with a later
-``from``.
+deal, activity, lead_assignment, void) use their own id. The *event key* identifies an event for
+idempotency: the id, except for staff events, where each event is one employment spell and the
+key is ``"{id}@{from}"`` — so a staff member who moves stores sends a second staff event with a
+later ``from``.
 
 Money is integer minor units (fen). Timestamps are timezone-aware ISO 8601 (a naive timestamp is
 read as UTC) and normalised to UTC, so the same instant written two ways is the same event.
@@ -14,17 +14,12 @@ read as UTC) and normalised to UTC, so the same instant written two ways is the 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
-import unicodedata
 from datetime import UTC, date, datetime
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -33,15 +28,14 @@ from pydantic import (
     field_validator,
 )
 
-from contribnet.domain.limits import (
-    MAX_CUSTOMERS_PER_HANDOVER,
-    MAX_EVIDENCE_BYTES,
-    MAX_ID_LENGTH,
-    MAX_JSON_DEPTH,
-    MAX_ORGANISERS,
-    MAX_TEXT_LENGTH,
-)
+from contribnet.domain.evidence import EvidenceField
+from contribnet.domain.limits import MAX_CUSTOMERS_PER_HANDOVER, MAX_ID_LENGTH, MAX_ORGANISERS
 from contribnet.domain.unchecked import unchecked
+from contribnet.domain.values import Date as _Date
+from contribnet.domain.values import Id as Id
+from contribnet.domain.values import Note as Note
+from contribnet.domain.values import Text as Text
+from contribnet.domain.values import UtcDatetime as UtcDatetime
 
 __all__ = [
     "DEFAULT_ACTIONS",
@@ -57,6 +51,8 @@ __all__ = [
     "EventBatch",
     "Handover",
     "JointEvent",
+    "LEAD_REASONS",
+    "LeadAssignment",
     "Referral",
     "Staff",
     "Store",
@@ -98,71 +94,6 @@ DEFAULT_ACTIONS: tuple[str, ...] = (
 
 #: The most events one ``POST /v1/events`` call may carry.
 MAX_BATCH = 10_000
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    if value.tzinfo is UTC:
-        return value
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
-        raise ValueError("the instant in UTC is outside years 1 to 9999") from None
-
-
-def _iso_text(value: object) -> object:
-    """Timestamps are ISO 8601 text: a number (seconds? milliseconds?) would be a guess, and
-    digits past the microsecond would be dropped, so that two instants could hash the same."""
-    if isinstance(value, (datetime, date)):  # built in Python, not read from JSON
-        return value
-    if not isinstance(value, str):
-        raise ValueError("a timestamp must be an ISO 8601 string, not a number")
-    if _SUB_MICROSECOND.search(value):
-        raise ValueError("a timestamp may have at most 6 fractional digits (microseconds)")
-    return value
-
-
-_SUB_MICROSECOND = re.compile(r":\d\d[.,]\d{7,}")
-
-
-#: Character categories an id may not contain: controls (NUL, DEL, ...), format characters
-#: (zero-width spaces and joiners, bidi overrides and isolates, BOM), separators, surrogates,
-#: private-use and unassigned code points.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
-
-
-def _id_grammar(value: str) -> str:
-    """An id is printable text: no control, invisible or bidi-override character, no whitespace,
-    no ``@`` (the staff key separator) and no ``/`` (it could not be read back in a URL path)."""
-    for char in value:
-        if char in "/@" or unicodedata.category(char) in _REFUSED_CATEGORIES:
-            raise ValueError(
-                f"an id may not contain {char!r} (U+{ord(char):04X}): only printable characters, "
-                "no whitespace, '/' or '@'"
-            )
-    return value
-
-
-_Date = Annotated[date, BeforeValidator(_iso_text)]
-UtcDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
-Id = Annotated[
-    str, Strict(), Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_id_grammar)
-]
-# Length limits (domain/limits.py): free text (required, or optional and possibly empty), and a
-# touch's evidence as compact JSON.
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
-Note = Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
-
-
-def _evidence_size(evidence: dict[str, Any]) -> dict[str, Any]:
-    try:
-        size = len(json.dumps(evidence, ensure_ascii=False, separators=(",", ":")).encode())
-    except RecursionError:
-        raise ValueError(f"evidence nests deeper than {MAX_JSON_DEPTH} levels") from None
-    if size > MAX_EVIDENCE_BYTES:
-        raise ValueError(f"evidence is {size:,} bytes as JSON; the limit is {MAX_EVIDENCE_BYTES:,}")
-    return evidence
 
 
 # Strict: money is an integer of fen. "100" or 100.0 (or true) is a mistake upstream, likely a
@@ -228,7 +159,7 @@ class Touch(_Event):
     stage: Text
     channel: Note | None = None
     joint_event: Id | None = None
-    evidence: Annotated[dict[str, Any], AfterValidator(_evidence_size)] | None = None
+    evidence: EvidenceField | None = None
 
 
 class Referral(_Event):
@@ -279,7 +210,32 @@ class Activity(_Event):
     staff: Id
     customer: Id | None = None
     action: Text
-    evidence: Annotated[dict[str, Any], AfterValidator(_evidence_size)] | None = None
+    evidence: EvidenceField | None = None
+
+
+#: Why a lead changed hands (``LeadAssignment.reason``).
+LEAD_REASONS: tuple[str, ...] = ("assigned", "reclaimed", "reassigned")
+
+
+class LeadAssignment(_Event):
+    """The lead ``lead`` (a customer id) changed hands at ``at``: ``assigned`` or ``reassigned``
+    to ``staff``, or ``reclaimed`` into the pool from ``staff`` (the holder it was taken from;
+    optional, since the pool holds it afterwards). ``domain/leads.py`` turns them into the
+    holding history and says when a holder must follow up (the pool policy)."""
+
+    type: Literal["lead_assignment"] = "lead_assignment"
+    at: UtcDatetime
+    lead: Id
+    reason: Literal["assigned", "reclaimed", "reassigned"]
+    staff: Id | None = Field(default=None, validate_default=True)
+
+    @field_validator("staff")
+    @classmethod
+    def _holder_named(cls, staff: str | None, info: ValidationInfo) -> str | None:
+        reason = info.data.get("reason")
+        if staff is None and reason in ("assigned", "reassigned"):
+            raise ValueError(f"a lead {reason} to someone names them in 'staff'")
+        return staff
 
 
 class Deal(_Event):
@@ -321,6 +277,7 @@ Event = Annotated[
     | JointEvent
     | Deal
     | Activity
+    | LeadAssignment
     | Void,
     Field(discriminator="type"),
 ]
@@ -336,12 +293,15 @@ EVENT_TYPES: tuple[str, ...] = (
     "joint_event",
     "deal",
     "activity",
+    "lead_assignment",
     "void",
 )
 
-#: What happened (touches to activities) may be voided; entity records are corrected by sending
-#: a new version instead.
-VOIDABLE_TYPES = frozenset({"touch", "referral", "handover", "joint_event", "deal", "activity"})
+#: What happened (touches to lead assignments) may be voided; entity records are corrected by
+#: sending a new version instead.
+VOIDABLE_TYPES = frozenset(
+    {"touch", "referral", "handover", "joint_event", "deal", "activity", "lead_assignment"}
+)
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
 
@@ -371,6 +331,7 @@ class EventBatch(BaseModel):
                             "staff": "sf-1",
                             "store": "st-sh-1",
                             "stage": "test_drive",
+                            "evidence": {"kind": "test_drive_log", "ref": "td-2025-0105-881"},
                         },
                     ]
                 }

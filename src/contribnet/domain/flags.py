@@ -8,14 +8,17 @@ value types they and the stores share: :class:`FlagRules` (the thresholds, with 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Literal, get_args
+from functools import cached_property
+from typing import Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.domain.events import Deal, Referral, Staff, Touch
+from contribnet.domain.evidence import EvidenceJson
 
 __all__ = [
     "FLAG_KINDS",
@@ -25,7 +28,9 @@ __all__ = [
     "FlagKind",
     "FlagReview",
     "FlagRules",
+    "FlagTouch",
     "Finding",
+    "TouchRecord",
     "flag_id",
 ]
 
@@ -114,6 +119,26 @@ class FlagRules:
 _LISTS = ("remote_channels", "grab_stages")
 
 
+class TouchRecord(NamedTuple):
+    """A touch as the rules read it: the fields they use, in a plain tuple. The stores read every
+    touch for the rules, and building a model for each (even unvalidated) cost more than the
+    rules; a :class:`~contribnet.domain.events.Touch` has the same fields, and the rules take
+    either (:data:`FlagTouch`)."""
+
+    id: str
+    at: datetime
+    customer: str
+    staff: str
+    store: str
+    stage: str
+    channel: str | None = None
+    evidence: EvidenceJson | None = None
+
+
+#: A touch the rules read: a stored event, or the light record the stores build.
+FlagTouch = Touch | TouchRecord
+
+
 @dataclass(frozen=True)
 class FlagInputs:
     """What the rules read for a period: live (not voided) touches, deals and referrals, every
@@ -121,12 +146,20 @@ class FlagInputs:
     (``recorded``: event id to ``recorded_at``; an event missing from it was recorded before the
     store kept that time, and the rules that need it skip it)."""
 
-    touches: Sequence[Touch] = ()
+    touches: Sequence[FlagTouch] = ()
     deals: Sequence[Deal] = ()
     referrals: Sequence[Referral] = ()
     spells: Mapping[str, Sequence[Staff]] = field(default_factory=dict)
     cities: Mapping[str, str] = field(default_factory=dict)
     recorded: Mapping[str, datetime] = field(default_factory=dict)
+
+    @cached_property
+    def deals_by_customer(self) -> Mapping[str, Sequence[Deal]]:
+        """Each customer's deals by closing time, then id (built once: every rule reads it)."""
+        by_customer: dict[str, list[Deal]] = defaultdict(list)
+        for deal in sorted(self.deals, key=lambda d: (d.closed_at, d.id)):
+            by_customer[deal.customer].append(deal)
+        return dict(by_customer)
 
 
 def flag_id(kind: str, records: Sequence[str]) -> str:

@@ -12,14 +12,17 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contribnet.domain.errors import ContribnetError
+from contribnet.domain.evidence import EvidenceKind
+from contribnet.domain.flags import FlagKind
 
 __all__ = [
     "DEFAULT_STAGE_WEIGHTS",
+    "LATER_KEYS",
     "MODEL_NAMES",
     "MAX_WEIGHT",
     "InvalidPolicy",
@@ -74,6 +77,11 @@ MAX_DAYS = 36_525.0
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False, strict=True)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 
+#: Keys added after policy versions were first recorded. They are hashed only when set (see
+#: :meth:`Policy.hashed`), so that every version recorded before them keeps its hash, and every
+#: settlement under one its input hash.
+LATER_KEYS: tuple[str, ...] = ("evidence_required", "hold_flagged")
+
 
 class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -118,6 +126,13 @@ class Policy(BaseModel):
     order, delivery): the learned models (markov, shapley_conversion) do not learn them, and
     their part of the pool is paid by the stage weights. ``analysis_models_for_pay`` lets a
     settlement use a model marked "analysis only" (one that fails a fairness scenario).
+
+    ``evidence_required`` maps a stage to the evidence kinds (``domain/evidence.py``) a logged
+    touch of that stage needs, at least one item of one of them, to count: under ``{"test_drive":
+    ("test_drive_log",)}`` a test drive logged without a test-drive log is not counted, and says
+    so. ``hold_flagged`` names the kinds of fraud flag (``domain/flags.py``) whose open
+    (unreviewed) flags hold a deal out of settlement until a leader reviews them
+    (``services/holds.py``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -147,6 +162,10 @@ class Policy(BaseModel):
     owner_points: int = Field(default=1000, ge=0, le=10**15, strict=True)
     outcome_stages: tuple[str, ...] = ("quote", "order", "delivery")
     analysis_models_for_pay: bool = Field(default=False, strict=True)
+    evidence_required: dict[str, Annotated[tuple[EvidenceKind, ...], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    hold_flagged: tuple[FlagKind, ...] = ()
 
     @field_validator("model")
     @classmethod
@@ -174,6 +193,20 @@ class Policy(BaseModel):
         if not any(w > 0 for w in self.role_shares.model_dump().values()):
             raise ValueError("role_shares: at least one share must be positive")
         return self
+
+    def hashed(self) -> dict[str, Any]:
+        """The policy's values as hashed (``policy_hash``, the settlements' input hash): every
+        key, but a key of :data:`LATER_KEYS` only when it is set.
+
+        >>> held = Policy(hold_flagged=("grab",))
+        >>> "hold_flagged" in Policy().hashed(), held.hashed()["hold_flagged"]
+        (False, ['grab'])
+        """
+        data = self.model_dump(mode="json")
+        for key in LATER_KEYS:
+            if not data[key]:
+                del data[key]
+        return data
 
     def weight(self, stage: str) -> float:
         """The stage's weight; 0 for a stage the policy does not list."""

@@ -35,6 +35,7 @@ __all__ = [
     "LAST_DAY",
     "Adjustment",
     "Credit",
+    "DealHeld",
     "DealRef",
     "InvalidRequest",
     "PolicyRecord",
@@ -139,6 +140,14 @@ class SettlementConflict(ContribnetError):
 
     def __str__(self) -> str:
         return self.message
+
+
+@dataclass
+class DealHeld(SettlementConflict):
+    """A deal held out of settlement by open fraud flags (``Policy.hold_flagged``) until a
+    leader reviews them."""
+
+    flags: tuple[str, ...] = ()
 
 
 class PolicyRecord(BaseModel):

@@ -26,9 +26,11 @@ from contribnet.credit import (
 from contribnet.credit.learned import learned_stages, training_paths
 from contribnet.credit.markov import EncodedPaths, encode_paths
 from contribnet.domain.errors import NotFound
+from contribnet.domain.flags import FlagRules
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import InvalidRequest, PolicyRecord
+from contribnet.services.holds import open_flags
 from contribnet.services.policies import PREVIEW_POLICY_AGE, resolve_policy
 from contribnet.store.base import Store
 
@@ -98,16 +100,26 @@ def deal_journey(store: Store, deal_id: str) -> DealJourney:
 
 @dataclass(frozen=True)
 class Preview:
+    """A deal's split as it would be settled now, the policy version used, and the open flags
+    that hold the deal out of settlement under it (``services/holds.py``; none: not held)."""
+
     split: Split
     policy: PolicyRecord
+    held_by: tuple[str, ...] = ()
 
 
 def preview(
-    store: Store, deal_id: str, model: str | None = None, policy: str | None = None
+    store: Store,
+    deal_id: str,
+    model: str | None = None,
+    policy: str | None = None,
+    flag_rules: FlagRules | None = None,
 ) -> Preview:
     """The deal's split as it would be settled now: under ``policy`` (``name@version`` or
     ``name``), else the version in force at the deal's close; with ``model``, else the policy's.
-    Nothing is written. The policy versions may be up to ``PREVIEW_POLICY_AGE`` seconds old."""
+    Nothing is written. The policy versions may be up to ``PREVIEW_POLICY_AGE`` seconds old.
+    Under a policy that holds flagged deals, the open flags (found with ``flag_rules``) that
+    hold this one are named."""
     journey = deal_journey(store, deal_id)
     record = resolve_policy(store, policy, journey.deal.closed_at, max_age=PREVIEW_POLICY_AGE)
     name = check_model(model or record.policy.model)
@@ -116,4 +128,5 @@ def preview(
         split = compute_split(journey, record.policy, name, context)
     except CreditError as exc:
         raise InvalidRequest.one("model", str(exc)) from None
-    return Preview(split=split, policy=record)
+    held = open_flags(store, record.policy.hold_flagged, flag_rules).holding(deal_id, record.policy)
+    return Preview(split=split, policy=record, held_by=held)

@@ -14,7 +14,6 @@ import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from contribnet.credit.flags import find_flags
 from contribnet.domain.errors import NotFound
 from contribnet.domain.events import DEFAULT_ACTIONS, DEFAULT_STAGES
 from contribnet.domain.flags import (
@@ -27,6 +26,8 @@ from contribnet.domain.flags import (
     FlagRules,
 )
 from contribnet.domain.settlement import InvalidRequest, RecordConflict, period_bounds
+from contribnet.services import audit
+from contribnet.services.holds import find_store_flags
 from contribnet.services.ingest import ingest_events
 from contribnet.services.reports import check_period
 from contribnet.store import Store
@@ -54,9 +55,8 @@ def list_flags(
     closed, in the period."""
     check_period(start, end)
     lo, hi = period_bounds(start, end)
-    port = flag_store(store)
-    found = find_flags(port.flag_inputs(lo, hi), rules, kinds)
-    reviews = port.flag_reviews()
+    found = find_store_flags(store, lo, hi, kinds, rules)
+    reviews = flag_store(store).flag_reviews()
     flags = {f.id: f.model_copy(update={"review": reviews.get(f.id)}) for f in found}
     wanted = set(FLAG_KINDS if kinds is None else kinds)
     for review in reviews.values():
@@ -110,7 +110,7 @@ def review_flag(
         review, created = recorded, False
     else:
         kind = kind_of(flag_id)
-        found = find_flags(port.flag_inputs(None, None), rules, [kind])
+        found = find_store_flags(store, None, None, [kind], rules)
         finding = next((f for f in found if f.id == flag_id), None)
         if finding is None:
             raise NotFound("flag", flag_id)
@@ -119,17 +119,26 @@ def review_flag(
             if decision == "confirm"
             else ()
         )
-        review, created = port.put_flag_review(
-            FlagReview(
-                flag=flag_id,
-                decision=decision,
-                reason=reason,
-                voids=voids,
-                reviewed_by=reviewed_by,
-                reviewed_at=datetime.now(UTC),
-                finding=Finding(**finding.model_dump(exclude={"review"})),
+        with audit.unit(store):
+            review, created = port.put_flag_review(
+                FlagReview(
+                    flag=flag_id,
+                    decision=decision,
+                    reason=reason,
+                    voids=voids,
+                    reviewed_by=reviewed_by,
+                    reviewed_at=datetime.now(UTC),
+                    finding=Finding(**finding.model_dump(exclude={"review"})),
+                )
             )
-        )
+            if created:
+                audit.record(
+                    store,
+                    "flag_reviewed",
+                    reviewed_by,
+                    (flag_id, *finding.records, *finding.staff, *finding.customers, *finding.deals),
+                    f"{decision}: {reason}",
+                )
     if review.decision == "confirm":
         ingest_events(
             store,
@@ -144,6 +153,7 @@ def review_flag(
             ],
             stages,
             actions,
+            requested_by=review.reviewed_by,
         )
     return review, created
 

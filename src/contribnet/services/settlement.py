@@ -47,11 +47,13 @@ from contribnet.credit import (
 from contribnet.credit.registry import payable
 from contribnet.domain.credit_rows import CreditRow
 from contribnet.domain.errors import NotFound
+from contribnet.domain.flags import FlagRules
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.ledger import check_adjustment, next_settlement, reversal, same_inputs
 from contribnet.domain.settlement import (
     Adjustment,
     Credit,
+    DealHeld,
     DealRef,
     InvalidRequest,
     PolicyRecord,
@@ -62,7 +64,9 @@ from contribnet.domain.settlement import (
     period_bounds,
 )
 from contribnet.process import tune_gc
+from contribnet.services import audit
 from contribnet.services.credit import check_model, credit_context, deal_journey
+from contribnet.services.holds import OpenFlags, open_flags
 from contribnet.services.policies import find_policy, policy_in_force, resolve_policy
 from contribnet.store.base import Store
 
@@ -98,8 +102,11 @@ _ResultT = TypeVar("_ResultT")
 
 def _record(store: Store, settlements: Sequence[Settlement], action: str) -> list[RecordOutcome]:
     """Write settlements to the ledger; each new one is logged (a superseding one names the
-    settlement it replaces) and every outcome counted."""
-    outcomes = store.ledger.record_settlements(settlements)
+    settlement it replaces), counted, and audited with them (``services/audit.py``)."""
+    with audit.unit(store):
+        outcomes = store.ledger.record_settlements(settlements)
+        created = [s for s, o in zip(settlements, outcomes, strict=True) if o == "created"]
+        _audit_settlements(store, created)
     for settlement, outcome in zip(settlements, outcomes, strict=True):
         metrics.SETTLEMENTS.labels(action, outcome).inc()
         if outcome == "created":
@@ -115,6 +122,30 @@ def _record(store: Store, settlements: Sequence[Settlement], action: str) -> lis
                 settlement.requested_by,
             )
     return outcomes
+
+
+def _audit_settlements(store: Store, created: Sequence[Settlement]) -> None:
+    """One audit entry for the new settlements of a write, one for those superseding others:
+    each touches the settlement, its deal and every staff member it pays (and the one it
+    supersedes)."""
+    if not created:
+        return
+    for action in ("settled", "superseded"):
+        chosen = [s for s in created if (s.supersedes is not None) == (action == "superseded")]
+        if not chosen:
+            continue
+        targets = [
+            target
+            for s in chosen
+            for target in (
+                s.id,
+                s.deal,
+                *(a.id for a in s.allocations if a.kind == "staff"),
+                *((s.supersedes,) if s.supersedes else ()),
+            )
+        ]
+        reasons = "; ".join(dict.fromkeys(s.reason for s in chosen if s.reason)) or None
+        audit.record(store, action, chosen[0].requested_by, targets, reasons)
 
 
 def history(store: Store, deal_id: str) -> list[Settlement]:
@@ -133,9 +164,14 @@ def settle(
     policy: str | None = None,
     model: str | None = None,
     reason: str | None = None,
+    flag_rules: FlagRules | None = None,
 ) -> tuple[Settlement, bool]:
     """Settle a deal: ``(settlement, True)`` if recorded now, ``(current, False)`` if the current
     settlement already has these exact inputs.
+
+    Under a policy that holds flagged deals (``hold_flagged``), a deal involved in an open flag
+    of those kinds (found with ``flag_rules``) is not settled: ``DealHeld`` names the flags
+    (``services/holds.py``).
 
     A deal voided after it was settled gets a reversal (no allocations) superseding its
     settlement, which needs a reason like any other change.
@@ -159,6 +195,19 @@ def settle(
         hashed = input_hash(journey, record.policy, name, context)
         if current is not None and same_inputs(current, hashed, record.id, name):
             return current, False
+        held = open_flags(store, record.policy.hold_flagged, flag_rules).holding(
+            deal_id, record.policy
+        )
+        if held:
+            raise DealHeld(
+                deal_id,
+                current.id if current else None,
+                f"deal {deal_id!r} is held by open flags {', '.join(held)} (policy "
+                f"{record.id} holds flagged deals): a leader reviews them first (dismiss or "
+                "confirm)",
+                field="flags",
+                flags=held,
+            )
         if current is not None and reason is None:
             raise SettlementConflict(
                 deal_id,
@@ -233,6 +282,9 @@ class BatchProgress:
     failures: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     finished: bool = False
+    #: deals held out of settlement by open flags (``services/holds.py``), the first listed
+    held: int = 0
+    held_by: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     def add(self, result: _ChunkResult) -> None:
         self.done += result.deals
@@ -242,6 +294,8 @@ class BatchProgress:
         self.failures += len(result.failed)
         room = MAX_LISTED_FAILURES - len(self.failed)
         self.failed += result.failed[: max(room, 0)]
+        self.held += len(result.held)
+        self.held_by += result.held[: max(MAX_LISTED_FAILURES - len(self.held_by), 0)]
 
 
 @dataclass
@@ -251,16 +305,19 @@ class _ChunkResult:
     existing: int = 0
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    held: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What every chunk of a batch needs: the policy versions, the choices, the caller."""
+    """What every chunk of a batch needs: the policy versions, the choices, the caller, and
+    the open flags that hold deals."""
 
     policies: tuple[PolicyRecord, ...]
     policy: PolicyRecord | None
     model: str | None
     requested_by: str
+    open: OpenFlags = OpenFlags()
 
 
 #: Errors that mean the store is unreachable (connection lost, database locked): they stop a
@@ -308,6 +365,10 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
             continue
         try:
             record = plan.policy or policy_in_force(plan.policies, journey.deal.closed_at)
+            held = plan.open.holding(deal_id, record.policy)
+            if held:
+                result.held.append((deal_id, held))
+                continue
             name = plan.model or record.policy.model
             payable(name, record.policy)
             if (record.id, name) not in contexts:
@@ -373,9 +434,14 @@ def settle_period(
     chunk: int = CHUNK,
     workers: int = 1,
     store_url: str | None = None,
+    flag_rules: FlagRules | None = None,
 ) -> Iterator[BatchProgress]:
     """Settle every unsettled, non-voided deal closed from ``start`` to ``end`` (business days,
     inclusive; None: open), yielding progress after each chunk and once more at the end.
+
+    A deal held by open flags under its policy (``hold_flagged``; flags found with
+    ``flag_rules``) is left unsettled and counted in ``held``, listed with the flags' ids in
+    ``held_by``; the next run after the review settles it.
 
     Each deal is settled under ``policy`` if named, else the version in force at its close, with
     ``model`` or the policy's. Deals that cannot be settled (no policy in force, a model that
@@ -396,7 +462,8 @@ def settle_period(
     if model is not None:
         check_model(model)
         payable(model, *(r.policy for r in ([named] if named else records)))
-    plan = _Plan(records, named, model, requested_by)
+    holds = {kind for r in ([named] if named else records) for kind in r.policy.hold_flagged}
+    plan = _Plan(records, named, model, requested_by, open_flags(store, holds, flag_rules))
     lo, hi = period_bounds(start, end)
     progress = BatchProgress(total=store.ledger.count_closed_deals(lo, hi, unsettled=True))
     yield progress
@@ -541,6 +608,9 @@ class ResettleReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     changes: list[DealChange] = field(default_factory=list)
     finished: bool = False
+    #: deals whose settlement stays as it is while open flags hold them, the first listed
+    held: int = 0
+    held_by: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def fen_moved(self) -> int:
@@ -563,6 +633,8 @@ class ResettleReport:
         self.failures += len(result.failed)
         room = MAX_LISTED_FAILURES - len(self.failed)
         self.failed += result.failed[: max(room, 0)]
+        self.held += len(result.held)
+        self.held_by += result.held[: max(MAX_LISTED_FAILURES - len(self.held_by), 0)]
 
 
 @dataclass
@@ -570,6 +642,7 @@ class _ResettleChunk:
     deals: int
     changes: list[DealChange] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    held: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -578,6 +651,7 @@ class _ResettlePlan:
     requested_by: str
     reason: str | None
     dry_run: bool
+    open: OpenFlags = OpenFlags()
 
 
 _Pay = dict[tuple[str, ...], tuple[int, int]]
@@ -694,6 +768,10 @@ def _resettle_chunk(
             people, stores = _compare(s, split.allocations, credits_of(split), name)
             if not people and not stores:
                 continue
+            held = plan.open.holding(s.deal, record.policy)
+            if held:  # the settlement paid stays as it is until the flags are reviewed
+                result.held.append((s.deal, held))
+                continue
             if not plan.dry_run:
                 new = next_settlement(
                     split,
@@ -759,6 +837,7 @@ def resettle_period(
     chunk: int = CHUNK,
     workers: int = 1,
     store_url: str | None = None,
+    flag_rules: FlagRules | None = None,
 ) -> Iterator[ResettleReport]:
     """Settle again every settled deal closed from ``start`` to ``end`` (business days,
     inclusive; None: open) whose split changes when computed now, yielding a report after each
@@ -770,8 +849,9 @@ def resettle_period(
     the usual rules -- a new settlement in its chain, recorded only if the one compared is still
     current -- and no other deal is touched: run again, nothing changes. Deals that cannot be
     computed (a model that needs data the store lacks) are counted in ``failures`` and left as
-    they are. With ``workers > 1`` chunks are computed in that many processes, each opening
-    ``store_url``.
+    they are; so are deals held by open flags under their settlement's policy
+    (``hold_flagged``; flags found with ``flag_rules``), counted in ``held``. With ``workers > 1``
+    chunks are computed in that many processes, each opening ``store_url``.
     """
     reason = (reason or "").strip() or None
     if not dry_run and reason is None:
@@ -782,7 +862,11 @@ def resettle_period(
         raise InvalidRequest.one("to", f"{end.isoformat()} is before from {start.isoformat()}")
     if chunk < 1:
         raise InvalidRequest.one("chunk", "must be at least 1")
-    plan = _ResettlePlan(tuple(store.ledger.policies()), requested_by, reason, dry_run)
+    records = tuple(store.ledger.policies())
+    holds = {kind for r in records for kind in r.policy.hold_flagged}
+    plan = _ResettlePlan(
+        records, requested_by, reason, dry_run, open_flags(store, holds, flag_rules)
+    )
     lo, hi = period_bounds(start, end)
     ledger = store.ledger
     settled = ledger.count_closed_deals(lo, hi) - ledger.count_closed_deals(lo, hi, unsettled=True)
@@ -900,8 +984,17 @@ def adjust(
 
 
 def _adjust(store: Store, adjustment: Adjustment) -> tuple[Adjustment, bool]:
-    """Write an adjustment; logged and counted (``created`` or ``existing``)."""
-    recorded, created = store.ledger.put_adjustment(adjustment)
+    """Write an adjustment, audited with it; logged and counted (``created`` or ``existing``)."""
+    with audit.unit(store):
+        recorded, created = store.ledger.put_adjustment(adjustment)
+        if created:
+            audit.record(
+                store,
+                "adjusted",
+                recorded.requested_by,
+                (recorded.id, recorded.deal, recorded.from_staff, recorded.to_staff),
+                recorded.reason,
+            )
     metrics.ADJUSTMENTS.labels("created" if created else "existing").inc()
     if created:
         _log.info(
@@ -1040,6 +1133,7 @@ def settle_recomputed(
     *,
     requested_by: str,
     reason: str | None = None,
+    flag_rules: FlagRules | None = None,
 ) -> Iterator[RecordedProgress]:
     """Record splits computed elsewhere as settlements, by the ledger's usual rules, yielding
     progress after each chunk and once more at the end.
@@ -1051,10 +1145,13 @@ def settle_recomputed(
     settlement has these very inputs is ``existing`` (nothing written: running again changes
     nothing); one settled with other inputs is superseded only with a ``reason``. The
     settlement's id is the one :func:`settle` would give it, so either path recognises the
-    other's settlements.
+    other's settlements. A deal held by open flags under its policy (``hold_flagged``; flags
+    found with ``flag_rules``) is not recorded: a failure naming the flags.
     """
     reason = (reason or "").strip() or None
     policies = {r.id: r for r in store.ledger.policies()}
+    holds = {kind for r in policies.values() for kind in r.policy.hold_flagged}
+    opened = open_flags(store, holds, flag_rules)
     progress = RecordedProgress(total=total)
     yield progress
     for rows in chunks:
@@ -1080,6 +1177,10 @@ def settle_recomputed(
                     f"policy {row.policy} {what} in the store: record it (contribnet policies "
                     "add), then recompute",
                 )
+                continue
+            held = opened.holding(row.deal, record.policy)
+            if held:
+                progress.fail(row.deal, f"held by open flags {', '.join(held)} until reviewed")
                 continue
             try:
                 payable(row.model, record.policy)

@@ -7,14 +7,14 @@ hands out as ``store.flags`` (:func:`flag_store`). ``tests/flags/`` runs one sui
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from contribnet.domain.flags import FlagInputs, FlagReview
 from contribnet.store.base import Store
 
-__all__ = ["FlagStore", "HoldsFlags", "flag_store"]
+__all__ = ["FlagStore", "HoldsFlags", "flag_store", "received_times", "utc_instant"]
 
 
 class FlagStore(Protocol):
@@ -23,7 +23,9 @@ class FlagStore(Protocol):
     def flag_inputs(self, start: datetime | None, end: datetime | None) -> FlagInputs:
         """The live (not voided) touches and referrals that happened, and the live deals closed,
         in ``[start, end)`` (``None``: open), every employment spell, each store's city, and the
-        received time (``recorded_at``) of those touches and deals that have one."""
+        received time (``recorded_at``) of those touches and deals that have one. The records
+        come in no particular order (the rules need none, and sorting every touch of a large
+        store costs seconds)."""
         ...
 
     def put_flag_review(self, review: FlagReview) -> tuple[FlagReview, bool]:
@@ -50,3 +52,22 @@ def flag_store(store: Store) -> FlagStore:
     if not isinstance(store, HoldsFlags):
         raise TypeError(f"a {type(store).__name__} keeps no flag reviews")
     return store.flags
+
+
+def utc_instant(text: str) -> datetime:
+    """An instant from the ISO text a store keeps it as, in UTC."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def received_times() -> Callable[[str], datetime]:
+    """A parser of received times (``utc_instant``) that parses each distinct text once: a
+    network loaded in batches has one received time per batch, shared by thousands of events."""
+    parsed: dict[str, datetime] = {}
+
+    def instant(text: str) -> datetime:
+        found = parsed.get(text)
+        if found is None:
+            found = parsed[text] = utc_instant(text)
+        return found
+
+    return instant

@@ -1,33 +1,36 @@
 """The fraud signals' port on Neo4j: the rules' bulk reads, and reviews of flags.
 
 Built on the store's driver and held by the store as ``store.flags``. Touches are read from their
-``[:TOUCHED]`` relationships, deals and referrals from their ``(:Event)`` log entries; a review is
-a ``(:FlagReview {flag, record})`` node, unique by flag. All Cypher is in ``cypher/store/``.
+``[:TOUCHED]`` relationships, deals and referrals from the graph, with the received times of their
+``(:Event)`` log entries; a review is a ``(:FlagReview {flag, record})`` node, unique by flag. All
+Cypher is in ``cypher/store/``.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import neo4j
 
 from contribnet import cypher
-from contribnet.domain.events import Deal, Referral, Staff, Touch, stored
+from contribnet.domain.events import Deal, Referral, Staff, stored
 from contribnet.domain.events import Store as StoreRecord
-from contribnet.domain.flags import FlagInputs, FlagReview
+from contribnet.domain.flags import FlagInputs, FlagReview, TouchRecord
 from contribnet.domain.settlement import RecordConflict
+from contribnet.domain.unchecked import unchecked
 from contribnet.store import neo4j_retry
-from contribnet.store.neo4j_journeys import touch_fields
+from contribnet.store.flags import received_times, utc_instant
 
 __all__ = ["Neo4jFlags"]
 
 
-def _received(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+#: Staff members per page of the touches read: about 40,000 touches on the m network, a page
+#: well within the server's transaction timeout (60 s by default here) on a loaded machine.
+_STAFF_PAGE = 50
 
 
 class Neo4jFlags:
@@ -43,31 +46,82 @@ class Neo4jFlags:
         )
         return records
 
+    def _pages(self, name: str, **params: Any) -> Iterator[neo4j.Record]:
+        """The rows of a read paged by staff id (``$after``, ``$limit``), page after page, each
+        in a transaction of its own."""
+        after = ""
+        while True:
+            rows = self._read(name, after=after, limit=_STAFF_PAGE, **params)
+            yield from rows
+            if len(rows) < _STAFF_PAGE:
+                return
+            after = rows[-1]["staff"]
+
     def flag_inputs(self, start: datetime | None, end: datetime | None) -> FlagInputs:
+        # Rows of lists: touches as plain records (``TouchRecord``), the few deals and referrals
+        # as models built without validation (``unchecked``); the rules read every touch of the
+        # store, and a driver record or a model per touch cost more than the rules.
         recorded: dict[str, datetime] = {}
-        touches: list[Touch] = []
-        for row in self._read("store/flag_touches", start=start, end=end):
-            touch = stored(Touch, touch_fields(dict(row["touch"])))
-            touches.append(touch)
-            at = _received(row["recorded_at"])
-            if at is not None:
-                recorded[touch.id] = at
-        touches.sort(key=lambda t: (t.at, t.id))
-        deals: list[Deal] = []
-        referrals: list[Referral] = []
-        for row in self._read("store/flag_events", start=start, end=end):
-            payload = json.loads(row["payload"])
-            if payload["type"] == "deal":
-                deal = stored(Deal, payload)
-                deals.append(deal)
-                event_id = deal.id
-            else:
-                referral = stored(Referral, payload)
-                referrals.append(referral)
-                event_id = referral.id
-            at = _received(row["recorded_at"])
-            if at is not None:
-                recorded[event_id] = at
+        received = received_times()
+        touches: list[TouchRecord] = []
+        for row in self._pages("store/flag_touches", start=start, end=end):
+            staff = row["staff"]
+            for id, at, customer, store, stage, channel, evidence, got in row["touches"]:
+                touches.append(
+                    TouchRecord(
+                        id,
+                        utc_instant(at),
+                        customer,
+                        staff,
+                        store,
+                        stage,
+                        channel,
+                        None if evidence is None else json.loads(evidence),
+                    )
+                )
+                if got:
+                    recorded[id] = received(got)
+        deals = []
+        for row in self._read("store/flag_deals", start=start, end=end):
+            store = row["store"]
+            for id, customer, closer, closed_at, amount, reward_pool, points_pool, got in row[
+                "deals"
+            ]:
+                deals.append(
+                    unchecked(
+                        Deal,
+                        {
+                            "id": id,
+                            "customer": customer,
+                            "store": store,
+                            "staff": closer,
+                            "closed_at": utc_instant(closed_at),
+                            "amount": amount,
+                            "reward_pool": reward_pool,
+                            "points_pool": points_pool,
+                        },
+                    )
+                )
+                if got:
+                    recorded[id] = received(got)
+        referrals = []
+        (row,) = self._read("store/flag_referrals", start=start, end=end)
+        for id, at, customer, to_store, referrer_staff, referrer_customer, got in row["referrals"]:
+            referrals.append(
+                unchecked(
+                    Referral,
+                    {
+                        "id": id,
+                        "at": utc_instant(at),
+                        "customer": customer,
+                        "to_store": to_store,
+                        "referrer_staff": referrer_staff,
+                        "referrer_customer": referrer_customer,
+                    },
+                )
+            )
+            if got:
+                recorded[id] = received(got)
         spells: dict[str, list[Staff]] = defaultdict(list)
         cities: dict[str, str] = {}
         for row in self._read("store/flag_entities"):
@@ -76,14 +130,14 @@ class Neo4jFlags:
                 spell = stored(Staff, payload)
                 spells[spell.id].append(spell)
             else:
-                store = stored(StoreRecord, payload)
-                cities[store.id] = store.city
+                store_record = stored(StoreRecord, payload)
+                cities[store_record.id] = store_record.city
         for group in spells.values():
             group.sort(key=lambda s: (s.from_ is not None, s.from_))
         return FlagInputs(
             touches=touches,
-            deals=sorted(deals, key=lambda d: (d.closed_at, d.id)),
-            referrals=sorted(referrals, key=lambda r: (r.at, r.id)),
+            deals=deals,
+            referrals=referrals,
             spells=dict(spells),
             cities=cities,
             recorded=recorded,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import date, datetime
 
-from contribnet.domain.events import Deal, Referral, Staff, Touch, stored
-from contribnet.domain.flags import FlagInputs, FlagReview
+from contribnet.domain.events import Deal, Referral, Staff
+from contribnet.domain.flags import FlagInputs, FlagReview, TouchRecord
 from contribnet.domain.settlement import RecordConflict
+from contribnet.domain.unchecked import unchecked
+from contribnet.store.flags import received_times, utc_instant
 from contribnet.store.sqlite_connection import SqliteConnection, utc_text
 
 __all__ = ["FLAGS_SCHEMA", "SqliteFlags"]
@@ -27,6 +28,32 @@ CREATE TABLE IF NOT EXISTS flag_reviews (
 """
 
 _LIVE = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
+
+#: The rules' reads, one query per table, in the table's order (the rules need none): a period
+#: reads a range of the table's time index, the whole store one pass over the table; each row's
+#: event is a seek by key (its received time; a touch's evidence), its voids a seek by target.
+#: ``tests/store/test_sqlite_plans.py`` checks the plans.
+TOUCHES_SQL = (
+    "SELECT t.id, t.at, t.customer, t.staff, t.store, t.stage, t.channel,"
+    " e.payload -> '$.evidence', e.recorded_at"
+    " FROM touches t JOIN events e ON e.key = t.id"
+    " WHERE {where} AND " + _LIVE.format("t")
+)
+DEALS_SQL = (
+    "SELECT d.id, d.customer, d.store, d.staff, d.closed_at, d.amount, d.reward_pool,"
+    " e.payload ->> '$.points_pool', e.recorded_at FROM deals d JOIN events e ON e.key = d.id"
+    " WHERE {where} AND " + _LIVE.format("d")
+)
+REFERRALS_SQL = (
+    "SELECT r.id, r.at, r.customer, r.to_store, r.referrer_staff, r.referrer_customer,"
+    " e.recorded_at FROM referrals r JOIN events e ON e.key = r.id"
+    " WHERE {where} AND " + _LIVE.format("r")
+)
+SPELLS_SQL = (
+    "SELECT staff, name, store, role, from_date, to_date FROM staff_spells"
+    " ORDER BY staff, from_date"
+)
+CITIES_SQL = "SELECT id, city FROM stores"
 
 
 def _between(column: str, start: datetime | None, end: datetime | None) -> tuple[str, list[str]]:
@@ -40,10 +67,6 @@ def _between(column: str, start: datetime | None, end: datetime | None) -> tuple
     return " AND ".join(clauses), params
 
 
-def _received(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text).astimezone(UTC) if text else None
-
-
 class SqliteFlags:
     """The ``FlagStore`` port on a SQLite store's connection."""
 
@@ -53,50 +76,90 @@ class SqliteFlags:
             connection.db.executescript(FLAGS_SCHEMA)
 
     def flag_inputs(self, start: datetime | None, end: datetime | None) -> FlagInputs:
+        # The rules read every live touch of the store: the columns they need, one query per
+        # table, touches as plain records (``TouchRecord``), the few deals, referrals and spells
+        # as models built without validation (``unchecked``); a touch's evidence comes from its
+        # event's JSON.
+        query = self._connection.query
         recorded: dict[str, datetime] = {}
-
-        def read(model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
-            found = []
-            for payload, received in self._connection.query(sql, params):
-                event = stored(model, json.loads(payload))
-                found.append(event)
-                at = _received(received)
-                if at is not None:
-                    recorded[event.id] = at
-            return found
-
+        received = received_times()
         where, params = _between("t.at", start, end)
-        touches: list[Touch] = read(
-            Touch,
-            "SELECT e.payload, e.recorded_at FROM touches t JOIN events e ON e.key = t.id"
-            f" WHERE {where} AND {_LIVE.format('t')} ORDER BY t.at, t.id",
-            params,
-        )
-        where, params = _between("d.closed_at", start, end)
-        deals: list[Deal] = read(
-            Deal,
-            "SELECT e.payload, e.recorded_at FROM deals d JOIN events e ON e.key = d.id"
-            f" WHERE {where} AND {_LIVE.format('d')} ORDER BY d.closed_at, d.id",
-            params,
-        )
-        where, params = _between("r.at", start, end)
-        referrals: list[Referral] = read(
-            Referral,
-            "SELECT e.payload, e.recorded_at FROM referrals r JOIN events e ON e.key = r.id"
-            f" WHERE {where} AND {_LIVE.format('r')} ORDER BY r.at, r.id",
-            params,
-        )
-        spells: dict[str, list[Staff]] = defaultdict(list)
-        for staff, payload in self._connection.query(
-            "SELECT s.staff, e.payload FROM staff_spells s JOIN events e ON e.key = s.key"
-            " ORDER BY s.staff, s.from_date"
+        touches: list[TouchRecord] = []
+        for id, at, customer, staff, store, stage, channel, evidence, got in query(
+            TOUCHES_SQL.format(where=where), params
         ):
-            spells[staff].append(stored(Staff, json.loads(payload)))
-        cities = {
-            str(store): str(city)
-            for store, city in self._connection.query("SELECT id, city FROM stores")
-            if city
-        }
+            touches.append(
+                TouchRecord(
+                    id,
+                    utc_instant(at),
+                    customer,
+                    staff,
+                    store,
+                    stage,
+                    channel,
+                    None if evidence is None else json.loads(evidence),
+                )
+            )
+            if got:
+                recorded[id] = received(got)
+        where, params = _between("d.closed_at", start, end)
+        deals = []
+        for id, customer, store, staff, closed_at, amount, reward_pool, points_pool, got in query(
+            DEALS_SQL.format(where=where), params
+        ):
+            deals.append(
+                unchecked(
+                    Deal,
+                    {
+                        "id": id,
+                        "customer": customer,
+                        "store": store,
+                        "staff": staff,
+                        "closed_at": utc_instant(closed_at),
+                        "amount": amount,
+                        "reward_pool": reward_pool,
+                        "points_pool": points_pool,
+                    },
+                )
+            )
+            if got:
+                recorded[id] = received(got)
+        where, params = _between("r.at", start, end)
+        referrals = []
+        for id, at, customer, to_store, referrer_staff, referrer_customer, got in query(
+            REFERRALS_SQL.format(where=where), params
+        ):
+            referrals.append(
+                unchecked(
+                    Referral,
+                    {
+                        "id": id,
+                        "at": utc_instant(at),
+                        "customer": customer,
+                        "to_store": to_store,
+                        "referrer_staff": referrer_staff,
+                        "referrer_customer": referrer_customer,
+                    },
+                )
+            )
+            if got:
+                recorded[id] = received(got)
+        spells: dict[str, list[Staff]] = defaultdict(list)
+        for staff, name, store, role, from_date, to_date in query(SPELLS_SQL):
+            spells[staff].append(
+                unchecked(
+                    Staff,
+                    {
+                        "id": staff,
+                        "name": name,
+                        "store": store,
+                        "role": role,
+                        "from_": date.fromisoformat(from_date) if from_date else None,
+                        "to": date.fromisoformat(to_date) if to_date else None,
+                    },
+                )
+            )
+        cities = {str(store): str(city) for store, city in query(CITIES_SQL) if city}
         return FlagInputs(
             touches=touches,
             deals=deals,

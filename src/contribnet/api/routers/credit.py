@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
 from contribnet.api.contract import ModelName
-from contribnet.api.deps import StoreDep
+from contribnet.api.deps import SettingsDep, StoreDep
 from contribnet.api.limits import StrictJsonRoute
 from contribnet.credit import Split
 from contribnet.domain.roles import Principal
@@ -50,6 +50,11 @@ class CreditPreview(Split):
     policy_id: str = Field(
         description="the policy version used, name@version", examples=["default@1"]
     )
+    held_by: list[str] = Field(
+        default_factory=list,
+        description="open fraud flags that hold the deal out of settlement under this policy "
+        "(`hold_flagged`) until a leader reviews them; empty: settling would pay this split",
+    )
 
 
 @router.get(
@@ -63,6 +68,7 @@ async def get_credit(
     deal_id: DealId,
     store: StoreDep,
     _: Readers,
+    settings: SettingsDep,
     model: Annotated[
         ModelName | None,
         Query(description="a credit model; default: the policy's", examples=["shapley"]),
@@ -83,9 +89,16 @@ async def get_credit(
     # the split, built by the engine's own models, is serialised once, not validated again.
     async with _preview_slots():
         found = await run_in_threadpool(
-            credit_service.preview, store, deal_id, model=model, policy=policy
+            credit_service.preview,
+            store,
+            deal_id,
+            model=model,
+            policy=policy,
+            flag_rules=settings.flag_rules,
         )
-    body = CreditPreview.model_construct(**dict(found.split), policy_id=found.policy.id)
+    body = CreditPreview.model_construct(
+        **dict(found.split), policy_id=found.policy.id, held_by=list(found.held_by)
+    )
     return Response(body.model_dump_json(), media_type="application/json")
 
 
@@ -138,7 +151,11 @@ class SettlementHistory(BaseModel):
     responses={
         **_ERRORS,
         200: {"description": "Unchanged inputs: the current settlement, as recorded."},
-        409: {"description": "Inputs changed since the deal was settled and no reason was given."},
+        409: {
+            "description": "Inputs changed since the deal was settled and no reason was given; "
+            "or the deal is held by open fraud flags (`field`: `flags`, the flags named) under "
+            "a policy with `hold_flagged`, until a leader reviews them."
+        },
     },
     summary="Settle a deal: record its split, immutably",
 )
@@ -147,6 +164,7 @@ def post_settlement(
     store: StoreDep,
     principal: Leaders,
     response: Response,
+    settings: SettingsDep,
     body: SettleRequest | None = None,
 ) -> Settlement:
     """Computes the split under the policy in force at the deal's close (or the one named) and
@@ -162,6 +180,7 @@ def post_settlement(
         policy=body.policy,
         model=body.model,
         reason=body.reason,
+        flag_rules=settings.flag_rules,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -237,6 +256,14 @@ class BatchResult(BaseModel):
     skipped: int = Field(description="settled or voided meanwhile by someone else")
     failures: int = Field(description="deals that could not be settled (left unsettled)")
     failed: list[dict[str, str]] = Field(description="the first 100 failures")
+    held: int = Field(
+        default=0,
+        description="deals held out of settlement by open fraud flags (policy `hold_flagged`), "
+        "left unsettled until a leader reviews the flags",
+    )
+    held_by: list[dict[str, str | list[str]]] = Field(
+        default_factory=list, description="the first 100 held deals, each with its open flags"
+    )
     finished: bool
 
 
@@ -249,6 +276,8 @@ def _result(progress: settlement_service.BatchProgress) -> BatchResult:
         skipped=progress.skipped,
         failures=progress.failures,
         failed=[{"deal": d, "message": m} for d, m in progress.failed],
+        held=progress.held,
+        held_by=[{"deal": d, "flags": list(f)} for d, f in progress.held_by],
         finished=progress.finished,
     )
 
@@ -268,7 +297,11 @@ def _result(progress: settlement_service.BatchProgress) -> BatchResult:
     summary="Settle every unsettled deal closed in a period",
 )
 async def post_batch(
-    request: Request, store: StoreDep, principal: Leaders, body: BatchRequest
+    request: Request,
+    store: StoreDep,
+    principal: Leaders,
+    settings: SettingsDep,
+    body: BatchRequest,
 ) -> BatchResult | StreamingResponse:
     """Restartable: a batch that is stopped or crashes has recorded whole chunks; running it
     again settles only the deals still unsettled, so every deal is settled exactly once."""
@@ -279,6 +312,7 @@ async def post_batch(
         requested_by=requested_by(principal),
         policy=body.policy,
         model=body.model,
+        flag_rules=settings.flag_rules,
     )
     first = await run_in_threadpool(next, progress)  # validates the request before any output
     if "application/x-ndjson" in request.headers.get("accept", ""):

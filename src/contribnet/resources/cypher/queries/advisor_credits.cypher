@@ -8,9 +8,9 @@
 // Example (the demo network: contribnet demo, seed 1, settled; first rows):
 //   params: {"staff": "sf-sh-onvo-1-04", "from": "2025-01-01T00:00:00+08:00", "to": "2025-02-01T00:00:00+08:00"}
 //   deal | closed_at | store | customer | closed_by | share | amount | points | reward_pool | settlement | model | policy | policy_version
-//   d-0001287 | 2025-01-13T06:50:50Z | st-sh-nio-1 | c-0001287 | sf-sh-nio-1-04 | 0.25 | 87500 | 0 | 350000 | stl-554c77dca5baa4b19bbf1655 | stage_weighted | default | 1
-//   d-0001322 | 2025-01-16T09:15:04Z | st-sh-nio-1 | c-0001322 | sf-sh-nio-1-04 | 0.25 | 67500 | 0 | 270000 | stl-eed49c8821f83f3254be0b2d | stage_weighted | default | 1
-//   d-0001952 | 2025-01-17T04:14:52Z | st-sh-nio-1 | c-0001952 | sf-sh-nio-1-04 | 0.2643683347357543 | 103104 | 0 | 390000 | stl-9724822490d76fa3a39f1669 | stage_weighted | default | 1
+//   d-0001287 | 2025-01-13T06:50:50Z | st-sh-nio-1 | c-0001287 | sf-sh-nio-1-04 | 0.25 | 87500 | 0 | 350000 | stl-50e83d060d6e9279d3443c1a | stage_weighted | default | 1
+//   d-0001322 | 2025-01-16T09:15:04Z | st-sh-nio-1 | c-0001322 | sf-sh-nio-1-04 | 0.25 | 67500 | 0 | 270000 | stl-ae74254cc40092241c962ba7 | stage_weighted | default | 1
+//   d-0001952 | 2025-01-17T04:14:52Z | st-sh-nio-1 | c-0001952 | sf-sh-nio-1-04 | 0.2643683347357543 | 103104 | 0 | 390000 | stl-ebec5dba253dfeb99a363693 | stage_weighted | default | 1
 MATCH (d:Deal)-[cr:CREDITED]->(:Staff {id: $staff})
 WHERE NOT coalesce(d.voided, false)
   AND ($from IS NULL OR d.closed_at >= $from)
