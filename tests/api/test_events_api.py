@@ -127,6 +127,8 @@ def test_journey_and_reads(client: TestClient) -> None:
         "handovers",
         "joint_events",
         "deals",
+        "lead_assignments",
+        "holdings",
     }
     assert (
         journey["touches"][0]["stage"] == "test_drive" and journey["touches"][0]["voided"] is False

@@ -11,12 +11,14 @@ import pytest
 from contribnet.cli import main
 from contribnet.demo.activities import ActivityStream
 from contribnet.demo.generator import generate_with_summary
+from contribnet.demo.leads import LeadStream
 
 
 def _events(size: str, seed: int) -> list[dict]:
-    """The network's events with its activities (``demo/activities.py``)."""
+    """The network's events with its lead assignments and activities (``demo/leads.py``,
+    ``demo/activities.py``)."""
     events, _ = generate_with_summary(size, seed)
-    return list(ActivityStream(seed).wrap(events))
+    return list(ActivityStream(seed).wrap(LeadStream(seed).wrap(events)))
 
 
 def _expected_bytes(size: str, seed: int) -> bytes:

@@ -30,6 +30,7 @@ from contribnet.demo.generator import (
     NetworkGenerator,
     Summary,
 )
+from contribnet.demo.leads import LeadStream
 from contribnet.process import fewer_gc_pauses
 from contribnet.settings import redacted_url
 from contribnet.store import Store
@@ -94,6 +95,7 @@ def _add_size_and_seed(parser: argparse.ArgumentParser) -> None:
 def _generate(args: argparse.Namespace) -> int:
     gen = NetworkGenerator(args.size, args.seed)
     activities = ActivityStream(args.seed)
+    leads = LeadStream(args.seed)
     console = Console(stderr=True)
     to_stdout = args.out == "-"
     plant = getattr(args, "plant_fraud", False)
@@ -102,14 +104,19 @@ def _generate(args: argparse.Namespace) -> int:
         fewer_gc_pauses(),
     ):
         planter = write_json_lines(
-            gen, out, console, activities, planter=FraudPlanter(args.seed) if plant else None
+            gen,
+            out,
+            console,
+            activities,
+            planter=FraudPlanter(args.seed) if plant else None,
+            leads=leads,
         )
     if planter is not None:
         _report_planted(planter, None if to_stdout else Path(f"{args.out}.planted.json"), console)
     if not to_stdout:
-        total = gen.summary.total_events + activities.total_events
+        total = gen.summary.total_events + activities.total_events + leads.total_events
         console.print(f"wrote {total:,} events to {args.out}")
-        console.print(summary_table(gen.summary, activities))
+        console.print(summary_table(gen.summary, activities, leads))
     return 0
 
 
@@ -120,17 +127,20 @@ def write_json_lines(
     activities: ActivityStream | None = None,
     *,
     planter: FraudPlanter | None = None,
+    leads: LeadStream | None = None,
 ) -> FraudPlanter | None:
     """Write each event as one JSON line (sorted keys, UTF-8), with a progress bar on a terminal;
     with ``activities``, the network's activities too (``demo/activities.py``); with
     ``planter``, planted fraud after the network (``demo/fraud.py``; returned, its cases
-    filled in)."""
+    filled in); with ``leads``, its lead assignments (``demo/leads.py``)."""
     lines: list[str] = []
     with _progress(console) as progress:
         task = progress.add_task(f"{gen.spec.name} network", total=gen.spec.days, day="")
         events = _events_with_progress(gen, progress, task)
         if planter is not None:
             events = planter.wrap(events)
+        if leads is not None:
+            events = leads.wrap(events)
         if activities is not None:
             events = activities.wrap(events)
         for n, event in enumerate(events, start=1):
@@ -192,12 +202,13 @@ def _demo(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     gen = NetworkGenerator(args.size, args.seed)
     activities = ActivityStream(args.seed)
+    leads = LeadStream(args.seed)
     console = Console()
     planter = FraudPlanter(args.seed) if getattr(args, "plant_fraud", False) else None
     with opened_store(args, create=True) as store, fewer_gc_pauses():
         result = ingest_stream(
             store,
-            activities.wrap(planter.wrap(gen.events()) if planter else gen.events()),
+            activities.wrap(leads.wrap(planter.wrap(gen.events()) if planter else gen.events())),
             progress=sys.stderr.isatty(),
             stages=settings.stages,
             actions=settings.actions,
@@ -212,7 +223,7 @@ def _demo(args: argparse.Namespace) -> int:
             f"{redacted_url(settings.store_url)}: "
             f"accepted {count(result.accepted)}, duplicates {count(result.duplicates)}"
         )
-        console.print(summary_table(gen.summary, activities))
+        console.print(summary_table(gen.summary, activities, leads))
         if args.no_settle:
             _redeem_demo_points(store, activities, console)
             console.print("not settled (--no-settle): run contribnet settle before reading credit")
@@ -295,8 +306,11 @@ def _top_owner(store: Store) -> str | None:
     return min(totals, key=lambda owner: (-totals[owner], owner))
 
 
-def summary_table(summary: Summary, activities: ActivityStream | None = None) -> Table:
-    """The scenario counts of a generated network (and of its activities), as a table."""
+def summary_table(
+    summary: Summary, activities: ActivityStream | None = None, leads: LeadStream | None = None
+) -> Table:
+    """The scenario counts of a generated network (and of its activities and lead assignments),
+    as a table."""
     table = Table(title=f"{summary.size} network, seed {summary.seed}", show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -306,6 +320,11 @@ def summary_table(summary: Summary, activities: ActivityStream | None = None) ->
         table.add_row(
             "activities (voided)",
             f"{sum(activities.actions.values()):,} ({activities.voided})",
+        )
+    if leads is not None:
+        table.add_row(
+            "leads assigned / reclaimed / reassigned",
+            f"{leads.assigned:,} / {leads.reclaimed:,} / {leads.reassigned:,}",
         )
     return table
 

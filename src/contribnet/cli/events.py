@@ -95,6 +95,10 @@ def _timeline(journey: dict[str, Any]) -> list[tuple[str, str, str, str, str, bo
         handed = f"{len(h['customers'])} customers"
         who = f"{h['from_staff']} → {h['to_staff']}"
         rows.append((h["at"], "handed over", who, "", handed, h["voided"], _deal(h)))
+    for a in journey.get("lead_assignments", []):
+        who = a.get("staff") or "—"
+        detail = "lead back to the pool" if a["reason"] == "reclaimed" else "holds the lead"
+        rows.append((a["at"], f"lead {a['reason']}", who, "", detail, a["voided"], ""))
     for d in journey["deals"]:
         detail = f"amount {money(d['amount'])}, reward pool {money(d['reward_pool'])}"
         rows.append((d["closed_at"], "DEAL", d["staff"], d["store"], detail, d["voided"], ""))

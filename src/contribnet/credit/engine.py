@@ -99,6 +99,8 @@ def _journey_text(journey: DealJourney) -> str:
     )
     for key in ("touches", "referrals", "handovers", "joint_events"):
         data[key] = sorted(data.get(key, []), key=itemgetter("id"))
+    if "assignments" in data:  # lead pools: only when the customer has a holding history
+        data["assignments"] = sorted(data["assignments"], key=itemgetter("id"))
     for key in ("earlier_deals", "voided"):
         if not data.get(key):
             data.pop(key, None)
@@ -119,7 +121,7 @@ def _policy_text(policy: Policy) -> str:
     cached = _policy_texts.get(id(policy))
     if cached is not None and cached[0] is policy:
         return cached[1]
-    text = _CANONICAL.encode(policy.model_dump(mode="json"))
+    text = _CANONICAL.encode(policy.hashed())
     if len(_policy_texts) >= 64:
         _policy_texts.clear()
     _policy_texts[id(policy)] = (policy, text)
@@ -273,6 +275,8 @@ def _pool_allocations(
                     "joint_event": t.joint_event,
                     "credit": x,
                     "factors": dict(attribution.factors[i]),  # the split's own copy
+                    "held_by": t.held_by,
+                    "touched_by": t.touched_by,
                 },
             )
             for t, x, i in zip(touches, scaled, idx, strict=True)

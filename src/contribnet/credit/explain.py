@@ -60,6 +60,11 @@ def _details(touches: Sequence[TouchCredit]) -> list[str]:
     joint = sorted({t.joint_event for t in touches if t.joint_event})
     if joint:
         details.append("joint event " + ", ".join(joint))
+    for by, holder in sorted({(t.touched_by, t.held_by) for t in touches if t.touched_by}):
+        details.append(f"touch by {by} on a lead held by {holder}; lead-stage credit to {holder}")
+    held = sorted({t.held_by for t in touches if t.held_by and not t.touched_by})
+    if held:
+        details.append("lead held by " + ", ".join(held))
     return details
 
 

@@ -35,6 +35,9 @@ class CreditTouch:
     a ``handover`` (one per customer handed), or the ``deal`` itself (the closer's order touch
     when none was logged). ``age_days`` is how long before the deal closed it happened (>= 0).
     ``organisers`` are the stores organising the joint event the touch belongs to, if any.
+    ``held_by`` names the holder of the customer's lead (lead pools) when the touch was made by
+    someone else: a ``lead``-stage touch then counts for the holder (``contributor``) and
+    ``touched_by`` names who made it; at any other stage it counts for whoever made it.
     """
 
     id: str
@@ -46,6 +49,8 @@ class CreditTouch:
     source: str = "touch"
     joint_event: str | None = None
     organisers: tuple[str, ...] = ()
+    held_by: str | None = None
+    touched_by: str | None = None
 
 
 def example_touch(

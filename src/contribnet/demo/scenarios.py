@@ -33,6 +33,7 @@ from contribnet.domain.events import (
     Deal,
     Handover,
     JointEvent,
+    LeadAssignment,
     Referral,
     Staff,
     Store,
@@ -199,7 +200,10 @@ _S1 = Scenario(
                 "sf-nio-bj-li",
                 "st-nio-bj-1",
                 "consultation",
-                evidence={"note": "budget under 250k; suggested ONVO L60"},
+                evidence={
+                    "kind": "crm_record",
+                    "ref": "crm-s1-2: budget under 250k; suggested ONVO L60",
+                },
             ),
             {
                 "type": "referral",
@@ -553,8 +557,9 @@ _S5 = Scenario(
     key="order_grabbing",
     title="Order grabbing",
     story=(
-        "Zhou Xin (X) at the West Lake store receives Qian Hao, adds him on WeChat, invites him "
-        "to test drives and takes him on three (one visit logged twice). Wu Bo (Y) at the "
+        "Zhou Xin (X) at the West Lake store is assigned Qian Hao as a lead, receives him, adds "
+        "him on WeChat, invites him to test drives and takes him on three (one visit logged "
+        "twice). Wu Bo (Y) at the "
         "Binjiang store offers a bigger discount and closes the order; a test drive Y logged "
         "without evidence was voided. X keeps at least a third of the pool under the default "
         "policy, and earns activity points for the nurturing."
@@ -566,6 +571,14 @@ _S5 = Scenario(
             _staff("sf-nio-hz-x", "Zhou Xin", "st-nio-hz-a"),
             _staff("sf-nio-hz-y", "Wu Bo", "st-nio-hz-b"),
             _customer("c-s5-qian", "Qian Hao", "Hangzhou"),
+            {
+                "type": "lead_assignment",
+                "id": "la-s5-1",
+                "at": "2025-04-05T01:00:00Z",
+                "lead": "c-s5-qian",
+                "reason": "assigned",
+                "staff": "sf-nio-hz-x",
+            },
             _touch(
                 "t-s5-1",
                 "2025-04-05T02:00:00Z",
@@ -589,7 +602,7 @@ _S5 = Scenario(
                 "staff": "sf-nio-hz-x",
                 "customer": "c-s5-qian",
                 "action": "test_drive_invite",
-                "evidence": {"channel": "wechat", "message": "msg-8812"},
+                "evidence": {"kind": "wechat_message", "ref": "msg-8812"},
             },
             _touch(
                 "t-s5-2",
@@ -644,7 +657,7 @@ _S5 = Scenario(
                 "sf-nio-hz-y",
                 "st-nio-hz-b",
                 "quote",
-                evidence={"discount_yuan": 8000},
+                evidence={"kind": "crm_record", "ref": "quote-s5-6: discount 8000 yuan"},
             ),
             _touch(
                 "t-s5-7", "2025-04-27T03:00:00Z", "c-s5-qian", "sf-nio-hz-y", "st-nio-hz-b", "order"
@@ -844,9 +857,14 @@ def deal_journey(events: Iterable[Event], deal_id: str) -> DealJourney:
     joint = sorted(
         (e for e in live if isinstance(e, JointEvent) and e.id in named), key=lambda j: j.id
     )
+    assignments = sorted(
+        (e for e in live if isinstance(e, LeadAssignment) and e.lead == cid),
+        key=lambda a: (a.at, a.id),
+    )
     staff_ids = {deal.staff} | {t.staff for t in touches}
     staff_ids |= {h.from_staff for h in handovers} | {h.to_staff for h in handovers}
     staff_ids |= {r.referrer_staff for r in referrals if r.referrer_staff}
+    staff_ids |= {a.staff for a in assignments if a.staff}
     spells: dict[str, list[Staff]] = {}
     for e in live:
         if isinstance(e, Staff) and e.id in staff_ids:
@@ -881,4 +899,5 @@ def deal_journey(events: Iterable[Event], deal_id: str) -> DealJourney:
                 and (e.customer == cid if not isinstance(e, Handover) else cid in e.customers)
             )
         ),
+        assignments=tuple(assignments) or None,
     )

@@ -14,6 +14,7 @@ from contribnet.domain.events import (
     Deal,
     Handover,
     JointEvent,
+    LeadAssignment,
     Referral,
     Staff,
     Store,
@@ -45,6 +46,11 @@ class Journey(BaseModel):
     handovers: list[dict[str, Any]] = Field(default_factory=list)
     joint_events: list[dict[str, Any]] = Field(default_factory=list)
     deals: list[dict[str, Any]] = Field(default_factory=list)
+    #: The customer's ``lead_assignment`` events (lead pools), by ``at`` then id.
+    lead_assignments: list[dict[str, Any]] = Field(default_factory=list)
+    #: Who held the lead when (``domain/leads.py``), from the live assignments:
+    #: ``[{staff, from, to, reason, assignment, ended_by}]``; filled by the journey service.
+    holdings: list[dict[str, Any]] = Field(default_factory=list)
 
     def with_counted_for(self) -> Journey:
         """The journey with ``counted_for`` on every touch, referral and handover: the live deal
@@ -141,7 +147,9 @@ class DealJourney(BaseModel):
     oldest first): a contribution belongs to the first live deal that closes at or after it, so
     everything up to the latest of them was that deal's, not this one's (``credit/guards.py``).
     ``voided`` are the customer's voided contributions, kept only to explain that they did not
-    count.
+    count. ``assignments`` are the customer's live ``lead_assignment`` events by ``(at, id)``:
+    the holding history that gives lead-stage credit to the lead's holder (``credit/guards.py``);
+    ``None`` when there are none, so that such a journey hashes as before lead pools existed.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -156,6 +164,7 @@ class DealJourney(BaseModel):
     staff: dict[str, tuple[Staff, ...]] = Field(default_factory=dict)
     earlier_deals: tuple[DealMark, ...] = ()
     voided: tuple[VoidedItem, ...] = ()
+    assignments: tuple[LeadAssignment, ...] | None = None
 
 
 class Page(BaseModel):

@@ -26,6 +26,8 @@ class TouchCredit(BaseModel):
     to recompute it by hand: the model's weight of the touch and the total it is divided by
     (``stage_weight`` / ``weight_total`` times ``stage_part`` under stage_weighted; the
     contributor's value / ``value_total`` times ``touch_part`` under the set-based models).
+    ``held_by`` names the lead's holder when someone else made the touch (lead pools): a
+    ``lead``-stage touch by ``touched_by`` counts for the holder.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -38,6 +40,8 @@ class TouchCredit(BaseModel):
     joint_event: str | None = None
     credit: float
     factors: dict[str, float]
+    held_by: str | None = None
+    touched_by: str | None = None
 
 
 class NotCounted(BaseModel):
@@ -46,7 +50,8 @@ class NotCounted(BaseModel):
     ``code`` is one of ``after_close``, ``earlier_deal`` (``ref`` names the deal it counted
     for), ``lookback``, ``zero_weight``, ``repeated`` (a duplicate visit of the kept touch
     ``ref``), ``self_referral``, ``owner_ignored``, ``voided``, ``over_limit`` (older than the most
-    recent ``MAX_JOURNEY_ITEMS`` in the window); ``reason`` says it in words.
+    recent ``MAX_JOURNEY_ITEMS`` in the window), ``no_evidence`` (a touch without the evidence the
+    policy requires of its stage); ``reason`` says it in words.
     """
 
     model_config = ConfigDict(frozen=True)

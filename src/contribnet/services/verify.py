@@ -198,7 +198,8 @@ def _verify_chunk(
 
 def _event_keys(settlement: Settlement, journey: DealJourney | None) -> list[str]:
     """The keys of the events a deal's split is computed from: the deal, its customer, their
-    contributions (voided ones too), the joint events, staff spells and stores involved."""
+    contributions (voided ones too), lead assignments, the joint events, staff spells and stores
+    involved."""
     if journey is None:
         return [settlement.deal]
     keys = [journey.deal.id]
@@ -207,6 +208,7 @@ def _event_keys(settlement: Settlement, journey: DealJourney | None) -> list[str
     keys += [t.id for t in journey.touches] + [r.id for r in journey.referrals]
     keys += [h.id for h in journey.handovers] + [j.id for j in journey.joint_events]
     keys += [v.id for v in journey.voided]
+    keys += [a.id for a in journey.assignments or ()]
     keys += [event_key(spell) for spells in journey.staff.values() for spell in spells]
     keys += list(journey.stores)
     return list(dict.fromkeys(keys))

@@ -19,6 +19,7 @@ from contribnet.domain.events import (
     Event,
     Handover,
     JointEvent,
+    LeadAssignment,
     Referral,
     Staff,
     Touch,
@@ -353,6 +354,12 @@ def assemble_deal_journey(
                 if i["voided"]
             )
         ),
+        tuple(
+            sorted(
+                (stored(LeadAssignment, a) for a in live(journey.lead_assignments)),
+                key=lambda a: (a.at, a.id),
+            )
+        ),
     )
 
 
@@ -372,11 +379,14 @@ def deal_journey_of(
     stores: Callable[[Sequence[str]], dict[str, StoreRecord]],
     earlier_deals: tuple[DealMark, ...] = (),
     voided: tuple[VoidedItem, ...] = (),
+    assignments: tuple[LeadAssignment, ...] = (),
 ) -> DealJourney:
     """A :class:`DealJourney` from the deal's live events (in journey order), with the employment
     spells and store records of every staff member and store they involve looked up, and the
-    customer's live deals ordered before it (``earlier_deals``) and voided contributions."""
+    customer's live deals ordered before it (``earlier_deals``), voided contributions and live
+    lead assignments (by ``(at, id)``)."""
     staff_ids = {deal.staff} | {t.staff for t in touches}
+    staff_ids |= {a.staff for a in assignments if a.staff}
     staff_ids |= {h.from_staff for h in handovers} | {h.to_staff for h in handovers}
     staff_ids |= {r.referrer_staff for r in referrals if r.referrer_staff}
     staff = staff_spells(sorted(staff_ids))
@@ -394,6 +404,7 @@ def deal_journey_of(
         staff=staff,
         earlier_deals=earlier_deals,
         voided=voided,
+        assignments=assignments or None,
     )
 
 

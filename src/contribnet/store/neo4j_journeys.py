@@ -22,6 +22,7 @@ from contribnet.domain.events import (
     Deal,
     Handover,
     JointEvent,
+    LeadAssignment,
     Referral,
     Staff,
     Touch,
@@ -43,10 +44,10 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-_Timed = TypeVar("_Timed", Referral, Handover, JointEvent)
+_Timed = TypeVar("_Timed", Referral, Handover, JointEvent, LeadAssignment)
 
 
-def _when(event: Touch | Referral | Handover | JointEvent) -> tuple[datetime, str]:
+def _when(event: Touch | Referral | Handover | JointEvent | LeadAssignment) -> tuple[datetime, str]:
     return event.at, event.id
 
 
@@ -151,5 +152,6 @@ def deal_journeys(
                 (DealMark(_instant(o["closed_at"]), o["id"]) for o in journey["deals"]),
             ),
             _voided(journey),
+            _live(LeadAssignment, journey["lead_assignments"]),
         )
     return found

@@ -19,3 +19,6 @@ CALL (id) {
 CALL (id) {
   MATCH (a:Activity {id: id}) SET a.voided = true
 }
+CALL (id) {
+  MATCH (a:LeadAssignment {id: id}) SET a.voided = true
+}

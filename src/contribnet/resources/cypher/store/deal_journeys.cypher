@@ -1,7 +1,7 @@
 // The credit engine's inputs for many deals in one read, as one row. Per non-voided deal: its
 // event, its customer's record, the customer's other live deals, the customer's touches (fields),
-// referrals, handovers and the joint events their touches name (recorded events, with voided
-// flags); once for all the deals: the employment spells of every staff member involved and the
+// referrals, handovers, lead assignments and the joint events their touches name (recorded
+// events, with voided flags); once for all the deals: the employment spells of every staff member involved and the
 // records of every store involved (deals of one read share most of them). Instants come back as
 // ISO text, which the driver reads far faster than temporal values.
 // Parameters: $ids (deal ids).
@@ -47,6 +47,12 @@ CALL (c) {
   RETURN collect({payload: he.payload, voided: coalesce(h.voided, false)}) AS handovers,
          collect(DISTINCT from.id) + collect(DISTINCT to.id) AS handover_staff
 }
+CALL (c) {
+  MATCH (a:LeadAssignment)-[:OF_LEAD]->(c)
+  MATCH (ae:Event {key: a.id})
+  RETURN collect({payload: ae.payload, voided: coalesce(a.voided, false)}) AS lead_assignments,
+         collect(DISTINCT a.staff) AS holders
+}
 CALL (touches) {
   UNWIND touches AS t
   WITH DISTINCT t.joint_event AS joint_event_id
@@ -59,9 +65,11 @@ CALL (touches) {
          reduce(acc = [], o IN collect(organisers) | acc + o) AS organiser_stores
 }
 WITH collect({id: id, deal: e.payload, customer: customer, deals: deals, touches: touches,
-              referrals: referrals, handovers: handovers, joint_events: joint_events})
+              referrals: referrals, handovers: handovers, joint_events: joint_events,
+              lead_assignments: lead_assignments})
        AS journeys,
-     collect([closer.id] + [t IN touches | t.staff] + referrers + handover_staff) AS staff_lists,
+     collect([closer.id] + [t IN touches | t.staff] + referrers + handover_staff + holders)
+       AS staff_lists,
      collect([at.id] + [t IN touches | t.store] + referral_stores + organiser_stores)
        AS store_lists
 CALL (staff_lists) {
