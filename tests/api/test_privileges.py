@@ -104,13 +104,17 @@ def test_the_table_lists_every_route_and_every_role(setup) -> None:
 #: Real ids per path parameter (the first the staff key's own, the second someone else's), so
 #: that an allowed call reaches the data rather than a 404 for a made-up id.
 IDS = {"customer_id": ("c-1", "c-2"), "staff_id": ("sf-1", "sf-2"), "store_id": ("st-1", "st-1")}
+#: Likewise for the routes that name a staff member in the query rather than the path.
+QUERY_IDS = {"/v1/audit": {"target": ("sf-1", "sf-2")}, "/v1/disputes": {"staff": ("sf-1", "sf-2")}}
 
 
 def _call(client: TestClient, method: str, path: str, key: str | None, other: bool = False):
     url = re.sub(r"\{([^}]+)\}", lambda m: IDS.get(m.group(1), ("x-1", "x-1"))[int(other)], path)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     body = {} if method != "GET" else None
-    return client.request(method, url, headers=headers, json=body)
+    queried = QUERY_IDS.get(path, {}) if method == "GET" else {}
+    params = {name: ids[int(other)] for name, ids in queried.items()}
+    return client.request(method, url, headers=headers, json=body, params=params)
 
 
 @pytest.mark.parametrize("route", sorted(TABLE), ids=lambda r: f"{r[0]} {r[1]}")

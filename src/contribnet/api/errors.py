@@ -13,6 +13,7 @@ from neo4j.exceptions import ClientError, DriverError, Neo4jError, TransientErro
 from contribnet import metrics
 from contribnet.api.limits import BodyRefused
 from contribnet.credit import CreditError
+from contribnet.domain.disputes import DisputeRefused
 from contribnet.domain.errors import ConflictError, InvalidEvents, NotFound
 from contribnet.domain.limits import MAX_ERRORS_LISTED
 from contribnet.domain.policy import InvalidPolicy
@@ -105,6 +106,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(DisputeRefused)
+    async def _dispute_refused(_: Request, exc: DisputeRefused) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
 
     @app.exception_handler(InvalidRequest)
     async def _invalid_request(_: Request, exc: InvalidRequest) -> JSONResponse:

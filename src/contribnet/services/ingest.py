@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from contribnet import metrics
 from contribnet.domain import strict_json
+from contribnet.domain.audit import event_targets
 from contribnet.domain.errors import ConflictError, FieldError, InvalidEvents
 from contribnet.domain.events import (
     DEFAULT_ACTIONS,
@@ -44,6 +45,7 @@ from contribnet.domain.events import (
     event_key,
 )
 from contribnet.domain.limits import MAX_LINKS_PER_BATCH
+from contribnet.services import audit
 from contribnet.store.base import IngestResult, RecordedEvent, Store
 
 __all__ = [
@@ -229,18 +231,52 @@ def _received() -> datetime:
     return datetime.now(UTC)
 
 
-def _append(store: Store, events: Sequence[Event]) -> IngestResult:
+#: Who wrote events when no caller is named (the demo loader, a trusted stream).
+SYSTEM = "system"
+
+
+def _append(store: Store, events: Sequence[Event], requested_by: str = SYSTEM) -> IngestResult:
     bad_voids = _void_target_errors(store, events)
     if bad_voids:
         metrics.count_events((e.type for e in events), "rejected")
         raise InvalidEvents(bad_voids)
-    recorded, repeats, conflicts = _record(events, _received())
+    received = _received()
+    recorded, repeats, conflicts = _record(events, received)
     if conflicts:
         metrics.count_events((e.type for e in events), "rejected")
         raise ConflictError(conflicts)
-    result = store.append(recorded)
+    with audit.unit(store):
+        result = store.append(recorded)
+        if result.accepted:
+            _audit(store, _written(store, recorded, result.accepted, received), requested_by)
     metrics.count_ingest(events, result.accepted, result.duplicates + repeats)
     return IngestResult(result.accepted, result.duplicates + repeats)
+
+
+def _written(
+    store: Store, recorded: Sequence[RecordedEvent], accepted: int, received: datetime
+) -> list[Event]:
+    """The events of a batch that this append wrote: all of them, unless some were duplicates --
+    then those the store holds with this batch's received time (a duplicate keeps its first)."""
+    if accepted == len(recorded):
+        return [r.event for r in recorded]
+    held = store.stored_events([r.key for r in recorded])
+    return [
+        r.event
+        for r in recorded
+        if (at := held[r.key].recorded_at) is not None and at.astimezone(UTC) == received
+    ]
+
+
+def _audit(store: Store, written: Sequence[Event], requested_by: str) -> None:
+    """One audit entry for the events written, one for the voids (with their reasons)."""
+    voids = [e for e in written if isinstance(e, Void)]
+    others = [e for e in written if not isinstance(e, Void)]
+    if others:
+        audit.record(store, "event_written", requested_by, event_targets(others))
+    if voids:
+        reasons = "; ".join(dict.fromkeys(v.reason for v in voids))
+        audit.record(store, "event_voided", requested_by, event_targets(voids), reasons)
 
 
 def ingest_events(
@@ -248,9 +284,12 @@ def ingest_events(
     raw: Sequence[Any],
     stages: Sequence[str] = DEFAULT_STAGES,
     actions: Sequence[str] = DEFAULT_ACTIONS,
+    *,
+    requested_by: str = SYSTEM,
 ) -> IngestResult:
-    """Validate and append one batch of event dicts (at most ``MAX_BATCH``)."""
-    return _append(store, validate_events(raw, stages, actions=actions))
+    """Validate and append one batch of event dicts (at most ``MAX_BATCH``); ``requested_by``
+    is who the audit trail names."""
+    return _append(store, validate_events(raw, stages, actions=actions), requested_by)
 
 
 def ingest_body(
@@ -258,6 +297,8 @@ def ingest_body(
     body: bytes,
     stages: Sequence[str] = DEFAULT_STAGES,
     actions: Sequence[str] = DEFAULT_ACTIONS,
+    *,
+    requested_by: str = SYSTEM,
 ) -> IngestResult:
     """Validate and append the raw JSON body of ``POST /v1/events`` (``{"events": [...]}``).
 
@@ -283,7 +324,7 @@ def ingest_body(
     if errors:
         metrics.count_events((e.type for e in events), "rejected")
         raise InvalidEvents(errors)
-    return _append(store, events)
+    return _append(store, events, requested_by)
 
 
 def ingest_stream(
@@ -364,7 +405,7 @@ def _read_json_document(data: bytes) -> Iterator[tuple[int, Any]]:
 
 def _read_csv(path: Path) -> Iterator[tuple[int, Any]]:
     """CSV with a header of field names; lists (customers, organisers) are ``;``-separated,
-    ``evidence`` is a JSON object, an empty cell is an absent field."""
+    ``evidence`` is JSON (one item or a list), an empty cell is an absent field."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
@@ -425,6 +466,8 @@ def ingest_file(
     batch_size: int = MAX_BATCH,
     progress: bool = False,
     actions: Sequence[str] = DEFAULT_ACTIONS,
+    *,
+    requested_by: str = SYSTEM,
 ) -> IngestResult:
     """Import a file all-or-nothing: check it whole first, then append it in batches.
 
@@ -472,7 +515,7 @@ def ingest_file(
     result = IngestResult()
     with _progress(progress, f"Importing {path.name}", total) as advance:
         for _lines, raw, _bad in _batches(path, batch_size):
-            result += _append(store, validate_events(raw, stages, actions=actions))
+            result += _append(store, validate_events(raw, stages, actions=actions), requested_by)
             advance(len(raw))
     return result
 

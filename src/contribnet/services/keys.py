@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field
 from contribnet.domain.errors import ContribnetError, NotFound
 from contribnet.domain.roles import Principal, Role
 from contribnet.domain.settlement import InvalidRequest, period_bounds
+from contribnet.services import audit
 from contribnet.store.base import Store
 
 __all__ = [
@@ -217,9 +218,11 @@ def create_key(
     *,
     now: datetime | None = None,
     pepper: str | None = None,
+    requested_by: str = "system",
 ) -> str:
     """A new key's secret (printed once; only its digest and sealed record are kept, under
-    ``pepper``). A staff key names an existing staff member; an expiry must be in the future."""
+    ``pepper``). A staff key names an existing staff member; an expiry must be in the future.
+    The audit trail records it by its public id, as done by ``requested_by``."""
     now = now or datetime.now(UTC)
     try:
         parsed = Role(role)
@@ -253,7 +256,10 @@ def create_key(
         "expires_at": expires_at,
         "revoked_at": None,
     }
-    store.put_api_key(vault.digest(fingerprint), vault.seal(record))
+    with audit.unit(store):
+        store.put_api_key(vault.digest(fingerprint), vault.seal(record))
+        # By its public id only: whom a key is for and its role stay in its sealed record.
+        audit.record(store, "key_created", requested_by, [key_id(fingerprint)])
     return secret
 
 
@@ -305,7 +311,12 @@ def list_keys(
 
 
 def revoke_key(
-    store: Store, public_id: str, *, now: datetime | None = None, pepper: str | None = None
+    store: Store,
+    public_id: str,
+    *,
+    now: datetime | None = None,
+    pepper: str | None = None,
+    requested_by: str = "system",
 ) -> ApiKey:
     """Revoke a key by its public id (``key-…``); it is refused from the next request on.
     Revoking a revoked key again changes nothing. Raises ``NotFound`` for an unknown id."""
@@ -324,9 +335,12 @@ def revoke_key(
     if record.get("revoked_at") is None:
         record = {**record, "revoked_at": now.isoformat()}
         vault = _vaults(pepper)[0]
-        store.replace_api_keys(
-            [(_stored_id(stored), vault.digest(record["fingerprint"]), vault.seal(record))]
-        )
+        revoked = [key_id(record["fingerprint"])]
+        with audit.unit(store):
+            store.replace_api_keys(
+                [(_stored_id(stored), vault.digest(record["fingerprint"]), vault.seal(record))]
+            )
+            audit.record(store, "key_revoked", requested_by, revoked)
     return _listed(record, now)
 
 

@@ -36,6 +36,7 @@ from contribnet.domain.points import (
 )
 from contribnet.domain.settlement import InvalidRequest, business_date, period_bounds
 from contribnet.paths import POLICIES_DIR
+from contribnet.services import audit
 from contribnet.services.policies import policy_hash
 from contribnet.services.reports import check_period
 from contribnet.store.base import Store
@@ -52,6 +53,7 @@ __all__ = [
     "points_csv",
     "points_policy_record",
     "points_statement",
+    "pricing_policies",
     "redeem",
     "reverse",
 ]
@@ -172,6 +174,12 @@ def _priced(account: PointsAccount) -> PointsAccount:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def pricing_policies(store: Store) -> tuple[PointsPolicyRecord, ...]:
+    """The points policy versions that price activities: those recorded, or the shipped one
+    while the store has none (as :func:`points_statement` prices them)."""
+    return tuple(points_store(store).points_policies()) or (_default_record(_EPOCH),)
+
+
 def add_points_policy(
     store: Store,
     data: dict[str, Any] | str,
@@ -194,7 +202,11 @@ def add_points_policy(
                 exclude={"version"}
             ):
                 return latest, False
-    return points.put_points_policy(points_policy_record(policy, created_by, source))
+    with audit.unit(store):
+        record, created = points.put_points_policy(points_policy_record(policy, created_by, source))
+        if created:
+            audit.record(store, "points_policy_version", created_by, [record.id, record.name])
+    return record, created
 
 
 def points_policies(store: Store) -> list[PointsPolicyRecord]:
@@ -395,7 +407,12 @@ def redeem(
     def covered(account: PointsAccount) -> None:
         check_redemption(balance(ledger(_priced(account))), redemption)
 
-    return points_store(store).record_redemption(redemption, covered)
+    with audit.unit(store):
+        recorded, created = points_store(store).record_redemption(redemption, covered)
+        if created:
+            targets = (recorded.id, recorded.holder)
+            audit.record(store, "redemption", recorded.requested_by, targets, recorded.reason)
+    return recorded, created
 
 
 def find_redemption(store: Store, redemption_id: str) -> tuple[Redemption, Reversal | None]:
@@ -426,4 +443,9 @@ def reverse(
         requested_by=requested_by,
         created_at=now or datetime.now(UTC),
     )
-    return points.record_reversal(reversal)
+    with audit.unit(store):
+        recorded, created = points.record_reversal(reversal)
+        if created:
+            targets = (redemption.id, redemption.holder)
+            audit.record(store, "redemption_reversed", requested_by, targets, reason)
+    return recorded, created

@@ -36,6 +36,7 @@ from contribnet.domain.errors import NotFound
 from contribnet.domain.policy import Policy, default_policy
 from contribnet.domain.settlement import InvalidRequest, PolicyRecord, business_date
 from contribnet.paths import POLICIES_DIR
+from contribnet.services import audit
 from contribnet.store.base import Store
 
 __all__ = [
@@ -84,8 +85,9 @@ def _forget(store: Store) -> None:
 
 def policy_hash(policy: BaseModel) -> str:
     """A hash of a policy's every value (name, version and dates included): a credit policy's
-    or a points policy's."""
-    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    (its keys added later only when set: ``Policy.hashed``) or a points policy's."""
+    data = policy.hashed() if isinstance(policy, Policy) else policy.model_dump(mode="json")
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -186,7 +188,12 @@ def ensure_default_policy(store: Store) -> PolicyRecord | None:
         return None
     path = POLICIES_DIR / "default.toml"
     source = path.read_text(encoding="utf-8") if path.exists() else None
-    record, _ = store.ledger.put_policy(policy_record(default_policy(), "bootstrap", source))
+    with audit.unit(store):
+        record, created = store.ledger.put_policy(
+            policy_record(default_policy(), "bootstrap", source)
+        )
+        if created:
+            audit.record(store, "policy_version", record.created_by, [record.id, record.name])
     _forget(store)
     return record
 
@@ -216,9 +223,12 @@ def add_policy(
                 exclude={"version"}
             ):
                 return latest, False
-    recorded_now = store.ledger.put_policy(policy_record(policy, created_by, source))
+    with audit.unit(store):
+        record, created = store.ledger.put_policy(policy_record(policy, created_by, source))
+        if created:
+            audit.record(store, "policy_version", created_by, [record.id, record.name])
     _forget(store)
-    return recorded_now
+    return record, created
 
 
 def find_policy(records: Sequence[PolicyRecord], ref: str) -> PolicyRecord:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.credit import CreditError, compute_split, store_totals
 from contribnet.credit.explain import money
+from contribnet.domain.disputes import Dispute
 from contribnet.domain.errors import NotFound
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import (
@@ -35,6 +36,7 @@ from contribnet.services.credit import check_model, credit_context
 from contribnet.services.policies import find_policy, parse_policy
 from contribnet.services.settlement import credit_rows, store_directory
 from contribnet.store.base import Store
+from contribnet.store.disputes import dispute_store
 
 __all__ = [
     "LEVELS",
@@ -154,6 +156,9 @@ class Statement(BaseModel):
     generated_at: datetime
     lines: list[StatementLine]
     adjustments: list[StatementAdjustment]
+    disputes: list[Dispute] = Field(
+        default=[], description="the staff member's disputes on these deals, open and resolved"
+    )
     totals: StatementTotals
 
 
@@ -185,7 +190,8 @@ def _line(settlement: Settlement, staff: str) -> StatementLine | None:
 
 def statement(store: Store, staff: str, start: date | None, end: date | None) -> Statement:
     """A staff member's statement: per deal closed in the period, the amount, share, touches
-    and the sentence explaining it; the adjustments to or from them; the totals."""
+    and the sentence explaining it; the adjustments to or from them; their disputes on those
+    deals, open and resolved; the totals."""
     check_period(start, end)
     name = store.get("staff", staff).get("name")  # NotFound for an unknown staff member
     lo, hi = period_bounds(start, end)
@@ -217,6 +223,7 @@ def statement(store: Store, staff: str, start: date | None, end: date | None) ->
         generated_at=datetime.now(UTC),
         lines=lines,
         adjustments=adjustments,
+        disputes=dispute_store(store).disputes(staff=staff, start=lo, end=hi),
         totals=StatementTotals(
             deals=len({line.deal for line in lines} | {a.deal for a in adjustments}),
             settled=settled,

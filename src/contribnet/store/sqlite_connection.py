@@ -134,16 +134,29 @@ class SqliteConnection:
         Writers queue on a lock file before ``BEGIN IMMEDIATE``: SQLite makes a second process's
         writer poll with growing sleeps while the first holds the database, which leaves it idle
         long after the first commits; a blocked ``flock`` wakes at once.
+
+        A write inside another (the same thread, the lock held) joins it: the outer block
+        commits or rolls back both -- how a change and its audit entry are written together
+        (``sqlite_audit.py``).
         """
-        with self.lock, self._writer_queue:
+        with self.lock:
+            if self.db.in_transaction:
+                yield self.db
+                return
+            with self._transaction():
+                yield self.db
+        self.written()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._writer_queue:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
-        self.written()
 
     def written(self) -> None:
         """The log has grown (a write committed): checkpoint it soon, on the checkpoint thread."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from contribnet.api.auth import require_roles
+from contribnet.api.auth import current_principal, require_roles
 from contribnet.api.deps import SettingsDep, StoreDep
 from contribnet.api.limits import StrictJsonRoute
+from contribnet.api.routers.credit import requested_by
 from contribnet.domain.events import MAX_BATCH, Event, EventBatch
+from contribnet.domain.roles import Principal
 from contribnet.services.ingest import ingest_body
 
 router = APIRouter(
@@ -72,9 +75,21 @@ _ERRORS: dict[int | str, dict[str, str]] = {
         }
     },
 )
-async def post_events(request: Request, store: StoreDep, settings: SettingsDep) -> IngestResponse:
+async def post_events(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> IngestResponse:
     """Up to 10,000 events a call. The body is validated straight from its JSON (the fast path)
-    rather than through a parsed Python object, which is why it is read raw here."""
+    rather than through a parsed Python object, which is why it is read raw here. The events
+    written are one entry of the audit trail (`GET /v1/audit`), naming the key."""
     body = await request.body()
-    result = await run_in_threadpool(ingest_body, store, body, settings.stages, settings.actions)
+    result = await run_in_threadpool(
+        partial(ingest_body, requested_by=requested_by(principal)),
+        store,
+        body,
+        settings.stages,
+        settings.actions,
+    )
     return IngestResponse(accepted=result.accepted, duplicates=result.duplicates)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contribnet.api.auth import require_roles
 from contribnet.api.deps import SettingsDep, StoreDep
 from contribnet.api.limits import StrictJsonRoute
+from contribnet.api.routers.credit import requested_by
 from contribnet.domain.roles import Principal, Role
 from contribnet.services import keys as key_service
 
@@ -63,9 +64,18 @@ def list_keys(store: StoreDep, settings: SettingsDep, _: Admins) -> list[key_ser
     summary="Create an API key; its secret is in this response only",
     operation_id="createKey",
 )
-def create_key(body: KeyRequest, store: StoreDep, settings: SettingsDep, _: Admins) -> CreatedKey:
+def create_key(
+    body: KeyRequest, store: StoreDep, settings: SettingsDep, principal: Admins
+) -> CreatedKey:
     pepper = settings.pepper()
-    secret = key_service.create_key(store, body.role.value, body.staff, body.expires, pepper=pepper)
+    secret = key_service.create_key(
+        store,
+        body.role.value,
+        body.staff,
+        body.expires,
+        pepper=pepper,
+        requested_by=requested_by(principal),
+    )
     wanted = key_service.key_id(key_service.hash_key(secret))
     listed = next(k for k in key_service.list_keys(store, pepper=pepper) if k.id == wanted)
     return CreatedKey(**dict(listed), secret=secret)
@@ -79,6 +89,8 @@ def create_key(body: KeyRequest, store: StoreDep, settings: SettingsDep, _: Admi
     operation_id="revokeKey",
 )
 def revoke_key(
-    key_id: KeyId, store: StoreDep, settings: SettingsDep, _: Admins
+    key_id: KeyId, store: StoreDep, settings: SettingsDep, principal: Admins
 ) -> key_service.ApiKey:
-    return key_service.revoke_key(store, key_id, pepper=settings.pepper())
+    return key_service.revoke_key(
+        store, key_id, pepper=settings.pepper(), requested_by=requested_by(principal)
+    )

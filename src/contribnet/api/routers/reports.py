@@ -55,7 +55,8 @@ def get_statement(
     format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
 ) -> Any:
     """Per deal: the amount, the share, the touches that earned it by stage, and the sentence
-    explaining it; the adjustments moving credit to or from the staff member; the totals
+    explaining it; the adjustments moving credit to or from the staff member; their disputes,
+    open and resolved (an accepted one's adjustment is among the adjustments); the totals
     (settled + adjustments). A staff key reads only its own statement."""
     require_own_staff(principal, staff_id)
     statement = reports.statement(store, staff_id, start, end)
