@@ -80,6 +80,18 @@ class Settings(BaseSettings):
         description="thresholds of the fraud rules, name=value comma-separated (e.g. "
         "travel_hours=3,burst_touches=8); unnamed ones keep their defaults",
     )
+    at_risk_drop: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="the at-risk list's default threshold: an advisor whose activity fell by "
+        "more than this share (0 to 1) from one window to the next is listed",
+    )
+    pool_policy: Path | None = Field(
+        default=None,
+        description="the pool policy (TOML) that sets the lead follow-up deadlines; default: "
+        "the shipped policies/pool/default.toml (72 hours everywhere)",
+    )
     admin_key: SecretStr | None = Field(
         default=None,
         description=f"the bootstrap admin API key (at least {MIN_ADMIN_KEY_LENGTH} characters)",

@@ -4,7 +4,7 @@ label, fails CI on any machine."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import neo4j
@@ -49,10 +49,22 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("store/settlement_state", {"ids": ["stl-x"], "deals": ["d-1"]}),
     ("store/lock_deals", {"deals": ["d-1"]}),
+    # the audit trail of one id (GET /v1/audit?target=) seeks its targets, then its entries
+    (
+        "store/audit_entries",
+        {"target": "c-1", "start": "2024-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"},
+    ),
+    ("store/find_dispute", {"id": "dp-1"}),
+    # lead pools: the holdings up to an instant (a range of LeadAssignment.at), the follow-ups
+    ("store/lead_assignments", {"until": "2025-01-01T00:00:00Z"}),
+    (
+        "store/lead_follow_ups",
+        {"windows": [{"assignment": "la-1", "customer": "c-1", "staff": "sf-1"}]},
+    ),
 ]
 
 
-INSTANTS = ("start", "end", "after_at")
+INSTANTS = ("start", "end", "after_at", "until")
 
 
 def _operators(plan: dict[str, Any]) -> list[str]:
@@ -83,3 +95,32 @@ def test_read_paths_seek_by_index(loaded: neo4j.Driver, query: str, params: dict
     operators = _operators(summary.plan)
     assert any("Seek" in op for op in operators), operators
     assert [op for op in operators if op in SCANS] == [], operators
+
+
+#: The fraud rules' bulk reads (``store/flags.py``) read every live record of a kind, so one pass
+#: over a label or a relationship type is their plan (the touches: pages of staff, a range of
+#: the staff id index) -- not a scan of every node or relationship, and each record's
+#: ``(:Event)`` (its received time) is a seek by key.
+FLAG_READS = [
+    ("store/flag_touches", "NodeUniqueIndexSeekByRange", False),
+    ("store/flag_deals", "NodeByLabelScan", True),
+    ("store/flag_referrals", "DirectedRelationshipTypeScan", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "scan", "event_seek"), FLAG_READS, ids=[q for q, *_ in FLAG_READS]
+)
+def test_fraud_rule_reads_pass_over_one_label_and_seek_events(
+    loaded: neo4j.Driver, query: str, scan: str, event_seek: bool
+) -> None:
+    period = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC))
+    for start, end in ((None, None), period):
+        with loaded.session(database="neo4j") as session:
+            summary = session.run(
+                "EXPLAIN " + cypher.load(query), start=start, end=end, after="", limit=50
+            ).consume()
+        operators = _operators(summary.plan)
+        assert operators.count(scan) == 1, operators
+        assert [op for op in operators if op in SCANS and op != scan] == [], operators
+        assert ("NodeUniqueIndexSeek" in operators) == event_seek, operators

@@ -59,3 +59,64 @@ def test_deal_journeys_search_indexes(store: SqliteStore) -> None:
     deals = [e["id"] for e in all_events() if e["type"] == "deal"]
     statements = _traced(store, lambda: store.deal_journeys(deals))
     assert statements and _scans(store._db, statements) == []
+
+
+def test_the_audit_trail_of_an_id_is_an_index_seek(store: SqliteStore) -> None:
+    from contribnet.store.sqlite_audit import ENTRIES_SQL
+
+    assert store.audit.entries("c-s1-zhang")  # loading the scenarios was audited
+    explained = store._db.execute("EXPLAIN QUERY PLAN " + ENTRIES_SQL, ("c-s1-zhang", "0", "9"))
+    plan = [row[-1] for row in explained]
+    assert any(d.startswith("SEARCH t USING PRIMARY KEY (target=?)") for d in plan), plan
+    assert any(d.startswith("SEARCH e USING INTEGER PRIMARY KEY") for d in plan), plan
+    assert [d for d in plan if d.startswith("SCAN") or "TEMP B-TREE" in d] == [], plan
+
+
+def test_lead_pool_reads_search_indexes(store: SqliteStore) -> None:
+    """Reclaiming reads the holdings up to an instant and each holder's follow-ups (lead pools)."""
+    from datetime import UTC, datetime
+
+    from contribnet.domain.leads import FollowUpWindow
+
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    window = FollowUpWindow("la-1", "c-s1-zhang", "sf-1", at, at)
+    statements = _traced(
+        store, lambda: (store.leads.lead_assignments(at), store.leads.followed_up([window]))
+    )
+    assert any("lead_assignments" in s for s in statements)
+    plans = [
+        row[-1] for sql in statements for row in store._db.execute("EXPLAIN QUERY PLAN " + sql)
+    ]
+    assert any("lead_assignments_at" in p for p in plans), plans
+    assert [p for p in plans if p.startswith("SCAN") and p != "SCAN CONSTANT ROW"] == [], plans
+
+
+def test_the_fraud_rules_read_each_table_once_and_seek_the_rest(store: SqliteStore) -> None:
+    """``flag_inputs``: over a period, a range of each table's time index; over the whole store,
+    one pass over each table (it reads every row); either way each row's event (received time,
+    evidence) and voids are seeks, and nothing is sorted."""
+    from datetime import UTC, datetime
+
+    period = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC))
+    for bounds, main in (
+        (period, "SEARCH {0} USING INDEX"),
+        ((None, None), "SCAN {0}"),
+    ):
+        statements = _traced(store, lambda b=bounds: store.flags.flag_inputs(*b))
+        plans = {
+            table: [
+                row[-1]
+                for sql in statements
+                if f"FROM {table} " in sql
+                for row in store._db.execute("EXPLAIN QUERY PLAN " + sql)
+            ]
+            for table in ("touches t", "deals d", "referrals r")
+        }
+        for table, plan in plans.items():
+            alias = table.split()[1]
+            assert plan[0].startswith(main.format(alias)), plan
+            assert "SEARCH e USING INDEX sqlite_autoindex_events_1 (key=?)" in plan, plan
+            assert "SEARCH v USING COVERING INDEX voids_target (target=?)" in plan, plan
+            assert [p for p in plan if "TEMP B-TREE" in p] == [], plan
+            if bounds == period:
+                assert _scans(store._db, statements) == []

@@ -14,17 +14,21 @@ from contribnet.api.errors import install_error_handlers
 from contribnet.api.limits import BodyLimit
 from contribnet.api.observability import RequestContext, count_driver_retries
 from contribnet.api.routers import (
+    audit,
     credit,
+    disputes,
     events,
     flags,
     graph,
     health,
     journeys,
     keys,
+    leads,
     me,
     models,
     points,
     policies,
+    profiles,
     queries,
     reports,
     settlements,
@@ -71,6 +75,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     install_contract(app)  # before the routers are included, so that every route gets it
     install_error_handlers(app)
     app.include_router(events.router)
+    # before journeys: its /v1/staff/{id} would take /v1/staff/at-risk
+    app.include_router(profiles.router)
     app.include_router(journeys.router)
     app.include_router(graph.router)
     app.include_router(credit.router)
@@ -82,6 +88,9 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.include_router(settlements.router)  # payroll: GET /v1/settlements
     app.include_router(points.router)  # activity points: ledgers, redemptions, points policies
     app.include_router(flags.router)  # fraud signals: flags and their reviews
+    app.include_router(audit.router)  # the audit trail, read-only
+    app.include_router(disputes.router)  # disputes on statement lines and their resolutions
+    app.include_router(leads.router)  # lead pools: reclaim, holding history
     app.include_router(keys.router)
     mount_dashboard(app)
     mount_docs(app)

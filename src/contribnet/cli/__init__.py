@@ -28,6 +28,9 @@ _COMMAND_MODULES = (
     "contribnet.cli.query",
     "contribnet.cli.scale",
     "contribnet.cli.flags",
+    "contribnet.cli.profiles",
+    "contribnet.cli.audit",
+    "contribnet.cli.leads",
 )
 
 

@@ -32,6 +32,7 @@ from contribnet.domain.events import (
     Deal,
     Handover,
     JointEvent,
+    LeadAssignment,
     Referral,
     Staff,
     Store,
@@ -39,6 +40,7 @@ from contribnet.domain.events import (
     Void,
     canonical_json,
 )
+from contribnet.domain.evidence import STORED
 from contribnet.domain.journey import DealJourney, Journey, Page
 from contribnet.store import neo4j_retry
 from contribnet.store.base import (
@@ -49,10 +51,14 @@ from contribnet.store.base import (
     recorded_text,
     staff_view,
 )
+from contribnet.store.neo4j_audit import Neo4jAudit
+from contribnet.store.neo4j_disputes import Neo4jDisputes
 from contribnet.store.neo4j_flags import Neo4jFlags
 from contribnet.store.neo4j_journeys import deal_journeys, touch_fields
+from contribnet.store.neo4j_leads import Neo4jLeads
 from contribnet.store.neo4j_ledger import Neo4jLedger
 from contribnet.store.neo4j_points import Neo4jPoints
+from contribnet.store.neo4j_profiles import Neo4jProfiles
 
 __all__ = ["Neo4jStore", "connect"]
 
@@ -124,6 +130,10 @@ class Neo4jStore:
         self.ledger = Neo4jLedger(self._driver, self._database)
         self.points = Neo4jPoints(self._driver, self._database)
         self.flags = Neo4jFlags(self._driver, self._database)
+        self.leads = Neo4jLeads(self._driver, self._database)
+        self.audit = Neo4jAudit(self._driver, self._database)
+        self.disputes = Neo4jDisputes(self._driver, self._database)
+        self.profiles = Neo4jProfiles(self._driver, self._database)
 
     def apply_schema(self) -> None:
         """Create the schema's constraints and indexes that are missing; safe to race with other
@@ -241,7 +251,7 @@ class Neo4jStore:
 
     def journey(self, customer_id: str) -> Journey:
         (row,) = self._read("store/journey_items", customer=customer_id)
-        kinds = ("referrals", "handovers", "joint_events", "deals")
+        kinds = ("referrals", "handovers", "joint_events", "deals", "lead_assignments")
         flags = {kind: {item["id"]: item["voided"] for item in row[kind]} for kind in kinds}
         keys = [key for kind in kinds for key in flags[kind]] + [customer_id]
         payloads: dict[str, dict[str, Any]] = {}
@@ -274,6 +284,7 @@ class Neo4jStore:
             handovers=items("handovers", "at"),
             joint_events=items("joint_events", "at"),
             deals=items("deals", "closed_at"),
+            lead_assignments=items("lead_assignments", "at"),
         )
 
     def deal_journey(self, deal_id: str) -> Any:
@@ -385,7 +396,9 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
     voidable = [
         e.key
         for e in new
-        if isinstance(e.event, (Touch, Referral, Deal, Handover, JointEvent, Activity))
+        if isinstance(
+            e.event, (Touch, Referral, Deal, Handover, JointEvent, Activity, LeadAssignment)
+        )
     ]
     voided = {r["id"] for r in tx.run(cypher.load("store/voided_targets"), ids=voidable)}
     voided |= {e.event.target for e in new if isinstance(e.event, Void)}
@@ -422,7 +435,7 @@ def _touch_payload(properties: dict[str, Any]) -> dict[str, Any]:
     """A touch's canonical JSON, rebuilt from its relationship's properties."""
     fields = touch_fields(properties)
     fields["at"] = fields["at"].to_native()
-    return dict(json.loads(canonical_json(Touch.model_validate(fields))))
+    return dict(json.loads(canonical_json(Touch.model_validate(fields, context=STORED))))
 
 
 def _touch_canonical(properties: dict[str, Any]) -> bytes:
@@ -432,7 +445,8 @@ def _touch_canonical(properties: dict[str, Any]) -> bytes:
     if hasattr(fields.get("at"), "to_native"):
         fields["at"] = fields["at"].to_native()
     try:
-        return canonical_json(Touch.model_validate(fields))
+        # evidence as stored: an earlier version's blob rebuilds to what was hashed too
+        return canonical_json(Touch.model_validate(fields, context=STORED))
     except ValidationError:
         return json.dumps(fields, default=str, sort_keys=True).encode()
 
@@ -466,6 +480,10 @@ def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEve
             staff.add(e.staff)
             if e.customer:
                 customers.add(e.customer)
+        elif isinstance(e, LeadAssignment):
+            customers.add(e.lead)
+            if e.staff:
+                staff.add(e.staff)
     if staff or customers:
         tx.run(
             cypher.load("store/merge_nodes"), staff=sorted(staff), customers=sorted(customers)
@@ -530,4 +548,5 @@ _PROJECTIONS = (
     ("joint_event", "store/project_joint_events", _fields),
     ("deal", "store/project_deals", _fields),
     ("activity", "store/project_activities", _activity_row),
+    ("lead_assignment", "store/project_lead_assignments", _fields),
 )

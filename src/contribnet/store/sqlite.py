@@ -25,6 +25,7 @@ from contribnet.domain.events import (
     Deal,
     Handover,
     JointEvent,
+    LeadAssignment,
     Referral,
     Staff,
     Store,
@@ -43,11 +44,15 @@ from contribnet.store.base import (
     recorded_text,
     staff_view,
 )
+from contribnet.store.sqlite_audit import SqliteAudit
 from contribnet.store.sqlite_connection import SqliteConnection, path_of, utc_text
 from contribnet.store.sqlite_connection import sortable as _sortable
+from contribnet.store.sqlite_disputes import SqliteDisputes
 from contribnet.store.sqlite_flags import SqliteFlags
+from contribnet.store.sqlite_leads import SqliteLeads
 from contribnet.store.sqlite_ledger import SqliteLedger
 from contribnet.store.sqlite_points import SqlitePoints
+from contribnet.store.sqlite_profiles import SqliteProfiles
 
 __all__ = ["SqliteStore"]
 
@@ -76,11 +81,15 @@ CREATE TABLE IF NOT EXISTS touches (
 );
 CREATE INDEX IF NOT EXISTS touches_customer ON touches (customer, at, id);
 CREATE INDEX IF NOT EXISTS touches_staff ON touches (staff, at);
+-- a period's touches (advisor profiles) without a scan of them all
+CREATE INDEX IF NOT EXISTS touches_at ON touches (at);
 CREATE TABLE IF NOT EXISTS referrals (
     id TEXT PRIMARY KEY, at TEXT NOT NULL, customer TEXT NOT NULL, to_store TEXT NOT NULL,
     referrer_staff TEXT, referrer_customer TEXT
 );
 CREATE INDEX IF NOT EXISTS referrals_customer ON referrals (customer, at);
+-- a period's referrals (the fraud rules) without a scan of them all
+CREATE INDEX IF NOT EXISTS referrals_at ON referrals (at);
 -- every journey read asks whether the customer referred anyone: without this, a scan of them all
 CREATE INDEX IF NOT EXISTS referrals_referrer_customer ON referrals (referrer_customer)
     WHERE referrer_customer IS NOT NULL;
@@ -114,6 +123,16 @@ CREATE TABLE IF NOT EXISTS activities (
     action TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activities_staff ON activities (staff, at);
+-- lead pools: a customer's holding history, and a holder's follow-ups (touches_customer and
+-- activities_customer) are read by customer
+CREATE TABLE IF NOT EXISTS lead_assignments (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, lead TEXT NOT NULL, staff TEXT, reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lead_assignments_lead ON lead_assignments (lead, at, id);
+CREATE INDEX IF NOT EXISTS lead_assignments_at ON lead_assignments (at);
+CREATE INDEX IF NOT EXISTS activities_customer ON activities (customer, staff, at)
+    WHERE customer IS NOT NULL;
+CREATE INDEX IF NOT EXISTS activities_at ON activities (at);
 CREATE TABLE IF NOT EXISTS voids (id TEXT PRIMARY KEY, target TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
 """
@@ -169,6 +188,10 @@ class SqliteStore:
         self.ledger = SqliteLedger(self._connection)
         self.points = SqlitePoints(self._connection, self.ledger)
         self.flags = SqliteFlags(self._connection)
+        self.leads = SqliteLeads(self._connection)
+        self.audit = SqliteAudit(self._connection)
+        self.disputes = SqliteDisputes(self._connection)
+        self.profiles = SqliteProfiles(self._connection)
 
     def close(self) -> None:
         self._connection.close()
@@ -405,9 +428,18 @@ class SqliteStore:
             " WHERE d.customer = ? ORDER BY d.closed_at, d.id",
             c,
         )
+        assignments = self._received_items(
+            "SELECT e.payload, "
+            + _VOIDED.format("a")
+            + ", e.recorded_at FROM lead_assignments a JOIN events e ON e.key = a.id"
+            " WHERE a.lead = ? ORDER BY a.at, a.id",
+            c,
+        )
         customer = self._payload(customer_id, "customer")
         referred = self._query("SELECT 1 FROM referrals WHERE referrer_customer = ? LIMIT 1", c)
-        if customer is None and not (touches or referrals or handovers or deals or referred):
+        if customer is None and not (
+            touches or referrals or handovers or deals or referred or assignments
+        ):
             raise NotFound("customer", customer_id)
         return Journey(
             customer=customer,
@@ -416,6 +448,7 @@ class SqliteStore:
             handovers=handovers,
             joint_events=joint_events,
             deals=deals,
+            lead_assignments=assignments,
         )
 
     def deal_journey(self, deal_id: str) -> DealJourney:
@@ -456,6 +489,7 @@ class SqliteStore:
                 staff_ids.update((h["from_staff"], h["to_staff"]))
             for j in journey.joint_events:
                 store_ids.update(j["organisers"])
+            staff_ids.update(a["staff"] for a in journey.lead_assignments if a.get("staff"))
         spells = self._staff_spells(sorted(staff_ids))
         store_ids.update(s.store for group in spells.values() for s in group)
         stores = self._stores(sorted(store_ids))
@@ -480,6 +514,7 @@ class SqliteStore:
                 "handovers": [],
                 "joint_events": [],
                 "deals": [],
+                "lead_assignments": [],
             }
             for c in customers
         }
@@ -519,6 +554,12 @@ class SqliteStore:
                     "SELECT d.customer, e.payload, " + _VOIDED.format("d") + " FROM deals d"
                     f" JOIN events e ON e.key = d.id WHERE d.customer IN ({marks})"
                     " ORDER BY d.customer, d.closed_at, d.id",
+                ),
+                (
+                    "lead_assignments",
+                    "SELECT a.lead, e.payload, " + _VOIDED.format("a") + " FROM lead_assignments a"
+                    f" JOIN events e ON e.key = a.id WHERE a.lead IN ({marks})"
+                    " ORDER BY a.lead, a.at, a.id",
                 ),
             ):
                 for customer, payload, voided, *_ in self._query(sql, part):
@@ -729,6 +770,8 @@ def _rows(recorded: RecordedEvent) -> Iterator[tuple[str, tuple[Any, ...]]]:
             yield "joint_event_organisers", (e.id, store)
     elif isinstance(e, Activity):
         yield "activities", (e.id, _sortable(e.at), e.staff, e.customer, e.action)
+    elif isinstance(e, LeadAssignment):
+        yield "lead_assignments", (e.id, _sortable(e.at), e.lead, e.staff, e.reason)
     elif isinstance(e, Void):
         yield "voids", (e.id, e.target, e.reason)
     elif isinstance(e, Staff):

@@ -18,6 +18,8 @@ CREATE CONSTRAINT deal_id IF NOT EXISTS FOR (d:Deal) REQUIRE d.id IS UNIQUE;
 CREATE CONSTRAINT handover_id IF NOT EXISTS FOR (h:Handover) REQUIRE h.id IS UNIQUE;
 CREATE CONSTRAINT joint_event_id IF NOT EXISTS FOR (j:JointEvent) REQUIRE j.id IS UNIQUE;
 CREATE CONSTRAINT activity_id IF NOT EXISTS FOR (a:Activity) REQUIRE a.id IS UNIQUE;
+CREATE CONSTRAINT lead_assignment_id IF NOT EXISTS FOR (a:LeadAssignment) REQUIRE a.id IS UNIQUE;
+CREATE INDEX lead_assignment_at IF NOT EXISTS FOR (a:LeadAssignment) ON (a.at);
 CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS UNIQUE;
 CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
 CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);
@@ -50,6 +52,19 @@ CREATE CONSTRAINT flag_review_flag IF NOT EXISTS FOR (r:FlagReview) REQUIRE r.fl
 
 // Joint-event reach: touches at a joint event, found without scanning every touch.
 CREATE INDEX touched_joint_event IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.joint_event);
+
+// Advisor profiles: a period's touches and activities, found without scanning them all.
+CREATE INDEX touched_at IF NOT EXISTS FOR ()-[t:TOUCHED]-() ON (t.at);
+CREATE INDEX activity_at IF NOT EXISTS FOR (a:Activity) ON (a.at);
+
+// The audit trail (append-only): entries, and one target node per id an entry touches.
+CREATE CONSTRAINT audit_entry_id IF NOT EXISTS FOR (e:AuditEntry) REQUIRE e.id IS UNIQUE;
+CREATE INDEX audit_target IF NOT EXISTS FOR (t:AuditTarget) ON (t.target);
+
+// Disputes, and their resolutions: at most one per dispute.
+CREATE CONSTRAINT dispute_id IF NOT EXISTS FOR (d:Dispute) REQUIRE d.id IS UNIQUE;
+CREATE INDEX dispute_staff IF NOT EXISTS FOR (d:Dispute) ON (d.staff);
+CREATE CONSTRAINT dispute_resolution IF NOT EXISTS FOR (r:DisputeResolution) REQUIRE r.dispute IS UNIQUE;
 
 // Last: wait until every index is online. Plain indexes populate in the background after
 // CREATE INDEX returns; the store's queries name them in hints, and a query planned while one

@@ -34,6 +34,9 @@
     mode: "leader",
     me: null,
     pending: null, // the view the URL asked for, applied once the facets are known
+    profileStaff: null, // the staff member whose profile is shown
+    profileSeq: 0,
+    leadersSeq: 0,
   };
   const app = { state, cy: null };
   window.contribnet = app;
@@ -99,7 +102,7 @@
   const dot = (brand) => `<span class="dot" style="background:${brandColour(brand)}"></span>`;
 
   // --- the URL ----------------------------------------------------------------------------------
-  const URL_KEYS = ["lang", "from", "to", "region", "brand", "store", "flows", "colour", "staff"];
+  const URL_KEYS = ["lang", "from", "to", "region", "brand", "store", "flows", "colour", "staff", "profile"];
 
   function readUrl() {
     const q = new URLSearchParams(location.search);
@@ -126,6 +129,7 @@
       if (state.selected) q.set("store", state.selected);
       if (state.flowLevel !== "city") q.set("flows", state.flowLevel);
       if (state.colourBy !== "brand") q.set("colour", state.colourBy);
+      if (state.profileStaff) q.set("profile", state.profileStaff);
     }
     const url = `${location.pathname}?${q}`;
     if (url !== location.pathname + location.search) history.replaceState(null, "", url);
@@ -203,6 +207,8 @@
     if (state.data.flows) renderFlows(state.data.flows, $("#flows"));
     if (state.data.farmers) renderFarmers(state.data.farmers);
     if (state.data.trend) renderTrend(state.data.trend);
+    if (state.data.leaders) renderLeaders(state.data.leaders);
+    if (state.data.profile && state.profileStaff) renderProfile(state.data.profile);
     if (state.data.detail && state.selected) renderDetail(state.data.detail);
     else if (!state.selected) renderEmptyDetail();
     writeUrl();
@@ -241,6 +247,8 @@
       renderFlows(brandFlows, $("#flows-brand"));
       renderFlows(flows, $("#flows"));
       renderFarmers(farmers);
+      loadLeaders();
+      if (state.profileStaff) showProfile(state.profileStaff);
       // the selection lives under the filters: kept (and its detail re-read) only if the store
       // is still drawn
       if (state.selected && app.cy.getElementById(state.selected).nonempty()) {
@@ -942,6 +950,7 @@
       refreshTrend();
       return;
     }
+    if (result.kind === "staff") showProfile(result.id);
     select(result.store).then(() => {
       const node = cy.getElementById(result.store);
       node.addClass("hit");
@@ -1052,7 +1061,116 @@
       <th class="num" title="${esc(t("farmers.farmedTitle"))}">${esc(t("farmers.farmed"))}</th>
       <th class="num" title="${esc(t("farmers.shareTitle"))}">${esc(t("farmers.share"))}</th>
       <th class="num">${esc(t("farmers.credit"))}</th><th class="num">${esc(t("farmers.crossBrand"))}</th></tr></thead><tbody>${rows}</tbody>`;
-    activate(table.querySelectorAll("tr.link"), (tr) => select(tr.dataset.store));
+    activate(table.querySelectorAll("tr.link"), (tr) => {
+      select(tr.dataset.store);
+      showProfile(tr.dataset.staff);
+    });
+  }
+
+  // --- advisor profiles and the leaderboard -----------------------------------------------------
+  const MONEY_FIGURES = new Set(["credit", "assists_given", "assists_received"]);
+  const PROFILE_FIGURES = [
+    ["touches", "profile.touches"],
+    ["customers", "profile.customers"],
+    ["conversion", "profile.conversion"],
+    ["credit", "profile.credit"],
+    ["assists_given", "profile.given"],
+    ["assists_received", "profile.received"],
+  ];
+
+  /** A profile's or a leaderboard's figure: money compact, conversion in %, counts (averages
+   * with one decimal). */
+  function figure(name, value) {
+    if (value === null || value === undefined) return "–";
+    if (MONEY_FIGURES.has(name)) return money(value);
+    if (name === "conversion") return pct(value);
+    return new Intl.NumberFormat(state.lang, { maximumFractionDigits: 1 }).format(value);
+  }
+
+  function storeLabel(id) {
+    const found = state.directory && state.directory.stores.find((s) => s.id === id);
+    return ((found && found.name) || id || "").split(" · ")[0];
+  }
+
+  async function showProfile(id) {
+    if (!id) return;
+    state.profileStaff = id;
+    writeUrl();
+    const seq = ++state.profileSeq;
+    const card = $("#profile");
+    card.dataset.loading = "true";
+    const f = filterParams();
+    try {
+      const data = await api(`/v1/staff/${encodeURIComponent(id)}/profile`, { from: f.from, to: f.to });
+      if (seq !== state.profileSeq) return;
+      state.data.profile = data;
+      renderProfile(data);
+      card.dataset.staff = id;
+      delete card.dataset.loading;
+    } catch (error) {
+      if (seq !== state.profileSeq) return;
+      delete card.dataset.loading;
+      if (error.status === 404 || error.status === 403) {
+        state.profileStaff = null;
+        state.data.profile = null;
+        delete card.dataset.staff;
+        $("#profile-body").innerHTML = `<p class="muted">${esc(t("profile.empty"))}</p>`;
+        writeUrl();
+      } else handle(error);
+    }
+  }
+
+  function renderProfile(p) {
+    const cell = (name, b) => `<td class="num"><div class="value">${esc(figure(name, b.value))}</div>
+      <div class="sub">${esc(t("profile.avg", { v: figure(name, b.average) }))}</div>
+      <div class="sub">${esc(t("profile.top", { v: figure(name, b.top_decile) }))}</div></td>`;
+    const row = (s, label, cls) => `<tr class="${cls}" data-stage="${esc(s.stage)}"><th scope="row">${esc(label)}</th>${PROFILE_FIGURES.map(([name]) => cell(name, s[name])).join("")}</tr>`;
+    const stages = p.stages.map((s) => row(s, stageName(s.stage), "stage")).join("");
+    const stat = (label, name, b) => `<div class="stat"><div class="label">${esc(label)}</div><div class="value">${esc(figure(name, b.value))}</div>
+      <div class="sub">${esc(t("profile.avg", { v: figure(name, b.average) }))} · ${esc(t("profile.top", { v: figure(name, b.top_decile) }))}</div></div>`;
+    $("#profile-body").innerHTML = `
+      <p class="where">${esc(t("profile.head", { name: p.name || p.staff, store: storeLabel(p.store), region: regionName(p.region) || "–", n: nf.format(p.peers) }))} · <code>${esc(p.staff)}</code></p>
+      <div class="stats">
+        ${stat(t("profile.credit"), "credit", p.total.credit)}
+        ${stat(t("profile.points"), "points", p.points)}
+        ${stat(t("profile.activity"), "activity", p.activities)}
+      </div>
+      <p class="hint">${esc(t("profile.hint"))}</p>
+      <div class="table-wrap auto"><table class="table profile-table">
+        <thead><tr><th>${esc(t("profile.stage"))}</th>${PROFILE_FIGURES.map(([, key]) => `<th class="num">${esc(t(key))}</th>`).join("")}</tr></thead>
+        <tbody>${stages}${row(p.total, t("profile.total"), "total")}</tbody></table></div>`;
+  }
+
+  async function loadLeaders() {
+    const seq = ++state.leadersSeq;
+    const metric = $("#leaders-metric").value;
+    try {
+      const data = await api("/v1/leaderboards", { metric, ...filterParams(), limit: 10 });
+      if (seq !== state.leadersSeq) return;
+      state.data.leaders = data;
+      renderLeaders(data);
+    } catch (error) {
+      if (seq === state.leadersSeq) handle(error);
+    }
+  }
+
+  function renderLeaders(data) {
+    const table = $("#leaders");
+    table.dataset.metric = data.metric;
+    if (!data.rows.length) {
+      table.innerHTML = `<tbody><tr><td class="muted">${esc(t("leaders.none"))}</td></tr></tbody>`;
+      return;
+    }
+    const rows = data.rows
+      .map(
+        (r) => `<tr class="link" data-staff="${esc(r.staff)}" tabindex="0">
+          <td class="rank">${nf.format(r.rank)}</td>
+          <td><div class="who">${esc(r.name || r.staff)}</div><div class="sub">${esc(storeLabel(r.store))} · ${esc(regionName(r.region))}</div></td>
+          <td class="num">${esc(figure(data.metric, r.value))}</td></tr>`,
+      )
+      .join("");
+    table.innerHTML = `<thead><tr><th></th><th>${esc(t("leaders.who"))}</th><th class="num">${esc(t("leaders." + data.metric))}</th></tr></thead><tbody>${rows}</tbody>`;
+    activate(table.querySelectorAll("tr.link"), (tr) => showProfile(tr.dataset.staff));
   }
 
   // --- the trend --------------------------------------------------------------------------------
@@ -1174,6 +1292,24 @@
       for (const f of d.inflows) rows.push(["inflow", f.store, f.name, f.brand, f.amount, yuan(f.amount), "", "", f.deals]);
       for (const f of d.outflows) rows.push(["outflow", f.store, f.name, f.brand, f.amount, yuan(f.amount), "", "", f.deals]);
       return [`store-${d.store.id}`, rows];
+    }
+    if (what === "profile") {
+      const p = state.data.profile;
+      if (!p) return null;
+      const rows = [["staff", "stage", "figure", "value", "region_average", "top_decile"]];
+      for (const s of [...p.stages, p.total]) {
+        for (const [name] of [...PROFILE_FIGURES, ["deals"], ["converted"]]) rows.push([p.staff, s.stage, name, s[name].value, s[name].average, s[name].top_decile]);
+      }
+      rows.push([p.staff, "total", "points", p.points.value, p.points.average, p.points.top_decile]);
+      rows.push([p.staff, "total", "activity", p.activities.value, p.activities.average, p.activities.top_decile]);
+      return [`profile-${p.staff}`, rows];
+    }
+    if (what === "leaders") {
+      const d = state.data.leaders;
+      if (!d) return null;
+      const rows = [["rank", "staff", "name", "store", "region", "metric", "value"]];
+      for (const r of d.rows) rows.push([r.rank, r.staff, r.name, r.store, r.region, d.metric, r.value]);
+      return [`leaderboard-${d.metric}`, rows];
     }
     if (what === "staff") {
       const v = state.data.staffView;
@@ -1338,6 +1474,7 @@
     if (want.flows === "region") state.flowLevel = "region";
     if (want.colour === "community") state.colourBy = "community";
     if (want.store) state.selected = want.store;
+    if (want.profile) state.profileStaff = want.profile;
     applyLanguage();
     for (const b of $$("#flow-level button")) setOn(b, b.dataset.level === state.flowLevel);
     for (const b of $$("#colour-by button")) setOn(b, b.dataset.colour === state.colourBy);
@@ -1381,6 +1518,7 @@
         refreshFlows();
       });
     }
+    $("#leaders-metric").addEventListener("change", loadLeaders);
     $("#fit").addEventListener("click", fitAll);
     for (const button of $$("#colour-by button")) {
       button.addEventListener("click", () => {
