@@ -350,11 +350,17 @@ class Benchmark:
 def benchmark(value: float | None, peer_values: Sequence[float | None]) -> Benchmark:
     """``value`` beside the mean and the top decile of the peers' values (those defined).
 
+    The mean is the correctly rounded sum (``math.fsum``) over the count, so it does not depend
+    on the order the peers come in: each store hands them over in its own order, and a running
+    float sum of conversions 2/3, 1/2, 1/3 is 1.4999999999999998 one way and 1.5 the other.
+
     >>> benchmark(4, [4, 0, 2, None])
     Benchmark(value=4, average=2.0, top_decile=4)
+    >>> [benchmark(None, v).average for v in ([2 / 3, 1 / 2, 1 / 3], [1 / 3, 1 / 2, 2 / 3])]
+    [0.5, 0.5]
     """
     defined = [v for v in peer_values if v is not None]
-    average = sum(defined) / len(defined) if defined else None
+    average = math.fsum(defined) / len(defined) if defined else None
     return Benchmark(value, average, top_decile(defined))
 
 
