@@ -88,6 +88,7 @@ class Api:
     client: TestClient
     headers: dict[str, dict[str, str]]
     key_ids: dict[str, str]
+    url: str = ""  # the store's URL, for tests that open connections of their own
 
     def trail(self, target: str, role: str = "admin", **params: str) -> list[dict[str, Any]]:
         response = self.client.get(
@@ -128,6 +129,6 @@ def api(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Api]:
             headers["admin"] = admin
             key_ids = {role: key_id(hash_key(s)) for role, s in secrets.items()}
             client.headers.update(admin)
-            yield Api(request.param, store, client, headers, key_ids)
+            yield Api(request.param, store, client, headers, key_ids, url)
     finally:
         store.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import io
 import json
 import re
@@ -55,6 +56,15 @@ def opened_store(args: argparse.Namespace, *, create: bool = False) -> Iterator[
         yield store
     finally:
         store.close()
+
+
+def cli_actor() -> str:
+    """Who the audit trail and the ledger record for a command: ``cli:`` and the OS user
+    (``cli:ops``), or ``cli`` when the user cannot be found (no passwd entry in a container)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def count(n: int) -> str:

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from contribnet.cli.common import (
     add_store_option,
+    cli_actor,
     money,
     opened_store,
     print_rows,
@@ -53,6 +54,7 @@ def _import(args: argparse.Namespace) -> int:
             settings.stages,
             progress=sys.stderr.isatty(),
             actions=settings.actions,
+            requested_by=cli_actor(),
         )
     print(f"accepted {result.accepted}, duplicates {result.duplicates}")
     return 0

@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
-from contribnet.cli.common import add_store_option, opened_store, settings_from
+from contribnet.cli.common import add_store_option, cli_actor, opened_store, settings_from
 from contribnet.domain.roles import Role
 from contribnet.services.keys import (
     create_key,
@@ -58,7 +58,9 @@ def _create(args: argparse.Namespace) -> int:
     pepper = settings_from(args).pepper()
     with opened_store(args, create=args.staff is None) as store:
         seal_keys(store, pepper)
-        secret = create_key(store, args.role, args.staff, args.expires, pepper=pepper)
+        secret = create_key(
+            store, args.role, args.staff, args.expires, pepper=pepper, requested_by=cli_actor()
+        )
     print(secret)
     # The secret is shown once; the id is what records made with it will name.
     print(f"id: {key_id(hash_key(secret))}", file=sys.stderr)
@@ -84,6 +86,6 @@ def _revoke(args: argparse.Namespace) -> int:
     pepper = settings_from(args).pepper()
     with opened_store(args) as store:
         seal_keys(store, pepper)
-        key = revoke_key(store, args.id, pepper=pepper)
+        key = revoke_key(store, args.id, pepper=pepper, requested_by=cli_actor())
     print(f"{key.id} revoked at {key.revoked_at.isoformat() if key.revoked_at else '?'}")
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from contribnet.cli.common import (
     add_store_option,
+    cli_actor,
     money,
     opened_store,
     print_rows,
@@ -107,13 +107,6 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(func=_list_policies)
 
 
-def _who() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def _progress(label: str, console: Console, disable: bool) -> Progress:
     return Progress(
         TextColumn(f"[bold]{label}"),
@@ -140,7 +133,7 @@ def _settle(args: argparse.Namespace) -> int:
             settlement, created = settlement_service.settle(
                 store,
                 args.deal,
-                requested_by=_who(),
+                requested_by=cli_actor(),
                 policy=args.policy,
                 model=args.model,
                 reason=args.reason,
@@ -165,7 +158,7 @@ def _settle(args: argparse.Namespace) -> int:
             store,
             args.start,
             args.end,
-            requested_by=_who(),
+            requested_by=cli_actor(),
             policy=args.policy,
             model=args.model,
             chunk=args.chunk,
@@ -228,7 +221,7 @@ def _settle_from_parquet(args: argparse.Namespace) -> int:
             store,
             recomputed.rows(args.chunk),
             recomputed.deals,
-            requested_by=_who(),
+            requested_by=cli_actor(),
             reason=args.reason,
             flag_rules=settings_from(args).flag_rules,
         )
@@ -386,7 +379,7 @@ def _resettle(args: argparse.Namespace) -> int:
             store,
             args.start,
             args.end,
-            requested_by=_who(),
+            requested_by=cli_actor(),
             reason=args.reason,
             dry_run=args.dry_run,
             chunk=args.chunk,
@@ -475,7 +468,7 @@ def _add_policy(args: argparse.Namespace) -> int:
     text = policy_service.read_policy_file(args.file)
     with opened_store(args, create=True) as store:
         policy_service.ensure_default_policy(store)
-        record, created = policy_service.add_policy(store, text, _who())
+        record, created = policy_service.add_policy(store, text, cli_actor())
     state = "recorded" if created else "already recorded"
     print(f"{record.id} {state}: effective from {record.effective_from}, model {record.model}")
     return 0

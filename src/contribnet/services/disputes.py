@@ -67,6 +67,8 @@ def open_dispute(
     if held is None:
         raise NoSettledLine(f"staff member {staff!r}", deal)
     port = dispute_store(store)
+    # The usual case answered at once; the port checks again on its unique key, so of two
+    # concurrent openers one gets AlreadyDisputed there and nothing of it is written.
     if port.disputes(status="open", staff=staff, deal=deal):
         raise AlreadyDisputed(f"staff member {staff!r}", deal)
     dispute = Dispute(

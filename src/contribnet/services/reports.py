@@ -249,6 +249,8 @@ CSV_COLUMNS = (
     "amount",
     "stages",
     "explanation",
+    "dispute",
+    "dispute_status",
 )
 
 
@@ -257,13 +259,30 @@ def _rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _dispute_text(d: Dispute) -> str:
+    """A dispute in one cell: what was said, by whom, and how it was resolved."""
+    opened = f"held {money(d.amount)}: {d.message} ({d.opened_by}, {_rfc3339(d.opened_at)})"
+    r = d.resolution
+    if r is None:
+        return opened
+    moved = f", {money(r.amount)} from {r.from_staff} as {r.adjustment}" if r.amount else ""
+    return (
+        f"{opened}; {r.decision}ed{moved}: {r.reason} ({r.resolved_by}, {_rfc3339(r.resolved_at)})"
+    )
+
+
 def statement_csv(s: Statement) -> str:
-    """The statement as CSV: one row per deal, one per adjustment, and a total row."""
+    """The statement as CSV: one row per deal, one per adjustment, one per dispute, and a total
+    row. A deal's row names its latest dispute (``dispute``, ``dispute_status``: ``open`` or
+    ``resolved``); a dispute's own row leaves the amounts empty -- an accepted amount is paid by
+    its adjustment's row -- so the amounts of every row but the total add up to the total."""
+    latest = {d.deal: d for d in s.disputes}  # in the order opened: the last one stays
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for line in s.lines:
         stages = "; ".join(f"{stage}×{n}" for stage, n in line.stages.items())
+        disputed = latest.get(line.deal)
         writer.writerow(
             [
                 "settlement",
@@ -281,6 +300,8 @@ def statement_csv(s: Statement) -> str:
                 money(line.amount),
                 stages,
                 line.explanation,
+                disputed.id if disputed else "",
+                disputed.status if disputed else "",
             ]
         )
     for a in s.adjustments:
@@ -302,6 +323,30 @@ def statement_csv(s: Statement) -> str:
                 "",
                 f"{'from' if a.amount > 0 else 'to'} {a.counterpart}: {a.reason} "
                 f"({a.requested_by}, {_rfc3339(a.created_at)})",
+                "",
+                "",
+            ]
+        )
+    for d in s.disputes:
+        writer.writerow(
+            [
+                "dispute",
+                s.staff,
+                s.name or "",
+                d.deal,
+                _rfc3339(d.closed_at),
+                "",
+                d.settlement,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                _dispute_text(d),
+                d.id,
+                d.status,
             ]
         )
     t = s.totals
@@ -322,6 +367,8 @@ def statement_csv(s: Statement) -> str:
             money(t.total),
             "",
             f"{t.deals} deals: settled {money(t.settled)}, adjustments {money(t.adjustments)}",
+            "",
+            "",
         ]
     )
     return out.getvalue()

@@ -21,7 +21,9 @@ class DisputeStore(Protocol):
     """Disputes and their resolutions, both immutable once recorded."""
 
     def put_dispute(self, dispute: Dispute) -> None:
-        """Record a new dispute (open: its ``resolution`` is not stored here)."""
+        """Record a new dispute (open: its ``resolution`` is not stored here);
+        ``AlreadyDisputed`` if its line (deal, staff) has an open dispute, even one a concurrent
+        writer recorded a moment before (a unique key on the open line)."""
         ...
 
     def resolve(self, dispute_id: str, resolution: Resolution) -> Dispute:

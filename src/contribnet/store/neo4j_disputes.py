@@ -1,5 +1,8 @@
 """Disputes on Neo4j: ``(:Dispute {id, staff, deal, closed_at, opened_at, record})`` and one
-``(:DisputeResolution {dispute, record})`` per resolved dispute, unique by dispute.
+``(:DisputeResolution {dispute, record})`` per resolved dispute, unique by dispute. While a
+dispute is open its line holds ``(:OpenDispute {deal, staff, dispute})``, unique by (deal,
+staff) and deleted with the resolution: a line has one open dispute even between concurrent
+writers. Opening the store marks the lines of disputes opened before markers existed.
 
 Built on the store's driver and held by the store as ``store.disputes``. All Cypher is in
 ``cypher/store/``.
@@ -7,13 +10,20 @@ Built on the store's driver and held by the store as ``store.disputes``. All Cyp
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
 import neo4j
 
 from contribnet import cypher
-from contribnet.domain.disputes import Dispute, DisputeResolved, DisputeStatus, Resolution
+from contribnet.domain.disputes import (
+    AlreadyDisputed,
+    Dispute,
+    DisputeResolved,
+    DisputeStatus,
+    Resolution,
+)
 from contribnet.domain.errors import NotFound
 
 __all__ = ["Neo4jDisputes"]
@@ -32,6 +42,9 @@ class Neo4jDisputes:
     def __init__(self, driver: neo4j.Driver, database: str) -> None:
         self._driver = driver
         self._database = database
+        # Another process opening the store may mark the same lines first.
+        with contextlib.suppress(neo4j.exceptions.ConstraintError):
+            self._run("store/mark_open_disputes")
 
     def _run(self, name: str, *, read: bool = False, **params: Any) -> list[neo4j.Record]:
         records, _, _ = self._driver.execute_query(
@@ -43,15 +56,19 @@ class Neo4jDisputes:
         return records
 
     def put_dispute(self, dispute: Dispute) -> None:
-        self._run(
-            "store/put_dispute",
-            id=dispute.id,
-            staff=dispute.staff,
-            deal=dispute.deal,
-            closed_at=dispute.closed_at,
-            opened_at=dispute.opened_at,
-            record=dispute.model_dump_json(exclude={"resolution", "status"}),
-        )
+        try:
+            self._run(
+                "store/put_dispute",
+                id=dispute.id,
+                staff=dispute.staff,
+                deal=dispute.deal,
+                closed_at=dispute.closed_at,
+                opened_at=dispute.opened_at,
+                record=dispute.model_dump_json(exclude={"resolution", "status"}),
+            )
+        except neo4j.exceptions.ConstraintError:
+            # A concurrent writer opened one on the line first (the OpenDispute constraint).
+            raise AlreadyDisputed(f"staff member {dispute.staff!r}", dispute.deal) from None
 
     def resolve(self, dispute_id: str, resolution: Resolution) -> Dispute:
         try:

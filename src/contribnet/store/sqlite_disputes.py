@@ -1,7 +1,10 @@
 """Disputes on SQLite: one immutable row per dispute, one per resolution.
 
 Built on the store's connection and held by the store as ``store.disputes``. A resolution's
-primary key is its dispute's id, so a dispute is resolved once even between two processes.
+primary key is its dispute's id, so a dispute is resolved once even between two processes. A
+line (deal, staff) has at most one open dispute even between two processes: ``open_disputes``
+holds one row per open dispute keyed by its line, written with the dispute and deleted with its
+resolution in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +13,13 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from contribnet.domain.disputes import Dispute, DisputeResolved, DisputeStatus, Resolution
+from contribnet.domain.disputes import (
+    AlreadyDisputed,
+    Dispute,
+    DisputeResolved,
+    DisputeStatus,
+    Resolution,
+)
 from contribnet.domain.errors import NotFound
 from contribnet.store.sqlite_connection import SqliteConnection, utc_text
 
@@ -24,6 +33,18 @@ CREATE TABLE IF NOT EXISTS disputes (
 CREATE INDEX IF NOT EXISTS disputes_staff ON disputes (staff, closed_at);
 CREATE INDEX IF NOT EXISTS disputes_deal ON disputes (deal);
 CREATE TABLE IF NOT EXISTS dispute_resolutions (dispute TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS open_disputes (
+    deal TEXT NOT NULL, staff TEXT NOT NULL, dispute TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (deal, staff)
+);
+"""
+
+# A file written before ``open_disputes`` existed gains a row per open dispute when opened.
+_MARK_OPEN = """
+INSERT OR IGNORE INTO open_disputes (deal, staff, dispute)
+SELECT d.deal, d.staff, d.id FROM disputes d
+WHERE NOT EXISTS (SELECT 1 FROM dispute_resolutions r WHERE r.dispute = d.id)
+ORDER BY d.seq
 """
 
 _SELECT = (
@@ -44,20 +65,35 @@ class SqliteDisputes:
     def __init__(self, connection: SqliteConnection) -> None:
         self._connection = connection
         with connection.lock:
+            marked = connection.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'open_disputes'"
+            ).fetchone()
             connection.db.executescript(DISPUTES_SCHEMA)
+        if marked is None:
+            with connection.writing() as db:
+                db.execute(_MARK_OPEN)
 
     def put_dispute(self, dispute: Dispute) -> None:
-        with self._connection.writing() as db:
-            db.execute(
-                "INSERT INTO disputes (id, staff, deal, closed_at, record) VALUES (?, ?, ?, ?, ?)",
-                (
-                    dispute.id,
-                    dispute.staff,
-                    dispute.deal,
-                    utc_text(dispute.closed_at),
-                    dispute.model_dump_json(exclude={"resolution", "status"}),
-                ),
-            )
+        try:
+            with self._connection.writing() as db:
+                # The line's key first: a concurrent opener fails here, before any row is written.
+                db.execute(
+                    "INSERT INTO open_disputes (deal, staff, dispute) VALUES (?, ?, ?)",
+                    (dispute.deal, dispute.staff, dispute.id),
+                )
+                db.execute(
+                    "INSERT INTO disputes (id, staff, deal, closed_at, record)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        dispute.id,
+                        dispute.staff,
+                        dispute.deal,
+                        utc_text(dispute.closed_at),
+                        dispute.model_dump_json(exclude={"resolution", "status"}),
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise AlreadyDisputed(f"staff member {dispute.staff!r}", dispute.deal) from None
 
     def resolve(self, dispute_id: str, resolution: Resolution) -> Dispute:
         self.dispute(dispute_id)  # NotFound first
@@ -67,6 +103,7 @@ class SqliteDisputes:
                     "INSERT INTO dispute_resolutions VALUES (?, ?)",
                     (dispute_id, resolution.model_dump_json()),
                 )
+                db.execute("DELETE FROM open_disputes WHERE dispute = ?", (dispute_id,))
         except sqlite3.IntegrityError:
             raise DisputeResolved("dispute", dispute_id) from None
         return self.dispute(dispute_id)

@@ -65,6 +65,9 @@ CREATE INDEX audit_target IF NOT EXISTS FOR (t:AuditTarget) ON (t.target);
 CREATE CONSTRAINT dispute_id IF NOT EXISTS FOR (d:Dispute) REQUIRE d.id IS UNIQUE;
 CREATE INDEX dispute_staff IF NOT EXISTS FOR (d:Dispute) ON (d.staff);
 CREATE CONSTRAINT dispute_resolution IF NOT EXISTS FOR (r:DisputeResolution) REQUIRE r.dispute IS UNIQUE;
+// At most one open dispute per statement line (deal, staff): a marker deleted on resolution.
+CREATE CONSTRAINT open_dispute_line IF NOT EXISTS FOR (o:OpenDispute) REQUIRE (o.deal, o.staff) IS UNIQUE;
+CREATE CONSTRAINT open_dispute_id IF NOT EXISTS FOR (o:OpenDispute) REQUIRE o.dispute IS UNIQUE;
 
 // Last: wait until every index is online. Plain indexes populate in the background after
 // CREATE INDEX returns; the store's queries name them in hints, and a query planned while one
