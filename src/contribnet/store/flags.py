@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from contribnet.domain.events import Deal, Referral
 from contribnet.domain.flags import FlagInputs, FlagReview
+from contribnet.domain.unchecked import unchecked
 from contribnet.store.base import Store
 
 __all__ = ["FlagStore", "HoldsFlags", "flag_store", "received_times", "utc_instant"]
@@ -71,3 +73,52 @@ def received_times() -> Callable[[str], datetime]:
         return found
 
     return instant
+
+
+def deal_record(
+    id: str,
+    customer: str,
+    store: str,
+    staff: str,
+    closed_at: str,
+    amount: int,
+    reward_pool: int,
+    points_pool: int | None,
+) -> Deal:
+    """A deal from the columns both stores' flag reads return, without validating it again (it
+    was checked when accepted)."""
+    return unchecked(
+        Deal,
+        {
+            "id": id,
+            "customer": customer,
+            "store": store,
+            "staff": staff,
+            "closed_at": utc_instant(closed_at),
+            "amount": amount,
+            "reward_pool": reward_pool,
+            "points_pool": points_pool,
+        },
+    )
+
+
+def referral_record(
+    id: str,
+    at: str,
+    customer: str,
+    to_store: str,
+    referrer_staff: str | None,
+    referrer_customer: str | None,
+) -> Referral:
+    """A referral from the columns both stores' flag reads return (see :func:`deal_record`)."""
+    return unchecked(
+        Referral,
+        {
+            "id": id,
+            "at": utc_instant(at),
+            "customer": customer,
+            "to_store": to_store,
+            "referrer_staff": referrer_staff,
+            "referrer_customer": referrer_customer,
+        },
+    )

@@ -17,13 +17,12 @@ from typing import Any
 import neo4j
 
 from contribnet import cypher
-from contribnet.domain.events import Deal, Referral, Staff, stored
+from contribnet.domain.events import Staff, stored
 from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.flags import FlagInputs, FlagReview, TouchRecord
 from contribnet.domain.settlement import RecordConflict
-from contribnet.domain.unchecked import unchecked
 from contribnet.store import neo4j_retry
-from contribnet.store.flags import received_times, utc_instant
+from contribnet.store.flags import deal_record, received_times, referral_record, utc_instant
 
 __all__ = ["Neo4jFlags"]
 
@@ -88,18 +87,8 @@ class Neo4jFlags:
                 "deals"
             ]:
                 deals.append(
-                    unchecked(
-                        Deal,
-                        {
-                            "id": id,
-                            "customer": customer,
-                            "store": store,
-                            "staff": closer,
-                            "closed_at": utc_instant(closed_at),
-                            "amount": amount,
-                            "reward_pool": reward_pool,
-                            "points_pool": points_pool,
-                        },
+                    deal_record(
+                        id, customer, store, closer, closed_at, amount, reward_pool, points_pool
                     )
                 )
                 if got:
@@ -108,17 +97,7 @@ class Neo4jFlags:
         (row,) = self._read("store/flag_referrals", start=start, end=end)
         for id, at, customer, to_store, referrer_staff, referrer_customer, got in row["referrals"]:
             referrals.append(
-                unchecked(
-                    Referral,
-                    {
-                        "id": id,
-                        "at": utc_instant(at),
-                        "customer": customer,
-                        "to_store": to_store,
-                        "referrer_staff": referrer_staff,
-                        "referrer_customer": referrer_customer,
-                    },
-                )
+                referral_record(id, at, customer, to_store, referrer_staff, referrer_customer)
             )
             if got:
                 recorded[id] = received(got)

@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from contribnet.domain.events import Deal, Referral, Staff
+from contribnet.domain.events import Staff
 from contribnet.domain.flags import FlagInputs, FlagReview, TouchRecord
 from contribnet.domain.settlement import RecordConflict
 from contribnet.domain.unchecked import unchecked
-from contribnet.store.flags import received_times, utc_instant
+from contribnet.store.flags import deal_record, received_times, referral_record, utc_instant
 from contribnet.store.sqlite_connection import SqliteConnection, utc_text
 
 __all__ = ["FLAGS_SCHEMA", "SqliteFlags"]
@@ -108,19 +108,7 @@ class SqliteFlags:
             DEALS_SQL.format(where=where), params
         ):
             deals.append(
-                unchecked(
-                    Deal,
-                    {
-                        "id": id,
-                        "customer": customer,
-                        "store": store,
-                        "staff": staff,
-                        "closed_at": utc_instant(closed_at),
-                        "amount": amount,
-                        "reward_pool": reward_pool,
-                        "points_pool": points_pool,
-                    },
-                )
+                deal_record(id, customer, store, staff, closed_at, amount, reward_pool, points_pool)
             )
             if got:
                 recorded[id] = received(got)
@@ -130,17 +118,7 @@ class SqliteFlags:
             REFERRALS_SQL.format(where=where), params
         ):
             referrals.append(
-                unchecked(
-                    Referral,
-                    {
-                        "id": id,
-                        "at": utc_instant(at),
-                        "customer": customer,
-                        "to_store": to_store,
-                        "referrer_staff": referrer_staff,
-                        "referrer_customer": referrer_customer,
-                    },
-                )
+                referral_record(id, at, customer, to_store, referrer_staff, referrer_customer)
             )
             if got:
                 recorded[id] = received(got)
