@@ -80,3 +80,50 @@ def test_neo4j_period_reads_seek_by_index(
     operators = _operators(summary.plan)
     assert any("IndexSeekByRange" in op for op in operators), operators
     assert [op for op in operators if op in NEO4J_SCANS] == [], operators
+
+
+def test_sqlite_staff_reads_search_the_staff_indexes(tmp_path: Path) -> None:
+    store = SqliteStore(f"sqlite:///{tmp_path / 'plans.db'}")
+    try:
+        ingest_events(store, NETWORK)
+        statements: list[str] = []
+        db: sqlite3.Connection = store._db
+        db.set_trace_callback(statements.append)
+        try:
+            inputs = store.profiles.profile_inputs(START, END, staff={"sf-x", "sf-w"})
+        finally:
+            db.set_trace_callback(None)
+        assert len(inputs.touches) == 5 and len(inputs.activities) == 3
+        plans = {}
+        for sql in statements:
+            if sql.lstrip().upper().startswith("SELECT"):
+                plans[sql] = [row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + sql)]
+        touches = next(p for s, p in plans.items() if "FROM touches" in s)
+        activities = next(p for s, p in plans.items() if "FROM activities" in s)
+        assert any("touches_staff (staff=? AND at>? AND at<?)" in d for d in touches), touches
+        seek = "activities_staff (staff=? AND at>? AND at<?)"
+        assert any(seek in d for d in activities), activities
+        scans = [d for d in touches + activities if d.startswith("SCAN")]
+        assert all("json_each" in d for d in scans), scans
+    finally:
+        store.close()
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("query", ["store/profile_staff_touches", "store/profile_staff_activities"])
+def test_neo4j_staff_reads_start_from_the_staff(
+    neo4j_server: Neo4jServer, neo4j_driver: neo4j.Driver, query: str
+) -> None:
+    _wipe(neo4j_driver)
+    store = Neo4jStore(neo4j_server.store_url)
+    try:
+        ingest_events(store, NETWORK)
+    finally:
+        store.close()
+    with neo4j_driver.session(database="neo4j") as session:
+        summary = session.run(
+            "EXPLAIN " + cypher.load(query), staff=["sf-x", "sf-w"], start=START, end=END
+        ).consume()
+    operators = _operators(summary.plan)
+    assert any("NodeUniqueIndexSeek" in op for op in operators), operators
+    assert [op for op in operators if op in NEO4J_SCANS] == [], operators

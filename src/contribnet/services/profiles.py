@@ -284,15 +284,20 @@ def staff_profile(
 ) -> ProfileView:
     """A staff member's profile over the days ``start`` to ``end`` (:func:`default_window` for
     those absent), beside their region's advisors; ``NotFound`` if no spell of theirs is
-    recorded. Only the figures of the staff member and their region's advisors are computed."""
+    recorded. Only the touches and activities of the staff member and their region's advisors
+    are read, and only their figures computed."""
     start, end = default_window(start, end)
     check_period(start, end)
     lo, hi = period_bounds(start, end)
-    inputs = profile_store(store).profile_inputs(lo, hi)
-    if staff_id not in inputs.spells:
+    reads = profile_store(store)
+    # The spells and stores alone first (no staff: no touches), to know the region's advisors.
+    directory = reads.profile_inputs(lo, hi, staff=())
+    if staff_id not in directory.spells:
         raise NotFound("staff", staff_id)
     period = Period(start, end)
-    board = _board(store, inputs, lo, hi, period, _region_advisors(inputs, period, staff_id))
+    region = _region_advisors(directory, period, staff_id)
+    inputs = reads.profile_inputs(lo, hi, staff=region)
+    board = _board(store, inputs, lo, hi, period, region)
     return board_profile(board, staff_id, stages)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,15 +40,25 @@ class Neo4jProfiles:
         )
         return records
 
-    def profile_inputs(self, start: datetime | None, end: datetime | None) -> ProfileInputs:
+    def profile_inputs(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        staff: Collection[str] | None = None,
+    ) -> ProfileInputs:
         # An open side as an instant: "$start IS NULL OR ..." would keep the planner off the index.
-        start = start or _FIRST
-        end = end or _LAST
+        params: dict[str, Any] = {"start": start or _FIRST, "end": end or _LAST}
+        if staff is None:
+            touches_query, activities_query = "store/profile_touches", "store/profile_activities"
+        else:
+            touches_query = "store/profile_staff_touches"
+            activities_query = "store/profile_staff_activities"
+            params["staff"] = sorted(staff)
         touches = [
             TouchMark(
                 r["id"], r["staff"], r["customer"], r["stage"], datetime.fromisoformat(r["at"])
             )
-            for r in self._read("store/profile_touches", start=start, end=end)
+            for r in self._read(touches_query, **params)
         ]
         # Built without validation (validated at ingest): parsing a million log entries took
         # most of an m network's read.
@@ -59,7 +70,7 @@ class Neo4jProfiles:
                 customer=r["customer"],
                 action=r["action"],
             )
-            for r in self._read("store/profile_activities", start=start, end=end)
+            for r in self._read(activities_query, **params)
         ]
         spells: defaultdict[str, list[Staff]] = defaultdict(list)
         stores: dict[str, StoreRecord] = {}

@@ -9,6 +9,7 @@ against both.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -21,10 +22,16 @@ __all__ = ["HoldsProfiles", "ProfileStore", "profile_store"]
 class ProfileStore(Protocol):
     """What advisor profiles read, in bulk."""
 
-    def profile_inputs(self, start: datetime | None, end: datetime | None) -> ProfileInputs:
+    def profile_inputs(
+        self,
+        start: datetime | None,
+        end: datetime | None,
+        staff: Collection[str] | None = None,
+    ) -> ProfileInputs:
         """The live (not voided) touches and activities that happened in ``[start, end)``
-        (``None``: open), in no set order; every staff member's employment spells (in order of
-        ``from``); every store record."""
+        (``None``: open), in no set order -- with ``staff``, only those of these staff members,
+        sought by staff (one profile reads its region's advisors, not the whole network); every
+        staff member's employment spells (in order of ``from``); every store record."""
         ...
 
 
