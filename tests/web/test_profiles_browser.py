@@ -46,7 +46,10 @@ def test_picking_a_staff_member_shows_their_profile(
 ) -> None:
     page.goto(demo_server.url + "/?lang=en")
     page.wait_for_selector('#graph[data-state="ready"]', timeout=30_000)
-    board = _api(demo_server, "/v1/leaderboards", metric="credit", limit=10)
+    # the page asks for its filters' period (the network's span), not the API's default window
+    period = {"from": page.input_value("#f-from"), "to": page.input_value("#f-to")}
+    assert period["from"] and period["to"]
+    board = _api(demo_server, "/v1/leaderboards", metric="credit", limit=10, **period)
     page.wait_for_selector("#leaders tr.link")
     shown = page.locator("#leaders tr.link").evaluate_all("rows => rows.map(r => r.dataset.staff)")
     assert shown == [r["staff"] for r in board["rows"]]
@@ -58,7 +61,8 @@ def test_picking_a_staff_member_shows_their_profile(
     page.wait_for_selector("#search-results li.staff")
     search.press("Enter")
     page.wait_for_selector(f'#profile[data-staff="{top["staff"]}"]:not([data-loading])')
-    profile = _api(demo_server, f"/v1/staff/{top['staff']}/profile")
+    profile = _api(demo_server, f"/v1/staff/{top['staff']}/profile", **period)
+    assert profile["stages"]
     rows = page.locator(".profile-table tbody tr")
     assert rows.count() == len(profile["stages"]) + 1  # every stage, then all stages
     stages = rows.evaluate_all("rows => rows.map(r => r.dataset.stage)")
