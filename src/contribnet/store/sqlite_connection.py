@@ -31,6 +31,27 @@ def utc_text(at: datetime) -> str:
     return sortable(at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC))
 
 
+#: The condition that the row of the table aliased ``{0}`` is not voided.
+LIVE = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
+
+
+def between(column: str, start: datetime | None, end: datetime | None) -> tuple[str, list[str]]:
+    """A ``WHERE`` condition and its parameters: ``start <= column < end``, either end open
+    when ``None``.
+
+    >>> between("t.at", None, datetime(2025, 1, 1, tzinfo=UTC))
+    ('1 AND t.at < ?', ['2025-01-01T00:00:00.000000+00:00'])
+    """
+    clauses, params = ["1"], []
+    if start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(utc_text(start))
+    if end is not None:
+        clauses.append(f"{column} < ?")
+        params.append(utc_text(end))
+    return " AND ".join(clauses), params
+
+
 def path_of(url: str) -> str:
     """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``sqlite://:memory:``."""
     rest = url.removeprefix("sqlite://")

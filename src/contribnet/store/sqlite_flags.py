@@ -17,7 +17,7 @@ from contribnet.domain.flags import FlagInputs, FlagReview, TouchRecord
 from contribnet.domain.settlement import RecordConflict
 from contribnet.domain.unchecked import unchecked
 from contribnet.store.flags import deal_record, received_times, referral_record, utc_instant
-from contribnet.store.sqlite_connection import SqliteConnection, utc_text
+from contribnet.store.sqlite_connection import LIVE, SqliteConnection, between
 
 __all__ = ["FLAGS_SCHEMA", "SqliteFlags"]
 
@@ -27,7 +27,6 @@ CREATE TABLE IF NOT EXISTS flag_reviews (
 );
 """
 
-_LIVE = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
 
 #: The rules' reads, one query per table, in the table's order (the rules need none): a period
 #: reads a range of the table's time index, the whole store one pass over the table; each row's
@@ -37,34 +36,23 @@ TOUCHES_SQL = (
     "SELECT t.id, t.at, t.customer, t.staff, t.store, t.stage, t.channel,"
     " e.payload -> '$.evidence', e.recorded_at"
     " FROM touches t JOIN events e ON e.key = t.id"
-    " WHERE {where} AND " + _LIVE.format("t")
+    " WHERE {where} AND " + LIVE.format("t")
 )
 DEALS_SQL = (
     "SELECT d.id, d.customer, d.store, d.staff, d.closed_at, d.amount, d.reward_pool,"
     " e.payload ->> '$.points_pool', e.recorded_at FROM deals d JOIN events e ON e.key = d.id"
-    " WHERE {where} AND " + _LIVE.format("d")
+    " WHERE {where} AND " + LIVE.format("d")
 )
 REFERRALS_SQL = (
     "SELECT r.id, r.at, r.customer, r.to_store, r.referrer_staff, r.referrer_customer,"
     " e.recorded_at FROM referrals r JOIN events e ON e.key = r.id"
-    " WHERE {where} AND " + _LIVE.format("r")
+    " WHERE {where} AND " + LIVE.format("r")
 )
 SPELLS_SQL = (
     "SELECT staff, name, store, role, from_date, to_date FROM staff_spells"
     " ORDER BY staff, from_date"
 )
 CITIES_SQL = "SELECT id, city FROM stores"
-
-
-def _between(column: str, start: datetime | None, end: datetime | None) -> tuple[str, list[str]]:
-    clauses, params = ["1"], []
-    if start is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(utc_text(start))
-    if end is not None:
-        clauses.append(f"{column} < ?")
-        params.append(utc_text(end))
-    return " AND ".join(clauses), params
 
 
 class SqliteFlags:
@@ -83,7 +71,7 @@ class SqliteFlags:
         query = self._connection.query
         recorded: dict[str, datetime] = {}
         received = received_times()
-        where, params = _between("t.at", start, end)
+        where, params = between("t.at", start, end)
         touches: list[TouchRecord] = []
         for id, at, customer, staff, store, stage, channel, evidence, got in query(
             TOUCHES_SQL.format(where=where), params
@@ -102,7 +90,7 @@ class SqliteFlags:
             )
             if got:
                 recorded[id] = received(got)
-        where, params = _between("d.closed_at", start, end)
+        where, params = between("d.closed_at", start, end)
         deals = []
         for id, customer, store, staff, closed_at, amount, reward_pool, points_pool, got in query(
             DEALS_SQL.format(where=where), params
@@ -112,7 +100,7 @@ class SqliteFlags:
             )
             if got:
                 recorded[id] = received(got)
-        where, params = _between("r.at", start, end)
+        where, params = between("r.at", start, end)
         referrals = []
         for id, at, customer, to_store, referrer_staff, referrer_customer, got in query(
             REFERRALS_SQL.format(where=where), params

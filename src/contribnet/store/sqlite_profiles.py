@@ -16,11 +16,9 @@ from datetime import UTC, datetime
 from contribnet.domain.events import Activity, Staff, stored
 from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.profiles import ProfileInputs, TouchMark
-from contribnet.store.sqlite_connection import SqliteConnection, utc_text
+from contribnet.store.sqlite_connection import LIVE, SqliteConnection, between
 
 __all__ = ["SqliteProfiles"]
-
-_LIVE = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
 
 
 def _selection(
@@ -32,14 +30,8 @@ def _selection(
         # alone would read the whole network's period.
         clauses.append(f"{table}.staff IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(sorted(staff)))
-    column = f"{table}.at"
-    if start is not None:
-        clauses.append(f"{column} >= ?")
-        params.append(utc_text(start))
-    if end is not None:
-        clauses.append(f"{column} < ?")
-        params.append(utc_text(end))
-    return " AND ".join(clauses), params
+    period, period_params = between(f"{table}.at", start, end)
+    return " AND ".join([*clauses, period]), params + period_params
 
 
 class SqliteProfiles:
@@ -60,7 +52,7 @@ class SqliteProfiles:
             TouchMark(id, staff, customer, stage, datetime.fromisoformat(at).astimezone(UTC))
             for id, staff, customer, stage, at in query(
                 "SELECT t.id, t.staff, t.customer, t.stage, t.at FROM touches t"
-                f" WHERE {where} AND {_LIVE.format('t')}",
+                f" WHERE {where} AND {LIVE.format('t')}",
                 params,
             )
         ]
@@ -77,7 +69,7 @@ class SqliteProfiles:
             )
             for id, at, staff, customer, action in query(
                 "SELECT a.id, a.at, a.staff, a.customer, a.action FROM activities a"
-                f" WHERE {where} AND {_LIVE.format('a')}",
+                f" WHERE {where} AND {LIVE.format('a')}",
                 params,
             )
         ]
