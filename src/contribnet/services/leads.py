@@ -10,7 +10,6 @@ which ingest answers as duplicates: nothing new is recorded.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from contribnet.domain.settlement import InvalidRequest
 from contribnet.paths import POLICIES_DIR
 from contribnet.services.ingest import ingest_events
 from contribnet.services.journeys import customer_journey, journey_holdings
+from contribnet.services.policies import policy_document, validation_problems
 from contribnet.store.base import Store
 from contribnet.store.leads import lead_store
 
@@ -58,19 +58,11 @@ def parse_pool_policy(text: str, field: str = "pool_policy") -> PoolPolicy:
     >>> parse_pool_policy("follow_up_hours = 48\\n[region_hours]\\nEast = 24").hours("East")
     24.0
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidRequest.one(field, f"not TOML: {exc}") from None
+    data, _ = policy_document(text, "a pool policy", field)
     try:
         return PoolPolicy.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            key = ".".join(str(p) for p in err["loc"])
-            message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append((f"{field}.{key}" if key else field, message))
-        raise InvalidRequest(problems) from None
+        raise InvalidRequest(validation_problems(exc, field)) from None
 
 
 def load_pool_policy(path: Path | None = None) -> PoolPolicy:

@@ -37,7 +37,13 @@ from contribnet.domain.points import (
 from contribnet.domain.settlement import InvalidRequest, business_date, period_bounds
 from contribnet.paths import POLICIES_DIR
 from contribnet.services import audit
-from contribnet.services.policies import policy_hash
+from contribnet.services.policies import (
+    numbered_for_storage,
+    policy_document,
+    policy_hash,
+    retried_version,
+    validation_problems,
+)
 from contribnet.services.reports import check_period
 from contribnet.store.base import Store
 from contribnet.store.points import points_store
@@ -99,34 +105,12 @@ def parse_points_policy(
     caps must be of the deployment's ``actions``. Problems raise :class:`InvalidRequest` naming
     the key (``policy.actions.wechat_add``).
     """
-    source = data if isinstance(data, str) else None
-    if isinstance(data, str):
-        try:
-            data = tomllib.loads(data)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidRequest.one(field, f"not TOML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidRequest.one(field, "a points policy is a TOML document or a JSON object")
-    data = dict(data)
-    if "effective_from" not in data:
-        raise InvalidRequest.one(
-            f"{field}.effective_from", "required: the first day the version applies"
-        )
-    name = str(data.setdefault("name", "points"))
-    if "version" not in data:
-        numbers = [int(r.version) for r in recorded if r.name == name and r.version.isdecimal()]
-        data["version"] = str(max(numbers, default=0) + 1)
-    elif isinstance(data["version"], int) and not isinstance(data["version"], bool):
-        data["version"] = str(data["version"])
+    data, source = policy_document(data, "a points policy", field)
+    data = numbered_for_storage(data, recorded, "points", field)
     try:
         policy = PointsPolicy.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            key = ".".join(str(p) for p in err["loc"])
-            message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append((f"{field}.{key}" if key else field, message))
-        raise InvalidRequest(problems) from None
+        raise InvalidRequest(validation_problems(exc, field)) from None
     allowed = frozenset(actions)
     unknown = [
         (f"{field}.{table}.{action}", f"unknown action {action!r}; allowed: {', '.join(actions)}")
@@ -193,15 +177,9 @@ def add_points_policy(
     points = points_store(store)
     recorded = points.points_policies()
     policy, source = parse_points_policy(data, recorded=recorded, actions=actions)
-    numbered = "version" in (tomllib.loads(data) if isinstance(data, str) else data)
-    if not numbered:
-        same_name = [r for r in recorded if r.name == policy.name]
-        if same_name:
-            latest = max(same_name, key=lambda r: (r.created_at, r.id))
-            if latest.policy.model_dump(exclude={"version"}) == policy.model_dump(
-                exclude={"version"}
-            ):
-                return latest, False
+    retried = retried_version(data, policy, recorded)
+    if retried is not None:
+        return retried, False
     with audit.unit(store):
         record, created = points.put_points_policy(points_policy_record(policy, created_by, source))
         if created:

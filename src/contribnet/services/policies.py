@@ -26,13 +26,14 @@ import weakref
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from contribnet.credit.context import CreditError
 from contribnet.credit.registry import payable
 from contribnet.domain.errors import NotFound
+from contribnet.domain.points import PointsPolicyRecord
 from contribnet.domain.policy import Policy, default_policy
 from contribnet.domain.settlement import InvalidRequest, PolicyRecord, business_date
 from contribnet.paths import POLICIES_DIR
@@ -45,14 +46,20 @@ __all__ = [
     "find_policy",
     "in_force",
     "in_force_until",
+    "numbered_for_storage",
     "parse_policy",
+    "policy_document",
     "policy_hash",
     "policy_in_force",
     "policy_record",
     "read_policy_file",
     "recorded_policies",
     "resolve_policy",
+    "retried_version",
+    "validation_problems",
 ]
+
+_Recorded = TypeVar("_Recorded", PolicyRecord, PointsPolicyRecord)
 
 #: Previews may read the policy versions recorded up to this many seconds ago (settlements
 #: always read them afresh); recording one through this module refreshes them at once.
@@ -109,7 +116,8 @@ def policy_record(
     )
 
 
-def _problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
+def validation_problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
+    """``(field, message)`` per error of a policy's validation, each field under ``prefix``."""
     problems = []
     for err in exc.errors(include_url=False):
         key = ".".join(str(p) for p in err["loc"])
@@ -117,6 +125,62 @@ def _problems(exc: ValidationError, prefix: str) -> list[tuple[str, str]]:
         message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         problems.append((field, message))
     return problems
+
+
+def policy_document(
+    data: dict[str, Any] | str, noun: str, field: str = "policy"
+) -> tuple[dict[str, Any], str | None]:
+    """The keys of a policy given as TOML text or as a JSON object, and the TOML text if any;
+    :class:`InvalidRequest` naming ``field`` if it is neither."""
+    source = data if isinstance(data, str) else None
+    if isinstance(data, str):
+        try:
+            data = tomllib.loads(data)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidRequest.one(field, f"not TOML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest.one(field, f"{noun} is a TOML document or a JSON object")
+    return dict(data), source
+
+
+def numbered_for_storage(
+    data: dict[str, Any],
+    recorded: Sequence[PolicyRecord] | Sequence[PointsPolicyRecord],
+    default_name: str,
+    field: str = "policy",
+) -> dict[str, Any]:
+    """The keys of a version to record: ``effective_from`` required, ``name`` defaulting to
+    ``default_name``, a missing ``version`` the next whole number after the name's recorded
+    versions (a whole-number ``version`` becomes its text)."""
+    if "effective_from" not in data:
+        raise InvalidRequest.one(
+            f"{field}.effective_from", "required: the first day the version applies"
+        )
+    name = str(data.setdefault("name", default_name))
+    if "version" not in data:
+        numbers = [int(r.version) for r in recorded if r.name == name and r.version.isdecimal()]
+        data["version"] = str(max(numbers, default=0) + 1)
+    elif isinstance(data["version"], int) and not isinstance(data["version"], bool):
+        data["version"] = str(data["version"])
+    return data
+
+
+def retried_version(
+    data: dict[str, Any] | str, policy: BaseModel, recorded: Sequence[_Recorded]
+) -> _Recorded | None:
+    """The name's latest recorded version if ``data`` gave no version and is otherwise identical
+    to it: a retried unnumbered post must not add another, identical version."""
+    given = tomllib.loads(data) if isinstance(data, str) else data
+    if "version" in given:
+        return None
+    name = getattr(policy, "name", None)
+    same_name = [r for r in recorded if r.name == name]
+    if not same_name:
+        return None
+    latest = max(same_name, key=lambda r: (r.created_at, r.id))
+    if latest.policy.model_dump(exclude={"version"}) == policy.model_dump(exclude={"version"}):
+        return latest
+    return None
 
 
 def parse_policy(
@@ -132,30 +196,13 @@ def parse_policy(
     ``version`` becomes the next whole number after the name's recorded versions. Problems raise
     :class:`InvalidRequest` naming the key (``policy.stage_weights.test_drive``).
     """
-    source = data if isinstance(data, str) else None
-    if isinstance(data, str):
-        try:
-            data = tomllib.loads(data)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidRequest.one(field, f"not TOML: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidRequest.one(field, "a policy is a TOML document or a JSON object")
-    data = dict(data)
+    data, source = policy_document(data, "a policy", field)
     if for_storage:
-        if "effective_from" not in data:
-            raise InvalidRequest.one(
-                f"{field}.effective_from", "required: the first day the version applies"
-            )
-        name = str(data.setdefault("name", "default"))
-        if "version" not in data:
-            numbers = [int(r.version) for r in recorded if r.name == name and r.version.isdecimal()]
-            data["version"] = str(max(numbers, default=0) + 1)
-        elif isinstance(data["version"], int):
-            data["version"] = str(data["version"])
+        data = numbered_for_storage(data, recorded, "default", field)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        raise InvalidRequest(_problems(exc, field)) from None
+        raise InvalidRequest(validation_problems(exc, field)) from None
     if for_storage and "@" in policy.name:
         raise InvalidRequest.one(f"{field}.name", "must not contain '@'")
     return policy, source
@@ -212,17 +259,9 @@ def add_policy(
         payable(policy.model, policy)  # an "analysis only" model, unless the policy allows it
     except CreditError as exc:
         raise InvalidRequest.one("policy.model", str(exc)) from None
-    numbered = isinstance(data, dict) and "version" in data
-    if isinstance(data, str):
-        numbered = "version" in tomllib.loads(data)
-    if not numbered:  # a retry of an unnumbered post must not add another, identical version
-        same_name = [r for r in recorded if r.name == policy.name]
-        if same_name:
-            latest = max(same_name, key=lambda r: (r.created_at, r.id))
-            if latest.policy.model_dump(exclude={"version"}) == policy.model_dump(
-                exclude={"version"}
-            ):
-                return latest, False
+    retried = retried_version(data, policy, recorded)
+    if retried is not None:
+        return retried, False
     with audit.unit(store):
         record, created = store.ledger.put_policy(policy_record(policy, created_by, source))
         if created:
