@@ -419,9 +419,22 @@ def test_a_staff_key_sees_its_own_view(open_page: Any, demo_server: Any, screens
     assert page.locator(".staff-lines tbody tr").count() == len(view["lines"])
     first = page.locator(".staff-lines tbody tr").first.inner_text()
     assert "weight" in first and " of " in first  # the weight and the total it is divided by
+    # their profile beside their region, the API's figures
+    profile = httpx.get(
+        f"{demo_server.url}/v1/staff/{farmer}/profile",
+        params={"from": "2025-01-01", "to": "2025-01-31"},
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    assert profile["stages"]
+    stages = page.locator("#staff-profile .profile-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.stage)"
+    )
+    assert stages == [s["stage"] for s in profile["stages"]] + ["total"]
+    assert f"{profile['peers']} advisors" in page.inner_text("#staff-profile .where")
     page.screenshot(path=str(screenshots / "13-staff-view.png"), full_page=True)
     # a leader may open anyone's view through the URL
     leader = open_page(f"/?lang=zh-CN&staff={farmer}&from=2025-01-01&to=2025-01-31")
     leader.wait_for_selector('#staff-view[data-state="ready"]', timeout=30_000)
     assert "每笔成交的说明" in leader.inner_text("#staff-view")
+    assert "我的工作与本区域对比" in leader.inner_text("#staff-profile h2")
     assert page.problems == leader.problems == []

@@ -1120,7 +1120,8 @@
     }
   }
 
-  function renderProfile(p) {
+  // The profile's markup, shared by the leaders' profile card and a staff member's own view.
+  function profileHtml(p, storeText = storeLabel(p.store)) {
     const cell = (name, b) => `<td class="num"><div class="value">${esc(figure(name, b.value))}</div>
       <div class="sub">${esc(t("profile.avg", { v: figure(name, b.average) }))}</div>
       <div class="sub">${esc(t("profile.top", { v: figure(name, b.top_decile) }))}</div></td>`;
@@ -1128,8 +1129,8 @@
     const stages = p.stages.map((s) => row(s, stageName(s.stage), "stage")).join("");
     const stat = (label, name, b) => `<div class="stat"><div class="label">${esc(label)}</div><div class="value">${esc(figure(name, b.value))}</div>
       <div class="sub">${esc(t("profile.avg", { v: figure(name, b.average) }))} · ${esc(t("profile.top", { v: figure(name, b.top_decile) }))}</div></div>`;
-    $("#profile-body").innerHTML = `
-      <p class="where">${esc(t("profile.head", { name: p.name || p.staff, store: storeLabel(p.store), region: regionName(p.region) || "–", n: nf.format(p.peers) }))} · <code>${esc(p.staff)}</code></p>
+    return `
+      <p class="where">${esc(t("profile.head", { name: p.name || p.staff, store: storeText, region: regionName(p.region) || "–", n: nf.format(p.peers) }))} · <code>${esc(p.staff)}</code></p>
       <div class="stats">
         ${stat(t("profile.credit"), "credit", p.total.credit)}
         ${stat(t("profile.points"), "points", p.points)}
@@ -1139,6 +1140,10 @@
       <div class="table-wrap auto"><table class="table profile-table">
         <thead><tr><th>${esc(t("profile.stage"))}</th>${PROFILE_FIGURES.map(([, key]) => `<th class="num">${esc(t(key))}</th>`).join("")}</tr></thead>
         <tbody>${stages}${row(p.total, t("profile.total"), "total")}</tbody></table></div>`;
+  }
+
+  function renderProfile(p) {
+    $("#profile-body").innerHTML = profileHtml(p);
   }
 
   async function loadLeaders() {
@@ -1341,10 +1346,19 @@
     const f = filterParams();
     setNotice(null);
     try {
-      const view = await api(`/v1/staff/${encodeURIComponent(state.staffId)}/view`, { from: f.from, to: f.to });
+      const id = encodeURIComponent(state.staffId);
+      // The profile is a companion: a staff member without one (no region, say) still sees their pay.
+      const [view, profile] = await Promise.all([
+        api(`/v1/staff/${id}/view`, { from: f.from, to: f.to }),
+        api(`/v1/staff/${id}/profile`, { from: f.from, to: f.to }).catch((error) => {
+          if (error.status === 404 || error.status === 403) return null;
+          throw error;
+        }),
+      ]);
       if (seq !== state.seq) return;
       state.data.staffView = view;
-      renderStaffView(view);
+      state.data.profile = profile;
+      renderStaffView(view, profile);
       $("#staff-view").dataset.state = "ready";
       writeUrl();
     } catch (error) {
@@ -1364,11 +1378,14 @@
     return `${head}: ${tail}`;
   }
 
-  function renderStaffView(v) {
+  function renderStaffView(v, profile) {
     const el = $("#staff-view");
     const maxMonth = Math.max(1, ...v.months.map((m) => m.amount));
     const assists = v.months.reduce((a, m) => a + m.assists, 0);
     const f = filterParams();
+    // a staff key reads no store directory: name their store from their own deals where one is there
+    const seen = v.lines.find((l) => l.deal_store === (profile && profile.store));
+    const ownStore = ((seen && seen.deal_store_name) || (profile && profile.store) || "").split(" · ")[0];
     const months = v.months.length
       ? `<ul class="bars">${v.months
           .map((m) => `<li><span class="name">${esc(month(m.month))} · ${esc((m.deals === 1 ? t("flows.deal") : t("flows.deals", { n: nf.format(m.deals) })))}</span><span class="amount">${esc(moneyFull(m.amount))}</span>
@@ -1407,7 +1424,8 @@
             ${missed ? `<div class="table-wrap auto"><table class="table not-counted"><thead><tr><th>${esc(t("staff.deal"))}</th><th>${esc(t("staff.item"))}</th><th>${esc(t("staff.reason"))}</th></tr></thead><tbody>${missed}</tbody></table></div>` : `<p class="muted">${esc(t("staff.notCountedNone"))}</p>`}
           </section>
         </div>
-      </div>`;
+      </div>
+      <div class="grid single"><section class="card" id="staff-profile"><div class="card-head"><h2>${esc(t("staff.profile"))}</h2></div>${profile ? profileHtml(profile, ownStore) : `<p class="muted">${esc(t("staff.noProfile"))}</p>`}</section></div>`;
     el.querySelector(".csv").addEventListener("click", () => exportCsv("staff"));
   }
 
