@@ -20,6 +20,7 @@ from tests.conftest import Neo4jServer
 
 from contribnet.demo.generator import generate
 from contribnet.scale.export import export
+from contribnet.scale.spark import SESSION_CONFIG
 from contribnet.services.ingest import ingest_stream
 from contribnet.services.policies import ensure_default_policy
 from contribnet.store import Store, open_store
@@ -34,15 +35,17 @@ def spark() -> Iterator[Any]:
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    session = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName("contribnet tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    for key, value in SESSION_CONFIG.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     try:
         yield session

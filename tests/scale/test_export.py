@@ -11,11 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from contribnet.cli import main
+from contribnet.credit import input_hash
 from contribnet.domain.journey import DealJourney
+from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import business_date
 from contribnet.scale import ScaleError
 from contribnet.scale.export import MANIFEST, export
 from contribnet.scale.folders import read_export
+from contribnet.scale.journeys import JourneyReader
 from contribnet.store import open_store
 
 
@@ -78,6 +81,51 @@ def test_export_of_a_period_keeps_only_its_deals_and_every_path(
     assert manifest["deals"] == len(found) < 86
     assert manifest["paths"] == paths  # the learned models learn from every journey
     assert manifest["period"] == {"from": "2025-01-01", "to": "2025-01-31"}
+
+
+def test_export_in_processes_writes_the_same_tables(
+    exported: Path, network_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 3 workers x 4 ranges of about 7 deals: several ranges share a month, each its own file
+    out = tmp_path / "parallel"
+    url = f"sqlite:///{network_db}"
+    assert main(["export", "--store", url, "--out", str(out), "--workers", "3"]) == 0
+    capsys.readouterr()
+    assert exported_journeys(out) == exported_journeys(exported)
+    months = [p for p in (out / "journeys").iterdir() if len(list(p.glob("*.parquet"))) > 1]
+    assert months, "no month was written by two ranges"
+    for table in ("items", "paths", "staff", "stores"):
+        mine = ds.dataset(out / table, format="parquet", partitioning="hive").to_table()
+        theirs = ds.dataset(exported / table, format="parquet", partitioning="hive").to_table()
+        key = "id" if table in ("items", "staff", "stores") else None
+        if key is None:
+            assert mine.to_pylist() == theirs.to_pylist()
+        else:
+            order = sorted(theirs.column_names)
+            assert sorted(map(str, mine.select(order).to_pylist())) == sorted(
+                map(str, theirs.select(order).to_pylist())
+            )
+    counts = ("deals", "items", "paths", "staff_spells", "stores")
+    mine_m = json.loads((out / MANIFEST).read_text())
+    theirs_m = json.loads((exported / MANIFEST).read_text())
+    assert [mine_m[k] for k in counts] == [theirs_m[k] for k in counts]
+
+
+def test_journey_reader_gives_the_journey_the_store_gives(exported: Path, network_db: Path) -> None:
+    table = ds.dataset(exported / "journeys", format="parquet", partitioning="hive").to_table()
+    reader = JourneyReader()
+    read = {r["deal"]: reader.read(r["journey"]) for r in table.to_pylist()}
+    store = open_store(f"sqlite:///{network_db}")
+    try:
+        expected = store.deal_journeys(list(read))
+    finally:
+        store.close()
+    assert read == expected
+    policy = Policy()
+    for deal_id, journey in read.items():  # the hash reads the same fields the store's did
+        assert input_hash(journey, policy, "stage_weighted", None) == input_hash(
+            expected[deal_id], policy, "stage_weighted", None
+        )
 
 
 def test_export_refuses_a_folder_in_use_and_leaves_it_alone(

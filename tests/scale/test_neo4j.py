@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.scale.test_export import exported_journeys
 
 from contribnet.cli import main
 from contribnet.domain.split import Split
+from contribnet.scale.export import MANIFEST
 from contribnet.scale.folders import read_export, read_recompute
 from contribnet.scale.jobs import recompute
 from contribnet.services import settlement as settlement_service
@@ -52,3 +54,17 @@ def test_export_recompute_and_settle_on_neo4j(
             assert not created and current.input_hash == row.input_hash
     finally:
         store.close()
+
+
+def test_export_in_processes_from_neo4j_equals_one_process(
+    neo4j_network: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["export", "--store", neo4j_network, "--out", str(one)]) == 0
+    assert main(["export", "--store", neo4j_network, "--out", str(two), "--workers", "2"]) == 0
+    capsys.readouterr()
+    found = exported_journeys(two)
+    assert len(found) == 86 and found == exported_journeys(one)
+    counts = ("deals", "items", "paths", "staff_spells", "stores")
+    manifests = [json.loads((d / MANIFEST).read_text()) for d in (one, two)]
+    assert [manifests[0][k] for k in counts] == [manifests[1][k] for k in counts]

@@ -39,6 +39,13 @@ def register(subparsers: Any) -> None:
     export.add_argument("--from", dest="start", type=_day, metavar="DATE", help="first close day")
     export.add_argument("--to", dest="end", type=_day, metavar="DATE", help="last close day")
     export.add_argument("--chunk", type=int, default=1000, metavar="N", help="deals per read")
+    export.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes reading the store side by side (default 1)",
+    )
     add_store_option(export)
     export.set_defaults(func=_export)
 
@@ -132,6 +139,8 @@ def _export(args: argparse.Namespace) -> int:
                 chunk=args.chunk,
                 store_label=redacted_url(url),
                 on_progress=report,
+                workers=args.workers,
+                store_url=url,
             )
     console.print(
         f"exported {manifest['deals']:,} deals ({manifest['items']:,} contribution items), "

@@ -4,6 +4,8 @@ simulated on Apache Spark with the same ``contribnet.credit`` functions the serv
 * :mod:`~contribnet.scale.export` -- journeys, training paths, staff spells, stores and policy
   versions streamed from either store to Parquet (pyarrow only; no Spark needed).
 * :mod:`~contribnet.scale.folders` -- reading and checking those folders and a recompute's.
+* :mod:`~contribnet.scale.journeys` -- an exported journey read back in the executors as the
+  store reads its events.
 * :mod:`~contribnet.scale.spark` -- the Spark session for a master URL, checked first.
 * :mod:`~contribnet.scale.jobs` -- the Spark jobs: fit the learned models' counts, split every
   deal, simulate two policies.

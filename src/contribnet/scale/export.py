@@ -25,14 +25,21 @@ folder (see :data:`TABLES`):
 
 The export is written to a hidden folder beside ``out`` and renamed at the end, so ``out`` holds
 a whole export or nothing.
+
+With ``workers > 1`` the deals are cut, in close order, into ranges that that many processes
+export side by side (each opening the store itself, each range its own ``part-NNNNN.parquet`` in
+the month folders it touches), beside the paths, staff and stores: the reads of a store cost
+more than anything else an export does, and they run on one core per process.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,7 +47,9 @@ from typing import Any
 
 from contribnet.domain.journey import DealJourney
 from contribnet.domain.settlement import DealRef, business_date, period_bounds
+from contribnet.process import tune_gc
 from contribnet.scale import ScaleError
+from contribnet.store import open_store
 from contribnet.store.base import Store
 
 __all__ = [
@@ -60,6 +69,8 @@ __all__ = [
 CHUNK = 1000
 #: Customers' training paths per Parquet row group.
 PATHS_CHUNK = 20_000
+#: Ranges of deals per worker process (more than one each, so that they finish together).
+RANGES_PER_WORKER = 4
 #: The manifest's name, in every folder this package writes.
 MANIFEST = "_contribnet.json"
 #: What ``format`` an export's manifest says.
@@ -228,8 +239,9 @@ class _MonthWriter:
     """Rows of one table, partitioned by close month; deals arrive in close order, so one file
     is open at a time."""
 
-    def __init__(self, pa: Any, pq: Any, root: Path, schema: Any) -> None:
+    def __init__(self, pa: Any, pq: Any, root: Path, schema: Any, part: int = 0) -> None:
         self._pa, self._pq, self._root, self._schema = pa, pq, root, schema
+        self._file = f"part-{part:05d}.parquet"
         self._month: str | None = None
         self._writer: Any = None
 
@@ -241,7 +253,7 @@ class _MonthWriter:
             folder = self._root / f"close_month={month}"
             folder.mkdir(parents=True, exist_ok=True)
             self._writer = self._pq.ParquetWriter(
-                folder / "part-00000.parquet", self._schema, compression="zstd"
+                folder / self._file, self._schema, compression="zstd"
             )
             self._month = month
         table = self._pa.Table.from_pylist(list(rows), schema=self._schema)
@@ -266,20 +278,28 @@ def export(
     chunk: int = CHUNK,
     store_label: str = "",
     on_progress: Callable[[ExportProgress], None] | None = None,
+    workers: int = 1,
+    store_url: str | None = None,
 ) -> dict[str, Any]:
     """Write the store's journeys of deals closed from ``start`` to ``end`` (business days,
     inclusive; None: open) and everything the split needs besides to ``out`` as Parquet (see
     the module notes); the manifest written, which is returned. ``on_progress`` is called after
-    each chunk."""
+    each chunk. ``workers > 1`` processes, each opening ``store_url`` (the store's), share the
+    reads."""
     pa = require_pyarrow()
     import pyarrow.parquet as pq
 
     if chunk < 1:
         raise ScaleError("--chunk must be at least 1")
+    if workers < 1:
+        raise ScaleError("--workers must be at least 1")
+    if workers > 1 and store_url is None:
+        raise ValueError("exporting in several processes needs the store's URL")
     lo, hi = period_bounds(start, end)
     work = prepare_out(out)
     try:
-        manifest = _export(store, work, pa, pq, lo, hi, chunk, on_progress)
+        parallel = (workers, store_url) if workers > 1 and store_url is not None else None
+        manifest = _export(store, work, pa, pq, lo, hi, chunk, on_progress, parallel)
         manifest["period"] = {
             "from": start.isoformat() if start else None,
             "to": end.isoformat() if end else None,
@@ -302,22 +322,67 @@ def _export(
     hi: datetime | None,
     chunk: int,
     on_progress: Callable[[ExportProgress], None] | None,
+    parallel: tuple[int, str] | None,
 ) -> dict[str, Any]:
     report = on_progress or (lambda _: None)
-    schemas = _schemas(pa)
     event_count = store.event_count()
     policies = [r.model_dump(mode="json") for r in store.ledger.policies()]
-
-    # deals, a chunk at a time, in close order
     progress = ExportProgress("deals", total=store.ledger.count_closed_deals(lo, hi))
     report(progress)
-    journeys_out = _MonthWriter(pa, pq, work / "journeys", schemas["journeys"])
-    items_out = _MonthWriter(pa, pq, work / "items", schemas["items"])
-    after: DealRef | None = None
+
+    def advance(done: int) -> None:
+        progress.done += done
+        report(progress)
+
+    if parallel is None:
+        deals, items = _write_deals(store, work, lo, hi, None, None, chunk, 0, advance)
+        paths, spells, stores = _write_rest(store, work, report)
+    else:
+        workers, url = parallel
+        ranges = _ranges(store, lo, hi, progress.total or 0, workers * RANGES_PER_WORKER)
+        deals, items, paths, spells, stores = _in_processes(
+            work, lo, hi, chunk, ranges, workers, url, advance, report
+        )
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "event_count": event_count,
+        "deals": deals,
+        "items": items,
+        "paths": paths,
+        "staff_spells": spells,
+        "stores": stores,
+        "policies": policies,
+    }
+
+
+def _write_deals(
+    store: Store,
+    work: Path,
+    lo: datetime | None,
+    hi: datetime | None,
+    after: DealRef | None,
+    until: DealRef | None,
+    chunk: int,
+    part: int,
+    advance: Callable[[int], None],
+) -> tuple[int, int]:
+    """The journeys and items of the deals closed in ``[lo, hi)`` after ``after`` up to
+    ``until`` (None: no bound), a chunk at a time in close order, into files named ``part``;
+    deals and items written."""
+    pa = require_pyarrow()
+    import pyarrow.parquet as pq
+
+    schemas = _schemas(pa)
+    journeys_out = _MonthWriter(pa, pq, work / "journeys", schemas["journeys"], part)
+    items_out = _MonthWriter(pa, pq, work / "items", schemas["items"], part)
+    last = (until.closed_at, until.id) if until is not None else None
     deals = items = 0
     try:
         while True:
             refs = store.ledger.closed_deals(lo, hi, after=after, limit=chunk)
+            if last is not None:
+                refs = [r for r in refs if (r.closed_at, r.id) <= last]
             if not refs:
                 break
             after = refs[-1]
@@ -349,12 +414,21 @@ def _export(
                 items_out.write(month, item_rows)
                 deals += len(deal_rows)
                 items += len(item_rows)
-            progress.done += len(refs)
-            report(progress)
+            advance(len(refs))
     finally:
         journeys_out.close()
         items_out.close()
+    return deals, items
 
+
+def _write_rest(
+    store: Store, work: Path, report: Callable[[ExportProgress], None]
+) -> tuple[int, int, int]:
+    """Everything but the deals: paths, staff spells, stores; rows written of each."""
+    pa = require_pyarrow()
+    import pyarrow.parquet as pq
+
+    schemas = _schemas(pa)
     paths = _write_paths(store, work / "paths", pa, pq, schemas["paths"], report)
     spells = _write_pages(
         store, "staff", work / "staff", pa, pq, schemas["staff"], _spell_rows, report
@@ -362,17 +436,103 @@ def _export(
     stores = _write_pages(
         store, "stores", work / "stores", pa, pq, schemas["stores"], _store_rows, report
     )
-    return {
-        "format": EXPORT_FORMAT,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "event_count": event_count,
-        "deals": deals,
-        "items": items,
-        "paths": paths,
-        "staff_spells": spells,
-        "stores": stores,
-        "policies": policies,
-    }
+    return paths, spells, stores
+
+
+def _ranges(
+    store: Store, lo: datetime | None, hi: datetime | None, total: int, parts: int
+) -> list[tuple[DealRef | None, DealRef | None]]:
+    """The deals of ``[lo, hi)`` cut in close order into up to ``parts`` ranges of about as many
+    deals, each ``(after, until)``: the last deal before it and its own last (None: open). A
+    deal recorded meanwhile falls in the range of its close."""
+    size = max(1, -(-total // parts))
+    bounds: list[DealRef] = []
+    while len(bounds) < parts - 1:
+        refs = store.ledger.closed_deals(lo, hi, after=bounds[-1] if bounds else None, limit=size)
+        if len(refs) < size:
+            break
+        bounds.append(refs[-1])
+    starts: list[DealRef | None] = [None, *bounds]
+    ends: list[DealRef | None] = [*bounds, None]
+    return list(zip(starts, ends, strict=True))
+
+
+# A worker process's store and the queue its progress goes back through (set when it starts).
+_worker_store: Store | None = None
+_worker_queue: Any = None
+
+
+def _start_worker(store_url: str, queue: Any) -> None:
+    global _worker_store, _worker_queue
+    tune_gc()
+    _worker_store = open_store(store_url)
+    _worker_queue = queue
+
+
+def _worker_deals(
+    work: Path,
+    lo: datetime | None,
+    hi: datetime | None,
+    after: DealRef | None,
+    until: DealRef | None,
+    chunk: int,
+    part: int,
+) -> tuple[int, int]:
+    assert _worker_store is not None
+    return _write_deals(_worker_store, work, lo, hi, after, until, chunk, part, _worker_queue.put)
+
+
+def _worker_rest(work: Path) -> tuple[int, int, int]:
+    assert _worker_store is not None
+    return _write_rest(_worker_store, work, _worker_queue.put)
+
+
+def _in_processes(
+    work: Path,
+    lo: datetime | None,
+    hi: datetime | None,
+    chunk: int,
+    ranges: Sequence[tuple[DealRef | None, DealRef | None]],
+    workers: int,
+    store_url: str,
+    advance: Callable[[int], None],
+    report: Callable[[ExportProgress], None],
+) -> tuple[int, int, int, int, int]:
+    """The ranges of deals and the rest exported by ``workers`` spawned processes; their
+    progress passed on as it comes (deals as counts, the rest as :class:`ExportProgress`)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+
+    def drain() -> None:
+        while not queue.empty():
+            step = queue.get()
+            if isinstance(step, int):
+                advance(step)
+            else:
+                report(step)
+
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(store_url, queue)
+    ) as pool:
+        rest = pool.submit(_worker_rest, work)  # first: the longest single job
+        parts = [
+            pool.submit(_worker_deals, work, lo, hi, after, until, chunk, part)
+            for part, (after, until) in enumerate(ranges)
+        ]
+        pending: set[Future[Any]] = {rest, *parts}
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                drain()
+                for future in done:
+                    future.result()  # a worker's error, raised here
+        finally:
+            for future in pending:
+                future.cancel()
+    drain()
+    deals = sum(p.result()[0] for p in parts)
+    items = sum(p.result()[1] for p in parts)
+    return deals, items, *rest.result()
 
 
 def _write_paths(

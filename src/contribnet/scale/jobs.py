@@ -9,7 +9,9 @@ turns the sums into the context (:func:`~contribnet.credit.context.context_of_co
 same, bit for bit, as the service's, fingerprint included. Each deal's split is then computed in
 the executors by :func:`~contribnet.credit.compute_split` from the exported journey, under the
 policy version in force at its close (or the one named), so allocations, input hashes and
-explanations equal the service's fen for fen.
+explanations equal the service's fen for fen. The executors read each journey back as the store
+reads its events (:class:`~contribnet.scale.journeys.JourneyReader`), not validating again what
+the store validated when it accepted it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from contribnet.credit.context import PathCounts, context_of_counts, count_paths
 from contribnet.credit.learned import learned_stages, training_paths
 from contribnet.credit.markov import encode_paths
 from contribnet.domain.errors import NotFound
-from contribnet.domain.journey import DealJourney
 from contribnet.domain.policy import Policy
 from contribnet.domain.settlement import (
     InvalidRequest,
@@ -39,6 +40,7 @@ from contribnet.domain.settlement import (
 )
 from contribnet.scale.export import MANIFEST, finish_out, prepare_out
 from contribnet.scale.folders import RECOMPUTE_FORMAT, Export
+from contribnet.scale.journeys import JourneyReader
 from contribnet.services.credit import check_model
 from contribnet.services.policies import (
     find_policy,
@@ -279,10 +281,11 @@ def _split_batch(
     records = [PolicyRecord.model_validate(r) for r in json.loads(records_json)]
     named = PolicyRecord.model_validate_json(named_json) if named_json else None
     schema = _arrow_schema(_SPLIT_SCHEMA)
+    reader = JourneyReader()
     for batch in batches:
         rows = []
         for text in batch.column("journey").to_pylist():
-            journey = DealJourney.model_validate_json(text)
+            journey = reader.read(text)
             deal = journey.deal
             row: dict[str, Any] = {
                 "deal": deal.id,
@@ -507,10 +510,11 @@ def _simulate_batch(
         for side, record, model in json.loads(sides_json)
     ]
     schema = _arrow_schema(_SIMULATED_SCHEMA)
+    reader = JourneyReader()
     for batch in batches:
         rows: list[dict[str, Any]] = []
         for text in batch.column("journey").to_pylist():
-            journey = DealJourney.model_validate_json(text)
+            journey = reader.read(text)
             try:
                 splits = [
                     (

@@ -22,10 +22,24 @@ from urllib.parse import urlsplit
 
 from contribnet.scale import ScaleError
 
-__all__ = ["check_master", "spark_session"]
+__all__ = ["SESSION_CONFIG", "check_master", "spark_session"]
 
 #: Seconds to wait for a cluster's master to accept a connection.
 CONNECT_TIMEOUT = 5.0
+
+#: Settings of every session this package starts (tests start theirs with them too):
+#:
+#: * writes partitioned by close month keep a file open per month instead of sorting every row
+#:   of a task by month first: the rows (each with its split's JSON) would be sorted, spilled
+#:   and read back for nothing, since a task holds a few months (past 64 Spark sorts the rest);
+#: * the journeys are read in parts of at most 32 MiB (Parquet row groups of 1,000 deals, a few
+#:   MiB each), not 128: a network's export is a few hundred MiB, so this gives each core
+#:   several tasks instead of one or two of unequal length.
+SESSION_CONFIG = {
+    "spark.sql.optimizer.plannedWrite.enabled": "false",
+    "spark.sql.maxConcurrentOutputFileWriters": "64",
+    "spark.sql.files.maxPartitionBytes": "32m",
+}
 
 
 def check_master(master: str) -> None:
@@ -100,6 +114,8 @@ def spark_session(master: str, app_name: str = "contribnet") -> Iterator[Any]:
         else:
             builder = builder.master(master).config("spark.sql.session.timeZone", "UTC")
             builder = builder.config("spark.ui.showConsoleProgress", "false")
+            for key, value in SESSION_CONFIG.items():
+                builder = builder.config(key, value)
             if local:
                 builder = builder.config("spark.ui.enabled", "false").config(
                     "spark.sql.shuffle.partitions", "8"
