@@ -36,7 +36,7 @@ browser:
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test,spark,bench]'
 	$(BIN)/python -m benchmarks.ingest
-	@for b in credit generate settle graph flags profiles page soak hostile spark; do \
+	@for b in credit generate import_file settle scale graph flags profiles page soak hostile spark; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
 	$(BIN)/python tools/scenario_table.py

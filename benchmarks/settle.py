@@ -31,9 +31,7 @@ import asyncio
 import json
 import os
 import random
-import resource
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +40,7 @@ from urllib.parse import quote, urlsplit
 
 from benchmarks.ingest import serve, tree_rss_mib
 from benchmarks.results_file import append_section
+from benchmarks.stages import Stage, contribnet, run_stage
 from contribnet import neo4j_local
 from contribnet.credit import compute_split
 from contribnet.demo.generator import generate_with_summary
@@ -53,6 +52,7 @@ from contribnet.store import open_store
 CHUNK = 1000
 ENGINE_SAMPLE = 10_000
 CLIENTS = 50
+BENCH_KEY = "bench-admin-key-0123456789"  # an admin key needs 24+ characters
 GOALS = {"settle": 2_000.0, "p99_ms": 50.0}
 
 #: Empties the ledger in bounded transactions (benchmark tooling, not part of the store port);
@@ -195,33 +195,16 @@ def engine_alone(url: str) -> tuple[int, float]:
     return len(journeys), time.perf_counter() - started
 
 
-def settle_run(url: str, workers: int) -> tuple[dict[str, Any], float, float]:
-    """``contribnet settle`` over everything in a child process: its outcome, seconds, and the
-    peak RSS (MiB) of the largest process it ran."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "contribnet.cli",
-            "settle",
-            "--store",
-            url,
-            "--json",
-            "--workers",
-            str(workers),
-            "--chunk",
-            str(CHUNK),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
+def settle_run(url: str, workers: int) -> tuple[dict[str, Any], Stage]:
+    """``contribnet settle`` over everything in a child process: its outcome, and the stage's
+    time, CPU and peak RSS (the largest of its processes)."""
+    stage = run_stage(
+        contribnet(
+            "settle", "--store", url, "--json", "--workers", str(workers), "--chunk", str(CHUNK)
+        ),
+        ok=(0, 1),
     )
-    seconds = time.perf_counter() - started
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"contribnet settle failed: {done.stderr[-2000:]}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return json.loads(done.stdout), seconds, rss
+    return json.loads(stage.stdout), stage
 
 
 async def _get(
@@ -247,10 +230,17 @@ async def _get(
 
 
 async def _clients(
-    port: int, key: str, deals: list[str], requests: int, limit_s: float, rate: float | None
+    port: int,
+    key: str,
+    paths: list[str],
+    requests: int,
+    limit_s: float,
+    rate: float | None,
+    clients: int,
 ) -> list[float]:
-    """Latencies of ``CLIENTS`` concurrent clients: back to back (``rate`` None, a closed loop) or
-    each pausing at random (Poisson arrivals) so that together they offer ``rate`` requests/s."""
+    """Latencies of ``clients`` concurrent clients, each asking for random ``paths``: back to back
+    (``rate`` None, a closed loop) or each pausing at random (Poisson arrivals) so that together
+    they offer ``rate`` requests/s."""
     latencies: list[float] = []
     deadline = time.perf_counter() + limit_s
     budget = [requests]
@@ -262,8 +252,8 @@ async def _clients(
             while budget[0] > 0 and time.perf_counter() < deadline:
                 budget[0] -= 1
                 if rate is not None:
-                    await asyncio.sleep(rng.expovariate(rate / CLIENTS))
-                path = f"/v1/deals/{rng.choice(deals)}/credit"
+                    await asyncio.sleep(rng.expovariate(rate / clients))
+                path = rng.choice(paths)
                 started = time.perf_counter()
                 status = await _get(reader, writer, path, key)
                 if status is None:  # idle past the server's keep-alive: connect again (timed)
@@ -272,39 +262,59 @@ async def _clients(
                     status = await _get(reader, writer, path, key)
                 latencies.append(time.perf_counter() - started)
                 if status != 200:
-                    raise RuntimeError(f"preview answered {status}")
+                    raise RuntimeError(f"{path} answered {status}")
         finally:
             writer.close()
 
-    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    await asyncio.gather(*(one_client() for _ in range(clients)))
     return latencies
+
+
+def latency(
+    port: int,
+    key: str,
+    paths: list[str],
+    requests: int,
+    limit_s: float,
+    rate: float | None,
+    clients: int = CLIENTS,
+) -> dict[str, float]:
+    """Requests answered, their rate, and the p50/p99 latency (ms) clients saw in one mode."""
+    started = time.perf_counter()
+    latencies = asyncio.run(_clients(port, key, paths, requests, limit_s, rate, clients))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "per_s": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def preview_paths(url: str) -> list[str]:
+    """The credit preview of every closed deal in the store."""
+    store = open_store(url)
+    try:
+        deals = store.ledger.closed_deals(None, None, limit=10**7)
+    finally:
+        store.close()
+    return [f"/v1/deals/{d.id}/credit" for d in deals]
 
 
 def preview_latency(
     url: str, requests: int, limit_s: float, server_workers: int, rates: list[float]
 ) -> dict[str, Any]:
     """p50/p99 of previews in a closed loop and at each offered rate, from one server."""
-    store = open_store(url)
-    try:
-        deals = [r.id for r in store.ledger.closed_deals(None, None, limit=10**7)]
-    finally:
-        store.close()
-    key = "bench-admin-key-0123456789"  # 24+ characters
+    paths = preview_paths(url)
+    key = BENCH_KEY
     server, port = serve(url, key, server_workers)
     try:
-        asyncio.run(_clients(port, key, deals, 1000, 60, rate=None))  # warm-up, untimed
+        latency(port, key, paths, 1000, 60, rate=None)  # warm-up, untimed
         figures: dict[str, Any] = {}
         for rate in [None, *rates]:
-            started = time.perf_counter()
-            latencies = asyncio.run(_clients(port, key, deals, requests, limit_s, rate))
-            elapsed = time.perf_counter() - started
-            latencies.sort()
-            figures["closed" if rate is None else f"{rate:g}"] = {
-                "requests": len(latencies),
-                "per_s": len(latencies) / elapsed,
-                "p50_ms": 1000 * latencies[len(latencies) // 2],
-                "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-            }
+            mode = "closed" if rate is None else f"{rate:g}"
+            figures[mode] = latency(port, key, paths, requests, limit_s, rate)
         figures["rss"] = tree_rss_mib(server.pid)
         return figures
     finally:
@@ -355,7 +365,8 @@ def run_store(kind: str, url: str, home: Path, args: argparse.Namespace) -> None
         reset_ledger(url)
         read_n, read_s = bare_read(url)
         engine_n, engine_s = engine_alone(url)
-        outcome, settle_s, settle_rss = settle_run(url, args.workers)
+        outcome, settled_stage = settle_run(url, args.workers)
+        settle_s, settle_rss = settled_stage.seconds, settled_stage.peak_rss_mib
         print(
             f"{name}: settled {outcome['created']:,} in {settle_s:.1f} s; read "
             f"{read_n / read_s:,.0f}/s, engine {engine_n / engine_s:,.0f}/s",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
@@ -16,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contribnet.api.auth import require_roles
 from contribnet.api.contract import ModelName
-from contribnet.api.deps import SettingsDep, StoreDep
+from contribnet.api.deps import SettingsDep, StoreDep, hot_read_slots
 from contribnet.api.limits import StrictJsonRoute
 from contribnet.credit import Split
 from contribnet.domain.roles import Principal
@@ -87,7 +85,7 @@ async def get_credit(
     # Previews are the hot path: a few at a time in worker threads, the rest waiting in line
     # (first come, first served) rather than all contending for the interpreter at once; and
     # the split, built by the engine's own models, is serialised once, not validated again.
-    async with _preview_slots():
+    async with hot_read_slots():
         found = await run_in_threadpool(
             credit_service.preview,
             store,
@@ -100,19 +98,6 @@ async def get_credit(
         **dict(found.split), policy_id=found.policy.id, held_by=list(found.held_by)
     )
     return Response(body.model_dump_json(), media_type="application/json")
-
-
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _preview_slots() -> asyncio.Semaphore:
-    """Four previews computed at a time per event loop (a semaphore serves one loop only)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _slots:
-        _slots[loop] = asyncio.Semaphore(4)
-    return _slots[loop]
 
 
 class SettleRequest(BaseModel):

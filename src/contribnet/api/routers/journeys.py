@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from contribnet.api.auth import require_own_staff, require_roles
-from contribnet.api.deps import StoreDep
+from contribnet.api.deps import StoreDep, hot_read_slots
 from contribnet.domain.errors import NotFound
 from contribnet.domain.journey import Journey, Page
 from contribnet.domain.roles import Principal, Role
@@ -27,20 +28,24 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="items in the page")]
 
 
 @router.get("/customers/{customer_id}/journey", response_model=Journey, responses=_NOT_FOUND)
-def get_customer_journey(
+async def get_customer_journey(
     customer_id: Annotated[str, Path(examples=["c-1"])],
     store: StoreDep,
     principal: Annotated[Principal, Depends(require_roles("analyst", "leader", "staff"))],
-) -> Journey:
+) -> Response:
     """Everything recorded about a customer; touches ordered by ``at`` then ``id``; each item
     flagged ``voided``, each contribution with ``counted_for``: the live deal it counts for (a
     contribution counts for the customer's first live deal closing at or after it). A staff key
     sees only journeys its staff member took part in: any other customer, recorded or not, is
     answered 404 alike, so that a staff key cannot tell which customers exist."""
-    journey = customer_journey(store, customer_id)
+    # A hot read, as previews are: computed a few at a time in worker threads, and the journey
+    # (a Journey already) serialised once rather than dumped and validated again by FastAPI,
+    # which cost more CPU than reading it (0.40 ms against 0.24 ms on the demo network).
+    async with hot_read_slots():
+        journey = await run_in_threadpool(customer_journey, store, customer_id)
     if principal.role is Role.STAFF and principal.staff not in _participants(journey):
         raise NotFound("customer", customer_id)
-    return journey
+    return Response(journey.model_dump_json(), media_type="application/json")
 
 
 def _participants(journey: Journey) -> set[str]:
