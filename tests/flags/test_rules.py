@@ -139,3 +139,70 @@ def test_flag_rules_parse_names_a_bad_rule() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             FlagRules.parse(bad)
+
+
+US = timedelta(microseconds=1)
+
+
+def test_rules_screen_every_touch_exactly_at_the_thresholds() -> None:
+    """The rules screen the touches as arrays of microseconds before looking closer: a flag one
+    microsecond inside a threshold is found, one on or past it is not."""
+    rules = FlagRules(burst_touches=2, burst_minutes=10)
+    window = timedelta(minutes=10)
+    burst = [touch("t-0", 0), touch("t-1", 5), touch("t-2", 0, at=T0 + window)]
+    assert [f.records for f in touch_burst(FlagInputs(burst), rules)] == [("t-0", "t-1", "t-2")]
+    burst[2] = touch("t-2", 0, at=T0 + window + US)
+    assert touch_burst(FlagInputs(burst), rules) == []
+
+    two_hours = timedelta(hours=2)
+    # Shanghai, Shanghai again, then Beijing: the second and third are the impossible pair
+    trip = [touch("t-1", 0), touch("t-2", 30), touch("t-3", 0, at=T0 + two_hours - US)]
+    trip[2] = trip[2].model_copy(update={"store": "st-bj"})
+    assert [f.records for f in impossible_travel(FlagInputs(trip, cities=CITIES), FlagRules())] == [
+        ("t-2", "t-3")
+    ]
+    trip[2] = trip[2].model_copy(update={"at": T0 + timedelta(minutes=30) + two_hours})
+    assert impossible_travel(FlagInputs(trip, cities=CITIES), FlagRules()) == []
+
+    closes = [deal("d-1", 60)]
+    just = touch("t-9", 0, at=T0 + timedelta(minutes=60) - timedelta(hours=1) + US, stage="lead")
+    assert [f.records for f in grab(FlagInputs([just], closes), FlagRules())] == [("t-9", "d-1")]
+    at_close = just.model_copy(update={"at": T0 + timedelta(minutes=60)})
+    assert [f.records for f in grab(FlagInputs([at_close], closes), FlagRules())] == [
+        ("t-9", "d-1")
+    ]
+    on_edge = just.model_copy(update={"at": T0})
+    assert grab(FlagInputs([on_edge], closes), FlagRules()) == []
+
+
+def test_late_log_finds_a_touch_received_behind_a_record_two_steps_later() -> None:
+    day = timedelta(days=1)
+    history = [touch("t-1", 0), touch("t-2", 60 * 24), touch("t-3", 2 * 60 * 24)]
+    recorded = {"t-1": T0 + 20 * day, "t-2": T0 + 25 * day, "t-3": T0 + 3 * day}
+    found = late_log(FlagInputs(history, recorded=recorded), FlagRules())
+    assert [f.suspects for f in found] == [("t-1",), ("t-2",)]
+
+
+def test_outside_employment_checks_each_spell_of_a_staff_member_who_moved() -> None:
+    spells = [
+        Staff(id="sf-1", name="Li", store="st-sh", role="advisor", to=date(2025, 1, 5)),
+        Staff(id="sf-1", name="Li", store="st-bj", role="advisor", **{"from": date(2025, 1, 8)}),
+    ]
+    # T0 is 10:00 on 6 January in China: between the spells; two days later: in the second
+    touches = [touch("t-1", 0), touch("t-2", 2 * 60 * 24)]
+    found = outside_employment(FlagInputs(touches, spells={"sf-1": spells}), FlagRules())
+    assert [f.suspects for f in found] == [("t-1",)]
+
+
+def test_touch_columns_hold_each_instant_to_the_microsecond() -> None:
+    from contribnet.domain.flags import TouchColumns, microseconds
+
+    instants = [
+        T0 + timedelta(days=d, microseconds=u)
+        for d in (-40_000, -1, 0, 3, 36_500)
+        for u in (0, 1, 499_999, 500_001, 999_999)
+    ]
+    touches = [touch(f"t-{i}", 0, at=at) for i, at in enumerate(instants)]
+    columns = TouchColumns.of(touches)
+    assert columns.at.tolist() == [microseconds(at) for at in instants]
+    assert columns.customers == ["c-1"] and columns.customer.tolist() == [0] * len(instants)

@@ -17,6 +17,10 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
+
+import numpy as np
+import numpy.typing as npt
 
 from contribnet.domain.events import Deal, Staff, Touch
 from contribnet.domain.evidence import evidence_refs
@@ -27,7 +31,9 @@ from contribnet.domain.flags import (
     FlagKind,
     FlagRules,
     FlagTouch,
+    TouchColumns,
     flag_id,
+    microseconds,
 )
 from contribnet.domain.settlement import BUSINESS_TZ, business_date
 
@@ -147,15 +153,17 @@ def late_log(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     received = inputs.recorded
     deals = inputs.deals_by_customer
     touches = inputs.touches
+    suspects = _received_out_of_order(inputs, rules)
     # per customer, the records with a received time: (happened, received, index of the touch;
     # -1 for a deal)
     history: dict[str, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     for i, t in enumerate(touches):
-        got = received.get(t.id)
-        if got is not None:
-            history[t.customer].append((t.at, got, i))
-    for customer, customer_deals in deals.items():
-        for d in customer_deals:
+        if t.customer in suspects:
+            got = received.get(t.id)
+            if got is not None:
+                history[t.customer].append((t.at, got, i))
+    for customer in suspects:
+        for d in deals.get(customer, ()):
             got = received.get(d.id)
             if got is not None:
                 history[customer].append((d.closed_at, got, -1))
@@ -190,6 +198,38 @@ def late_log(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
             )
         )
     return flags
+
+
+def _received_out_of_order(inputs: FlagInputs, rules: FlagRules) -> set[str]:
+    """The customers that may have a late touch: one received more than ``rules.late_after``
+    after it happened, and a record of theirs received earlier than the one that happened before
+    it (by time, then received time). A touch received behind a later record is such a pair, or
+    a chain of records between the two holds one; a history loaded in time order has none, so
+    the rule looks closer at these customers only."""
+    columns = inputs.touch_columns
+    received = inputs.recorded
+    number = columns.customer_numbers
+    deals = [
+        (number[d.customer], microseconds(d.closed_at), microseconds(received[d.id]))
+        for d in inputs.deals
+        if d.customer in number and d.id in received
+    ]
+    # a network loaded in batches has one received time per batch: each converted once
+    got_of = list(map(received.get, map(attrgetter("id"), inputs.touches)))
+    got_at: dict[datetime | None, int] = {None: -1}
+    got_at.update((got, microseconds(got)) for got in dict.fromkeys(got_of) if got is not None)
+    touch_got = np.fromiter(map(got_at.__getitem__, got_of), np.int64, count=len(got_of))
+    kept = touch_got >= 0
+    late = kept & (touch_got - columns.at > microseconds(rules.late_after))
+    deal_columns = np.array(deals, dtype=np.int64).reshape(-1, 3)
+    customer = np.concatenate([columns.customer[kept], deal_columns[:, 0]])
+    at = np.concatenate([columns.at[kept], deal_columns[:, 1]])
+    got = np.concatenate([touch_got[kept], deal_columns[:, 2]])
+    order = np.lexsort((got, at, customer))
+    customer, got = customer[order], got[order]
+    behind = (customer[1:] == customer[:-1]) & (got[1:] < got[:-1])
+    found = np.intersect1d(customer[1:][behind], columns.customer[late])
+    return {columns.customers[c] for c in found.tolist()}
 
 
 def _received_behind_later_records(
@@ -256,6 +296,28 @@ def _employed(spans: Sequence[_Span], at: datetime) -> bool:
     return any((lo is None or lo <= at) and (hi is None or at < hi) for lo, hi in spans)
 
 
+_FIRST, _LAST = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+
+
+def _maybe_outside(columns: TouchColumns, spans: dict[str, list[_Span]]) -> npt.NDArray[np.intp]:
+    """The indexes, in order, of the touches that may be outside their staff member's spells:
+    outside the one spell of those who have one, and every touch of those who have several."""
+    first = np.full(len(columns.staff), _FIRST, dtype=np.int64)
+    last = np.full(len(columns.staff), _LAST, dtype=np.int64)
+    several = np.zeros(len(columns.staff), dtype=bool)
+    for number, staff in enumerate(columns.staff):
+        staff_spans = spans.get(staff, ())
+        if len(staff_spans) > 1:
+            several[number] = True
+        elif staff_spans:
+            ((start, end),) = staff_spans
+            first[number] = _FIRST if start is None else microseconds(start)
+            last[number] = _LAST if end is None else microseconds(end)
+    member = columns.staff_member
+    outside = (columns.at < first[member]) | (columns.at >= last[member]) | several[member]
+    return np.flatnonzero(outside)
+
+
 def outside_employment(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     """Touches made on a day (China Standard Time) outside every employment spell of their staff
     member -- before they joined or after they left. Staff with no spell recorded are skipped
@@ -271,8 +333,10 @@ def outside_employment(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     """
     deals = inputs.deals_by_customer
     spans = {staff: _employment_spans(spells) for staff, spells in inputs.spells.items() if spells}
+    touches = inputs.touches
     flags = []
-    for t in inputs.touches:
+    for i in _maybe_outside(inputs.touch_columns, spans).tolist():
+        t = touches[i]
         staff_spans = spans.get(t.staff)
         if staff_spans is None or _employed(staff_spans, t.at):
             continue
@@ -294,6 +358,34 @@ def outside_employment(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     return flags
 
 
+def _quick_city_changes(inputs: FlagInputs, rules: FlagRules) -> set[str]:
+    """The staff members with two in-person touches in a row (by time) in different cities less
+    than ``rules.travel_window`` apart. Two such touches anywhere in a staff member's day have
+    such a pair between them (the touches between are closer still), so the rule looks closer
+    at these staff members only."""
+    columns = inputs.touch_columns
+    cities: dict[str, int] = {}
+    city_of_store = np.array(
+        [
+            cities.setdefault(inputs.cities[s], len(cities)) if s in inputs.cities else -1
+            for s in columns.stores
+        ],
+        dtype=np.int64,
+    )
+    remote = np.array([c in rules.remote_channels for c in columns.channels], dtype=bool)
+    city = city_of_store[columns.store]
+    kept = (city >= 0) & ~remote[columns.channel]
+    staff, at, city = columns.staff_member[kept], columns.at[kept], city[kept]
+    order = np.lexsort((at, staff))
+    staff, at, city = staff[order], at[order], city[order]
+    quick = (
+        (staff[1:] == staff[:-1])
+        & (city[1:] != city[:-1])
+        & (at[1:] - at[:-1] < microseconds(rules.travel_window))
+    )
+    return {columns.staff[s] for s in np.unique(staff[1:][quick]).tolist()}
+
+
 def impossible_travel(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     """One staff member's in-person touches in two different cities less than
     ``rules.travel_hours`` apart. Consecutive in-person touches (a channel in
@@ -306,9 +398,14 @@ def impossible_travel(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     [('t-1', 't-2')]
     """
     deals = inputs.deals_by_customer
+    suspects = _quick_city_changes(inputs, rules)
     by_staff: dict[str, list[FlagTouch]] = defaultdict(list)
     for t in inputs.touches:
-        if t.channel not in rules.remote_channels and t.store in inputs.cities:
+        if (
+            t.staff in suspects
+            and t.channel not in rules.remote_channels
+            and t.store in inputs.cities
+        ):
             by_staff[t.staff].append(t)
     flags = []
     for staff, touches in by_staff.items():
@@ -344,11 +441,20 @@ def touch_burst(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     [('t-1', 't-2', 't-3')]
     """
     deals = inputs.deals_by_customer
+    limit = rules.burst_touches
+    columns = inputs.touch_columns
+    # a burst has limit + 1 touches on one customer in a window: the screen over every touch
+    order = np.lexsort((columns.at, columns.customer))
+    numbers, stamps = columns.customer[order], columns.at[order]
+    full = (numbers[limit:] == numbers[:-limit]) & (
+        stamps[limit:] - stamps[:-limit] <= microseconds(rules.burst_window)
+    )
+    suspects = {columns.customers[c] for c in np.unique(numbers[limit:][full]).tolist()}
     by_customer: dict[str, list[FlagTouch]] = defaultdict(list)
     for t in inputs.touches:
-        by_customer[t.customer].append(t)
+        if t.customer in suspects:
+            by_customer[t.customer].append(t)
     flags = []
-    limit = rules.burst_touches
     for customer, touches in by_customer.items():
         if len(touches) <= limit:
             continue
@@ -454,11 +560,15 @@ def evidence_reuse(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     [('t-2',)]
     """
     deals = inputs.deals_by_customer
-    by_ref: dict[str, list[FlagTouch]] = defaultdict(list)
+    # most references back one touch: a list only for those that back more
+    first: dict[str, FlagTouch] = {}
+    by_ref: dict[str, list[FlagTouch]] = {}
     for t in inputs.touches:
         if t.evidence is not None:
             for ref in evidence_refs(t.evidence):
-                by_ref[ref].append(t)
+                seen = first.setdefault(ref, t)
+                if seen is not t:
+                    by_ref.setdefault(ref, [seen]).append(t)
     flags = []
     for ref, touches in sorted(by_ref.items()):
         if len({t.customer for t in touches}) < 2:
@@ -483,6 +593,37 @@ def evidence_reuse(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     return flags
 
 
+def _touched_just_before_a_deal(inputs: FlagInputs, rules: FlagRules) -> set[str]:
+    """The customers with a touch less than ``rules.grab_window`` before (or as) one of their
+    deals closed: those a grab may be of, at whom the rule looks closer."""
+    columns = inputs.touch_columns
+    number = columns.customer_numbers
+    deals = [
+        (number[d.customer], microseconds(d.closed_at))
+        for d in inputs.deals
+        if d.customer in number
+    ]
+    deal_columns = np.array(deals, dtype=np.int64).reshape(-1, 2)
+    touches = len(columns.at)
+    customer = np.concatenate([columns.customer, deal_columns[:, 0]])
+    at = np.concatenate([columns.at, deal_columns[:, 1]])
+    is_deal = np.arange(len(at)) >= touches
+    # by customer, time, touches before deals at the same time: each touch's next deal is the
+    # first closed at or after it
+    order = np.lexsort((is_deal, at, customer))
+    customer, at, is_deal = customer[order], at[order], is_deal[order]
+    end = len(at)
+    next_deal = np.where(is_deal, np.arange(end), end)
+    next_deal = np.minimum.accumulate(next_deal[::-1])[::-1]
+    touch = np.flatnonzero(~is_deal)
+    deal = next_deal[touch]
+    touch, deal = touch[deal < end], deal[deal < end]
+    close = (customer[deal] == customer[touch]) & (
+        at[deal] - at[touch] < microseconds(rules.grab_window)
+    )
+    return {columns.customers[c] for c in np.unique(customer[touch][close]).tolist()}
+
+
 def grab(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     """A staff member's first touch on a customer, at an early stage (``rules.grab_stages``),
     less than ``rules.grab_minutes`` before a colleague closes the customer's deal: early work
@@ -497,11 +638,12 @@ def grab(inputs: FlagInputs, rules: FlagRules) -> list[Flag]:
     [('t-9', 'd-1')]
     """
     deals = inputs.deals_by_customer
-    # each staff member's first touch on each customer who has a deal, in one pass (no sort of
-    # every touch)
+    suspects = _touched_just_before_a_deal(inputs, rules)
+    # each staff member's first touch on each of those customers, in one pass (no sort of every
+    # touch)
     first: dict[tuple[str, str], FlagTouch] = {}
     for t in inputs.touches:
-        if t.customer not in deals:
+        if t.customer not in suspects:
             continue
         key = (t.customer, t.staff)
         seen = first.get(key)
