@@ -135,10 +135,13 @@ def event_targets(events: Iterable[Event]) -> list[str]:
     seen: dict[str, None] = {}
     for event in events:
         seen[event.id] = None
+        # the fields themselves: asking a model for one it lacks costs a raised AttributeError,
+        # most of the time of importing a file
+        fields = event.__dict__
         for name in _REFERENCES:
-            value = getattr(event, name, None)
+            value = fields.get(name)
             if isinstance(value, str):
                 seen[value] = None
-        for customer in getattr(event, "customers", None) or ():
+        for customer in fields.get("customers") or ():
             seen[str(customer)] = None
     return list(seen)

@@ -53,6 +53,15 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
 def _id_grammar(value: str) -> str:
     """An id is printable text: no control, invisible or bidi-override character, no whitespace,
     no ``@`` (the staff key separator) and no ``/`` (it could not be read back in a URL path)."""
+    # Most ids are plain ASCII, where the refused categories are the controls and the space.
+    if (
+        value.isascii()
+        and value.isprintable()
+        and " " not in value
+        and "/" not in value
+        and "@" not in value
+    ):
+        return value
     for char in value:
         if char in "/@" or unicodedata.category(char) in _REFUSED_CATEGORIES:
             raise ValueError(

@@ -9,9 +9,10 @@ when that batch of the file was written). It is the service's, not the sender's:
 carries one is refused naming the field, and it is no part of the content hash, so a re-sent
 event is still a duplicate (the first ``recorded_at`` stays).
 
-Files (JSON Lines, a ``{"events": [...]}`` document, or CSV) are read twice: the first pass checks
-every line and every id against the store and against the rest of the file, the second appends in
-batches, so a failed file writes nothing.
+Files (JSON Lines, a ``{"events": [...]}`` document, or CSV) are all-or-nothing too. On SQLite a
+file is read once inside one transaction, undone if any line fails; on Neo4j it is read twice: the
+first pass checks every line and every id against the store and against the rest of the file, the
+second appends in batches.
 """
 
 from __future__ import annotations
@@ -469,13 +470,81 @@ def ingest_file(
     *,
     requested_by: str = SYSTEM,
 ) -> IngestResult:
-    """Import a file all-or-nothing: check it whole first, then append it in batches.
+    """Import a file all-or-nothing; raises ``InvalidEvents`` (errors name the line) or
+    ``ConflictError`` and nothing of the file is written.
 
-    Raises ``InvalidEvents`` (errors name the line) or ``ConflictError`` before anything is
-    written. Memory stays bounded: the first pass keeps 16 bytes per event (64-bit hashes of key
-    and content) to find ids re-used within the file.
+    Where the store can hold the whole file in one transaction (SQLite: ``Store.bulk_load``) the
+    file is read once, each batch checked and appended in turn, and the transaction undone if any
+    line failed; else (Neo4j) it is checked whole first, then appended in batches.
     """
     total = _count_events(path) if progress else None
+    with store.bulk_load() as one_transaction:
+        if one_transaction:
+            return _import_at_once(
+                store, path, stages, batch_size, progress, actions, requested_by, total
+            )
+    return _check_then_import(
+        store, path, stages, batch_size, progress, actions, requested_by, total
+    )
+
+
+def _import_at_once(
+    store: Store,
+    path: Path,
+    stages: Sequence[str],
+    batch_size: int,
+    progress: bool,
+    actions: Sequence[str],
+    requested_by: str,
+    total: int | None,
+) -> IngestResult:
+    """Append a file batch by batch inside the caller's transaction, raising at the end if any
+    line failed (so the transaction is undone). Every line is still checked, as the two-pass
+    import checks them: each error is named, and an id re-used anywhere -- the store finds the
+    ids of the earlier batches, which it holds by then -- is a conflict. Memory stays flat: one
+    batch at a time."""
+    errors: list[FieldError] = []
+    conflicts: list[str] = []
+    result = IngestResult()
+    with _progress(progress, f"Importing {path.name}", total) as advance:
+        for lines, raw, bad in _batches(path, batch_size):
+            errors.extend(bad)
+            advance(len(raw))
+            try:
+                events = validate_events(raw, stages, actions=actions)
+            except InvalidEvents as exc:
+                errors.extend(_with_lines(exc.errors, lines, 0))
+                if len(errors) > 1000:
+                    break
+                continue
+            try:
+                result += _append(store, events, requested_by)
+            except InvalidEvents as exc:  # a void of what cannot be voided
+                errors.extend(_with_lines(exc.errors, lines, 0))
+            except ConflictError as exc:
+                conflicts.extend(exc.ids)
+    if errors:
+        raise InvalidEvents(errors)
+    if conflicts:
+        raise ConflictError(sorted(set(conflicts)))
+    return result
+
+
+def _check_then_import(
+    store: Store,
+    path: Path,
+    stages: Sequence[str],
+    batch_size: int,
+    progress: bool,
+    actions: Sequence[str],
+    requested_by: str,
+    total: int | None,
+) -> IngestResult:
+    """Check a file whole, then append it in batches (each its own transaction).
+
+    Memory stays bounded: the first pass keeps 16 bytes per event (64-bit hashes of key and
+    content) to find ids re-used within the file.
+    """
     errors: list[FieldError] = []
     conflicts: list[str] = []
     key_hashes: list[np.ndarray] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -119,6 +120,12 @@ class Store(Protocol):
         nothing of the batch is written. Keys are unique within a batch (the service merges
         exact repeats first).
         """
+        ...
+
+    def bulk_load(self) -> AbstractContextManager[bool]:
+        """A block in which to append a whole file; it gives whether its writes are one
+        transaction, undone together when the block raises (SQLite), or each batch its own,
+        committed as it comes (Neo4j: a file may hold millions of events)."""
         ...
 
     def stored_events(self, keys: Sequence[str]) -> dict[str, StoredEvent]:

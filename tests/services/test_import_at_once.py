@@ -1,0 +1,138 @@
+"""File import into SQLite as one transaction: what the single pass keeps of the two-pass checks,
+and the fast paths it relies on (strict JSON of a flat line, ASCII ids) refusing what they did."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from contribnet.domain.errors import ConflictError, InvalidEvents
+from contribnet.domain.strict_json import JsonRefused, loads
+from contribnet.domain.values import Id
+from contribnet.services.ingest import ingest_file
+from contribnet.store import open_store
+from contribnet.store.base import IngestResult
+
+TOUCH = {
+    "type": "touch",
+    "id": "t-1",
+    "at": "2025-01-05T10:00:00Z",
+    "customer": "c-1",
+    "staff": "sf-1",
+    "store": "st-1",
+    "stage": "lead",
+}
+
+
+def _jsonl(path: Path, events: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return path
+
+
+def _indexes(db: Path) -> set[str]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        return {name for (name,) in rows}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+def test_an_import_into_an_empty_store_leaves_every_index(db: Path, tmp_path: Path) -> None:
+    open_store(f"sqlite:///{db}").close()
+    indexes = _indexes(db)
+    assert {"touches_customer", "referrals_referrer_customer", "voids_target"} <= indexes
+    events = [dict(TOUCH, id=f"t-{i}", customer=f"c-{i % 3}") for i in range(25)]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        path = _jsonl(tmp_path / "a.jsonl", events)
+        assert ingest_file(store, path, batch_size=10).accepted == 25
+        assert len(store.journey("c-1").touches) == 8
+    finally:
+        store.close()
+    assert _indexes(db) == indexes
+
+
+def test_a_failed_import_into_an_empty_store_leaves_every_index(db: Path, tmp_path: Path) -> None:
+    open_store(f"sqlite:///{db}").close()
+    indexes = _indexes(db)
+    events = [dict(TOUCH, id=f"t-{i}") for i in range(25)] + [dict(TOUCH, id="t-x", stage="nap")]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(InvalidEvents):
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
+        assert store.count_events() == {}
+    finally:
+        store.close()
+    assert _indexes(db) == indexes
+
+
+def test_a_void_of_an_entity_sent_in_an_earlier_batch_names_its_line(db: Path, tmp_path) -> None:
+    """The customer arrives in the first batch, the void of it in the second: refused with its
+    line, and the first batch is not written either."""
+    events = [{"type": "customer", "id": f"c-{i}"} for i in range(10)]
+    events.append({"type": "void", "id": "v-1", "target": "c-3", "reason": "typo"})
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(InvalidEvents) as raised:
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
+        assert [(e.line, e.field) for e in raised.value.errors] == [(11, "target")]
+        assert store.count_events() == {}
+    finally:
+        store.close()
+
+
+def test_every_id_reused_in_the_file_is_named(db: Path, tmp_path: Path) -> None:
+    events = [dict(TOUCH, id=f"t-{i}") for i in range(30)]
+    events += [dict(TOUCH, id="t-3", stage="quote"), dict(TOUCH, id="t-25", stage="quote")]
+    events += [dict(TOUCH, id="t-7")]  # an exact repeat is no conflict
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(ConflictError) as raised:
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
+        assert raised.value.ids == ["t-25", "t-3"]
+        assert store.count_events() == {}
+        good = _jsonl(tmp_path / "b.jsonl", events[:30] + events[-1:])
+        assert ingest_file(store, good, batch_size=10) == IngestResult(30, 1)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"id": "c-1", "id": "c-2"}',
+        '{"id" : "c-1", "name": "a\\":", "id": "c-2"}',  # a value ending like a key
+        '{"id": "c-1", "name": "x", "id" :"c-2"}',
+        '{"id": "c-1", "evidence": {"ref": "a", "ref": "b"}}',
+    ],
+)
+def test_a_repeated_key_is_refused_however_the_line_is_spaced(line: str) -> None:
+    with pytest.raises(JsonRefused, match="duplicate key"):
+        loads(line.encode())
+
+
+def test_a_flat_line_with_quotes_and_colons_in_values_is_read() -> None:
+    line = '{"id": "c-1", "name": "say \\"hi\\": ok", "city": "{x}"}'
+    assert loads(line.encode()) == {"id": "c-1", "name": 'say "hi": ok', "city": "{x}"}
+    assert loads(b'"{"') == "{"
+
+
+def test_ascii_ids_are_refused_exactly_as_character_by_character() -> None:
+    """Every ASCII character inside an id: refused if and only if it is a control character,
+    the space, '/' or '@' (the rule the character-by-character check applies)."""
+    ids: TypeAdapter[str] = TypeAdapter(Id)
+    refused = set(range(0x20)) | {0x20, ord("/"), ord("@"), 0x7F}
+    for code in range(128):
+        value = f"a{chr(code)}b"
+        if code in refused:
+            with pytest.raises(ValidationError, match="may not contain"):
+                ids.validate_python(value)
+        else:
+            assert ids.validate_python(value) == value
