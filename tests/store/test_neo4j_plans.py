@@ -124,3 +124,15 @@ def test_fraud_rule_reads_pass_over_one_label_and_seek_events(
         assert operators.count(scan) == 1, operators
         assert [op for op in operators if op in SCANS and op != scan] == [], operators
         assert ("NodeUniqueIndexSeek" in operators) == event_seek, operators
+
+
+def test_the_training_rows_pass_over_the_customers_once(loaded: neo4j.Driver) -> None:
+    """``store/contribution_rows`` reads every customer's items and deals: one pass over the
+    ``Customer`` label, then each customer's relationships expanded from it -- no scan of every
+    node or relationship, no second pass over a label."""
+    with loaded.session(database="neo4j") as session:
+        summary = session.run("EXPLAIN " + cypher.load("store/contribution_rows")).consume()
+    operators = _operators(summary.plan)
+    assert operators.count("NodeByLabelScan") == 1, operators
+    assert [op for op in operators if op in SCANS and op != "NodeByLabelScan"] == [], operators
+    assert operators.count("Expand(All)") == 4, operators

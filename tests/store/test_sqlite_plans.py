@@ -120,3 +120,21 @@ def test_the_fraud_rules_read_each_table_once_and_seek_the_rest(store: SqliteSto
             assert [p for p in plan if "TEMP B-TREE" in p] == [], plan
             if bounds == period:
                 assert _scans(store._db, statements) == []
+
+
+def test_the_training_rows_read_each_table_once_and_seek_voids(store: SqliteStore) -> None:
+    """``contribution_rows`` reads every live touch, referral and handover of the store, so one
+    pass over each table is its plan (in page order, then one sort: reading the touches along
+    their (customer, at, id) index would look every row up in the table at random instead); a
+    row's void and a handover's customers' handover are seeks."""
+    from contribnet.store.sqlite import _CONTRIBUTION_ITEMS, _LIVE_CLOSES
+
+    items = [row[-1] for row in store._db.execute("EXPLAIN QUERY PLAN " + _CONTRIBUTION_ITEMS)]
+    scans = sorted(p for p in items if p.startswith("SCAN") and "subquery" not in p)
+    assert scans == ["SCAN hc", "SCAN r", "SCAN t"], items
+    assert items.count("SEARCH v USING COVERING INDEX voids_target (target=?)") == 3, items
+    assert any(p.startswith("SEARCH h USING INDEX sqlite_autoindex_handovers_1") for p in items)
+    assert [p for p in items if "TEMP B-TREE" in p] == ["USE TEMP B-TREE FOR ORDER BY"], items
+    closes = [row[-1] for row in store._db.execute("EXPLAIN QUERY PLAN " + _LIVE_CLOSES)]
+    assert [p for p in closes if p.startswith("SCAN")] == ["SCAN d"], closes
+    assert "SEARCH v USING COVERING INDEX voids_target (target=?)" in closes, closes

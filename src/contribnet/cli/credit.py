@@ -11,8 +11,8 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from contribnet.credit import MODELS, Split, build_context, compute_split, needs_context
+from contribnet.credit.context import encode_training_rows
 from contribnet.credit.explain import money
-from contribnet.credit.learned import training_paths
 from contribnet.domain.policy import MODEL_NAMES, default_policy, load_policy
 from contribnet.settings import Settings
 
@@ -68,7 +68,7 @@ def split_from_file(
         settings = Settings.from_env()
         ingest_file(store, events, settings.stages, actions=settings.actions)
         journey = store.deal_journey(deal)
-        paths = training_paths(store.contribution_paths(), policy)
+        paths = encode_training_rows(store.contribution_rows(), policy)
         context = build_context(paths, policy) if needs_context(name) else None
         return compute_split(journey, policy, name, context)
     finally:

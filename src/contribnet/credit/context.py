@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import compress, count
+from operator import ne
 
 import numpy as np
 import numpy.typing as npt
 
+from contribnet.credit.learned import learned_stages
 from contribnet.credit.markov import (
     EncodedPaths,
     chain_of_transitions,
@@ -19,6 +23,7 @@ from contribnet.credit.markov import (
 from contribnet.credit.shapley import conversion_game
 from contribnet.domain.errors import ContribnetError
 from contribnet.domain.policy import Policy
+from contribnet.domain.training import ContributionRows
 
 __all__ = [
     "MAX_CONVERSION_STAGES",
@@ -28,6 +33,7 @@ __all__ = [
     "build_context",
     "context_of_counts",
     "count_paths",
+    "encode_training_rows",
 ]
 
 #: The conversion game keeps a value per stage set: at most 2**20 of them.
@@ -81,13 +87,123 @@ def build_context(
     >>> {s: round(e, 3) for s, e in ctx.removal_effects.items()}
     {'lead': 0.5, 'test_drive': 1.0}
 
-    From a store: ``build_context(training_paths(store.contribution_paths(), policy), policy)``.
+    From a store:
+    ``build_context(encode_training_rows(store.contribution_rows(), policy), policy)``.
     """
     encoded = paths if isinstance(paths, EncodedPaths) else encode_paths(paths)
     return context_of_counts(count_paths(encoded, policy.markov_order), policy)
 
 
 IntArray = npt.NDArray[np.int64]
+
+
+def encode_training_rows(rows: ContributionRows, policy: Policy) -> EncodedPaths:
+    """The training paths of a store, encoded, from its rows (``Store.contribution_rows``).
+
+    The same paths as ``encode_paths(training_paths(store.contribution_paths(), policy))``
+    (:func:`~contribnet.credit.learned.training_paths`,
+    :func:`~contribnet.credit.markov.encode_paths`) in another order: one converted path per
+    distinct close of a customer's live deals, of the learned items after the previous close up
+    to and including it and within the policy's lookback; one non-converted path of the learned
+    items after the last close, if any. So the same :class:`CreditContext` to the bit: it counts
+    stage sets and transitions, which no order of the paths changes. Computed with numpy over
+    the columns instead of a Python loop per item.
+
+    Here c-1's lead and test drive come before the two deals closed at one instant (one
+    decision, one path); the reception after them is a path that did not convert; c-2's
+    follow-up is not a learned stage:
+
+    >>> hour = 3_600_000_000
+    >>> rows = ContributionRows(
+    ...     ["c-1", "c-1", "c-1", "c-2"], [0, hour, 3 * hour, 0],
+    ...     ["lead", "test_drive", "reception", "follow_up"], ["c-1", "c-1"], [2 * hour, 2 * hour])
+    >>> e = encode_training_rows(rows, Policy())
+    >>> e.stages, e.codes.tolist(), e.offsets.tolist(), e.converted.tolist()
+    (('lead', 'reception', 'test_drive'), [0, 2, 1], [0, 2, 3], [True, False])
+    """
+    n_items = len(rows)
+    # a customer's items are consecutive: number the customers as they change
+    customers = rows.item_customers
+    changes = np.ones(n_items, dtype=bool)
+    changes[1:] = np.fromiter(map(ne, customers[1:], customers[:-1]), bool, n_items - 1)
+    item_customer = np.cumsum(changes) - 1
+    customer_code = dict(zip(compress(customers, changes), count()))
+    numbering = count(len(customer_code))
+    deal_customer = np.fromiter(
+        map(customer_code.setdefault, rows.deal_customers, numbering),
+        np.int64,
+        len(rows.deal_customers),
+    )
+    item_at = np.asarray(rows.item_at, dtype=np.int64).reshape(n_items)
+    close = np.asarray(rows.deal_closes, dtype=np.int64).reshape(len(deal_customer))
+    # each stage coded by where it first occurs (as encode_paths does), then by its name's rank
+    first_seen: dict[str, int] = {}
+    seen_at = np.fromiter(map(first_seen.setdefault, rows.item_stages, count()), np.int64, n_items)
+    stage_names = sorted(first_seen)
+    by_name = np.zeros(max(n_items, 1), dtype=np.int64)
+    for k, name in enumerate(stage_names):
+        by_name[first_seen[name]] = k
+    item_stage = by_name[seen_at]
+    learned = learned_stages(policy)
+    is_learned = np.array([name in learned for name in stage_names], dtype=bool)
+
+    # a customer's distinct closes, in order: two deals closed at one instant are one decision
+    by_close = np.lexsort((close, deal_customer))
+    deal_customer, close = deal_customer[by_close], close[by_close]
+    distinct = np.ones(len(close), dtype=bool)
+    distinct[1:] = (deal_customer[1:] != deal_customer[:-1]) | (close[1:] != close[:-1])
+    deal_customer, close = deal_customer[distinct], close[distinct]
+    n_deals = len(close)
+
+    # Each item's deal: the customer's first distinct close at or after it. Items and closes
+    # sorted together by (customer, instant, item before close); deals are numbered in that
+    # same order, so the nearest close after a position is the least number after it.
+    merged = np.lexsort(
+        (
+            np.concatenate([np.zeros(n_items, np.int8), np.ones(n_deals, np.int8)]),
+            np.concatenate([item_at, close]),
+            np.concatenate([item_customer, deal_customer]),
+        )
+    )
+    none = np.iinfo(np.int64).max
+    numbers = np.where(merged >= n_items, merged - n_items, none)
+    following = np.minimum.accumulate(numbers[::-1])[::-1]
+    item_positions = merged < n_items
+    item_deal = np.full(n_items, -1, dtype=np.int64)
+    candidate = following[item_positions]
+    found = candidate != none
+    same_customer = np.zeros(len(candidate), dtype=bool)
+    same_customer[found] = (
+        deal_customer[candidate[found]] == item_customer[merged[item_positions][found]]
+    )
+    item_deal[merged[item_positions][same_customer]] = candidate[same_customer]
+
+    lookback = timedelta(days=policy.lookback_days) // timedelta(microseconds=1)
+    has_deal = item_deal >= 0
+    in_window = np.ones(n_items, dtype=bool)
+    in_window[has_deal] = item_at[has_deal] >= close[item_deal[has_deal]] - lookback
+    kept = is_learned[item_stage] & in_window
+    # paths 0 .. n_deals - 1: one per distinct close; then one per customer with items after
+    # their last close
+    path = np.where(has_deal, item_deal, n_deals + item_customer)[kept]
+    order = np.argsort(path, kind="stable")  # within a path, the rows' order: time order
+    path, codes = path[order], item_stage[kept][order]
+    starts = np.ones(len(path), dtype=bool)
+    starts[1:] = path[1:] != path[:-1]
+    after_last = path[starts & (path >= n_deals)]  # path is sorted: each once, ascending
+    lengths = np.bincount(
+        np.searchsorted(np.concatenate([np.arange(n_deals), after_last]), path),
+        minlength=n_deals + len(after_last),
+    )
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    present = np.flatnonzero(np.bincount(codes, minlength=len(stage_names)))  # in name order
+    renumber = np.zeros(len(stage_names) + 1, dtype=np.int16)
+    renumber[present] = np.arange(len(present))
+    converted = np.zeros(len(lengths), dtype=bool)
+    converted[:n_deals] = True
+    stages = tuple(stage_names[k] for k in present.tolist())
+    return EncodedPaths(stages, renumber[codes], offsets, converted)
 
 
 @dataclass(frozen=True)

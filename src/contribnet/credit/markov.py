@@ -85,10 +85,10 @@ class EncodedPaths:
         if len(self.codes) == 0:
             return out
         bits = np.left_shift(1, self.codes.astype(np.int64))
-        starts = self.offsets[:-1]
         nonempty = np.diff(self.offsets) > 0
-        reduced = np.bitwise_or.reduceat(bits, np.minimum(starts, len(bits) - 1))
-        out[nonempty] = reduced[nonempty]
+        # from each non-empty path's start to the next one's, which is where it ends (an empty
+        # path after it starts there too): so empty paths at the end cut no path short
+        out[nonempty] = np.bitwise_or.reduceat(bits, self.offsets[:-1][nonempty])
         return out
 
 

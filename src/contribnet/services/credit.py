@@ -23,8 +23,9 @@ from contribnet.credit import (
     get_model,
     needs_context,
 )
-from contribnet.credit.learned import learned_stages, training_paths
-from contribnet.credit.markov import EncodedPaths, encode_paths
+from contribnet.credit.context import encode_training_rows
+from contribnet.credit.learned import learned_stages
+from contribnet.credit.markov import EncodedPaths
 from contribnet.domain.errors import NotFound
 from contribnet.domain.flags import FlagRules
 from contribnet.domain.journey import DealJourney
@@ -81,9 +82,7 @@ def credit_context(store: Store, policy: Policy, model: str) -> CreditContext | 
             cache.event_count = count
         paths = cache.paths.get(paths_key)
         if paths is None:
-            paths = cache.paths[paths_key] = encode_paths(
-                training_paths(store.contribution_paths(), policy)
-            )
+            paths = cache.paths[paths_key] = encode_training_rows(store.contribution_rows(), policy)
         context = cache.contexts.get(key)
         if context is None:
             context = cache.contexts[key] = build_context(paths, policy)

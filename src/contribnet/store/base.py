@@ -44,6 +44,7 @@ from contribnet.domain.settlement import (
     RecordOutcome,
     Settlement,
 )
+from contribnet.domain.training import ContributionRows
 
 __all__ = [
     "IngestResult",
@@ -163,6 +164,12 @@ class Store(Protocol):
         live deals, in order. Every customer with an item or a live deal, once, in no set order.
         Training data of the learned credit models (``credit.learned.training_paths``); streamed,
         one pass over the touches."""
+        ...
+
+    def contribution_rows(self) -> ContributionRows:
+        """The same items and closes as :meth:`contribution_paths`, as columns of primitives
+        (:class:`~contribnet.domain.training.ContributionRows`): what the learned models' context
+        is built from (``credit.context.encode_training_rows``), read in one ordered query."""
         ...
 
     def get(self, kind: str, id: str) -> dict[str, Any]:

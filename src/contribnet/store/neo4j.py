@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from itertools import groupby
+from itertools import groupby, repeat
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -43,6 +43,7 @@ from contribnet.domain.events import (
 )
 from contribnet.domain.evidence import STORED
 from contribnet.domain.journey import DealJourney, Journey, Page
+from contribnet.domain.training import ContributionRows
 from contribnet.store import neo4j_retry
 from contribnet.store.base import (
     IngestResult,
@@ -328,6 +329,23 @@ class Neo4jStore:
                     tuple((parse(at), stage) for at, stage in items),
                     tuple(map(parse, closes)),
                 )
+
+    def contribution_rows(self) -> ContributionRows:
+        customers: list[str] = []
+        at: list[int] = []
+        stages: list[str] = []
+        deal_customers: list[str] = []
+        closes: list[int] = []
+        with self._driver.session(database=self._database, default_access_mode="READ") as session:
+            for customer, times, names, deal_closes in session.run(
+                cypher.load("store/contribution_rows")
+            ):
+                customers.extend(repeat(customer, len(times)))
+                at.extend(times)
+                stages.extend(names)
+                deal_customers.extend(repeat(customer, len(deal_closes)))
+                closes.extend(deal_closes)
+        return ContributionRows(customers, at, stages, deal_customers, closes)
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":

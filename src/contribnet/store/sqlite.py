@@ -35,6 +35,7 @@ from contribnet.domain.events import (
     stored,
 )
 from contribnet.domain.journey import DealJourney, Journey, Page
+from contribnet.domain.training import ContributionRows
 from contribnet.domain.unchecked import unchecked
 from contribnet.store.base import (
     IngestResult,
@@ -151,6 +152,37 @@ _SECONDARY_INDEXES = [
 #: Touches per page of ``contribution_paths``.
 _PATH_PAGE = 50_000
 
+#: A stored instant (``sortable``: ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``) as whole microseconds
+#: since 1970-01-01 UTC.
+_MICROS = "unixepoch({0}) * 1000000 + CAST(substr({0}, 21, 6) AS INTEGER)"
+
+#: ``contribution_rows``' items, every live touch, referral and handover in (customer, at)
+#: order; at one instant a touch, a referral, a handover, then by id. A whole-store read: each
+#: table is read once in page order and the rows sorted once (along the touches' (customer, at,
+#: id) index instead, every row would be looked up in the table at random, which costs as much
+#: as the sort on the m network).
+_CONTRIBUTION_ITEMS = (
+    "SELECT customer, {micros}, stage FROM ("
+    " SELECT customer, at, 0 AS rank, id, stage FROM touches t WHERE NOT {t_voided}"
+    " UNION ALL SELECT customer, at, 1, id, CASE WHEN referrer_staff IS NOT NULL"
+    " THEN 'referral' ELSE 'owner_referral' END FROM referrals r"
+    " WHERE referrer_customer IS NOT customer AND NOT {r_voided}"
+    " UNION ALL SELECT hc.customer, h.at, 2, h.id, 'handover'"
+    " FROM handover_customers hc JOIN handovers h ON h.id = hc.handover WHERE NOT {h_voided}"
+    ") ORDER BY customer, at, rank, id"
+).format(
+    micros=_MICROS.format("at"),
+    t_voided=_VOIDED.format("t"),
+    r_voided=_VOIDED.format("r"),
+    h_voided=_VOIDED.format("h"),
+)
+
+#: ``contribution_rows``' deals: each live deal's customer and close.
+_LIVE_CLOSES = (
+    "SELECT customer, " + _MICROS.format("closed_at") + " FROM deals d"
+    " WHERE NOT " + _VOIDED.format("d")
+)
+
 _LISTS = {
     "stores": ("SELECT e.payload FROM stores s JOIN events e ON e.key = s.id", "stores"),
     "customers": ("SELECT e.payload FROM customers c JOIN events e ON e.key = c.id", "customers"),
@@ -191,8 +223,10 @@ def _instant_or_none(text: str | None) -> datetime | None:
 class SqliteStore:
     """The ``Store`` port on one SQLite file; its ledger (``ledger``) shares the connection."""
 
-    def __init__(self, url: str = "sqlite:///./contribnet.db") -> None:
-        self._connection = SqliteConnection(path_of(url))
+    def __init__(self, url: str = "sqlite:///./contribnet.db", *, read_only: bool = False) -> None:
+        # read_only: for measuring a file another process uses; opening runs the schema's
+        # CREATE ... IF NOT EXISTS, which then fails rather than build what the file lacks
+        self._connection = SqliteConnection(path_of(url), read_only=read_only)
         # The event reads below use the connection and its lock directly.
         self._db = self._connection.db
         self._lock = self._connection.lock
@@ -700,6 +734,21 @@ class SqliteStore:
         # customers with referrals, handovers or deals but no live touch
         for customer in sorted(extras.keys() | closes.keys()):
             yield path(customer, [])
+
+    def contribution_rows(self) -> ContributionRows:
+        # One read of the whole store on a connection of its own (the API's lock is not held
+        # meanwhile): every live touch, referral and handover in the order the models learn
+        # them, as bare values, then the live deals' closes.
+        with self._connection.reading() as db:
+            items = db.execute(_CONTRIBUTION_ITEMS).fetchall()
+            deals = db.execute(_LIVE_CLOSES).fetchall()
+        return ContributionRows(
+            item_customers=[r[0] for r in items],
+            item_at=[r[1] for r in items],
+            item_stages=[r[2] for r in items],
+            deal_customers=[r[0] for r in deals],
+            deal_closes=[r[1] for r in deals],
+        )
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":

@@ -63,6 +63,10 @@ def path_of(url: str) -> str:
 _BACKSTOP_PAGES = 25_000
 
 
+def _read_only_uri(path: str) -> str:
+    return Path(path).absolute().as_uri() + "?mode=ro"
+
+
 class _Checkpointer:
     """Copies the write-ahead log into the database file on a thread of its own.
 
@@ -124,19 +128,27 @@ class SqliteConnection:
     """A SQLite file opened for the store: its connection (``db``) and the ``lock`` every use
     of it holds, write transactions queued across processes, the log checkpointed aside."""
 
-    def __init__(self, path: str) -> None:
-        if path != ":memory:":
+    def __init__(self, path: str, *, read_only: bool = False) -> None:
+        self.path = path
+        read_only = read_only and path != ":memory:"
+        if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection behind a lock: sqlite3 objects are not shared across threads otherwise,
-        # and the API's worker threads all go through here.
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # and the API's worker threads all go through here. Read-only (a file another process
+        # works on, measured beside it): any write fails instead of changing the file.
+        self.db = sqlite3.connect(
+            _read_only_uri(path) if read_only else path,
+            uri=read_only,
+            check_same_thread=False,
+            isolation_level=None,
+        )
         self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=10000")
         self.db.execute("PRAGMA cache_size=-65536")
-        self._checkpointer = _Checkpointer(path) if path != ":memory:" else None
-        self._writer_queue = _WriterQueue(path)
+        self._checkpointer = _Checkpointer(path) if path != ":memory:" and not read_only else None
+        self._writer_queue = _WriterQueue(":memory:" if read_only else path)  # no writes to queue
         if self._checkpointer:
             # SQLite's own checkpoint stays as a backstop, far above what one batch writes.
             self.db.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_PAGES}")
@@ -147,6 +159,25 @@ class SqliteConnection:
                 self._checkpointer.close()
             self._writer_queue.close()
             self.db.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection of its own for a long read (the whole store), in one read transaction:
+        a consistent view, and ``lock`` is not held meanwhile, so the API's threads go on (WAL
+        lets readers run beside the writer). An in-memory database has no other connection:
+        its own then, under the lock."""
+        if self.path == ":memory:":
+            with self.lock:
+                yield self.db
+            return
+        db = sqlite3.connect(_read_only_uri(self.path), uri=True, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=10000")
+            db.execute("PRAGMA cache_size=-65536")
+            db.execute("BEGIN")
+            yield db
+        finally:
+            db.close()
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
