@@ -410,10 +410,10 @@ def test_a_staff_key_sees_its_own_view(open_page: Any, demo_server: Any, screens
     page = open_page("/?lang=en&from=2025-01-01&to=2025-01-31", key=key)
     page.wait_for_selector('#staff-view[data-state="ready"]', timeout=30_000)
     assert page.is_hidden("#leader-view")
+    january = {"from": "2025-01-01", "to": "2025-01-31"}
+    mine = {"Authorization": f"Bearer {key}"}
     view = httpx.get(
-        f"{demo_server.url}/v1/staff/{farmer}/view",
-        params={"from": "2025-01-01", "to": "2025-01-31"},
-        headers={"Authorization": f"Bearer {key}"},
+        f"{demo_server.url}/v1/staff/{farmer}/view", params=january, headers=mine
     ).json()
     assert view["lines"]
     assert page.locator(".staff-lines tbody tr").count() == len(view["lines"])
@@ -421,9 +421,7 @@ def test_a_staff_key_sees_its_own_view(open_page: Any, demo_server: Any, screens
     assert "weight" in first and " of " in first  # the weight and the total it is divided by
     # their profile beside their region, the API's figures
     profile = httpx.get(
-        f"{demo_server.url}/v1/staff/{farmer}/profile",
-        params={"from": "2025-01-01", "to": "2025-01-31"},
-        headers={"Authorization": f"Bearer {key}"},
+        f"{demo_server.url}/v1/staff/{farmer}/profile", params=january, headers=mine
     ).json()
     assert profile["stages"]
     stages = page.locator("#staff-profile .profile-table tbody tr").evaluate_all(
