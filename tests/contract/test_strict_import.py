@@ -11,7 +11,9 @@ import pytest
 from tests.contract.conftest import neo4j_url
 
 from contribnet.cli import main
+from contribnet.domain.errors import InvalidEvents
 from contribnet.domain.limits import MAX_JSON_DEPTH
+from contribnet.services.ingest import ingest_file
 from contribnet.store import Store
 
 STORE = {"type": "store", "id": "st-1", "name": "S", "brand": "b", "city": "SH", "region": "E"}
@@ -76,3 +78,35 @@ def test_import_refuses_a_repeated_key_in_a_json_document_or_csv(
     err = capsys.readouterr().err
     assert "line 2" in err and "duplicate key 'k'" in err
     assert store.count_events() == {}
+
+
+def test_a_void_of_an_entity_sent_in_an_earlier_batch_writes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    """Customers in the first batch, a void of one of them in the second: refused, naming the
+    void's line, before anything is written -- on Neo4j too, where each batch commits alone (the
+    check read the void's target as not recorded yet; appending refused it after the first
+    batch was in)."""
+    events = [{"type": "customer", "id": f"c-{i}"} for i in range(10)]
+    events.append({"type": "void", "id": "v-1", "target": "c-3", "reason": "typo"})
+    path = tmp_path / "voids.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    with pytest.raises(InvalidEvents) as raised:
+        ingest_file(store, path, batch_size=10)
+    assert [(e.line, e.id, e.field) for e in raised.value.errors] == [(11, "v-1", "target")]
+    assert "customer event, which cannot be voided" in raised.value.errors[0].message
+    assert store.count_events() == {}
+
+
+def test_a_void_before_its_target_in_a_later_batch_is_accepted(
+    store: Store, tmp_path: Path
+) -> None:
+    """The void comes first and its customer later: the void is recorded and stays inert, as
+    when they arrive through the API in that order."""
+    events = [{"type": "void", "id": "v-1", "target": "c-3", "reason": "typo"}]
+    events += [{"type": "touch", "id": f"t-{i}", "at": "2025-01-05T10:00:00Z", "customer": "c-1",
+                "staff": "sf-1", "store": "st-1", "stage": "lead"} for i in range(9)]  # fmt: skip
+    events.append({"type": "customer", "id": "c-3"})
+    path = tmp_path / "late.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    assert ingest_file(store, path, batch_size=10).accepted == 11

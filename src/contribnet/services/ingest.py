@@ -208,23 +208,54 @@ def _void_target_errors(store: Store, events: Sequence[Event], offset: int = 0) 
     batch or from the store. A void whose target is not recorded yet is accepted; if the target
     arrives later as an entity or a void it is recorded and the void stays inert (voids only ever
     hide activity events), so the late event is never refused for what another event said."""
+    return _void_targets(store, events, offset)[0]
+
+
+def _void_targets(
+    store: Store, events: Sequence[Event], offset: int = 0
+) -> tuple[list[FieldError], list[tuple[int, Void]]]:
+    """:func:`_void_target_errors`, and the voids (with their index in ``events``) whose target
+    is neither in this batch nor recorded."""
     voids = [(i, e) for i, e in enumerate(events) if isinstance(e, Void)]
     if not voids:
-        return []
+        return [], []
     known = {e.id: e.type for e in events}
     unknown = sorted({v.target for _, v in voids} - known.keys())
     types = {**(store.stored_types(unknown) if unknown else {}), **known}
-    allowed = ", ".join(sorted(VOIDABLE_TYPES))
-    return [
-        FieldError(
-            offset + i,
-            v.id,
-            "target",
-            f"{v.target!r} is a {types[v.target]} event, which cannot be voided (only {allowed})",
-        )
+    errors = [
+        FieldError(offset + i, v.id, "target", _not_voidable(v.target, types[v.target]))
         for i, v in voids
         if v.target in types and types[v.target] not in VOIDABLE_TYPES
     ]
+    return errors, [(i, v) for i, v in voids if v.target not in types]
+
+
+def _not_voidable(target: str, kind: str) -> str:
+    allowed = ", ".join(sorted(VOIDABLE_TYPES))
+    return f"{target!r} is a {kind} event, which cannot be voided (only {allowed})"
+
+
+def _voids_of_earlier_entities(
+    path: Path, pending: dict[str, list[tuple[int, str]]], batch_size: int
+) -> list[FieldError]:
+    """The voids of ``pending`` (target -> ``(line, void id)``: not recorded when their batch
+    was checked) whose target is an entity or a void on an earlier line of the file. Appending
+    batch by batch would refuse them only after the earlier batches were committed, so the
+    check refuses them first, naming the void's line."""
+    errors: list[FieldError] = []
+    for lines, raw, _ in _batches(path, batch_size):
+        for line, event in zip(lines, raw, strict=True):
+            ident = event.get("id") if isinstance(event, dict) else None
+            found = pending.get(ident) if isinstance(ident, str) else None
+            kind = event.get("type") if found else None
+            if not found or kind in VOIDABLE_TYPES:
+                continue
+            errors.extend(
+                FieldError(at - 1, void, "target", _not_voidable(event["id"], str(kind)), line=at)
+                for at, void in found
+                if line < at
+            )
+    return sorted(errors, key=lambda e: e.line or 0)
 
 
 def _received() -> datetime:
@@ -549,6 +580,7 @@ def _check_then_import(
     conflicts: list[str] = []
     key_hashes: list[np.ndarray] = []
     content_hashes: list[np.ndarray] = []
+    pending_voids: dict[str, list[tuple[int, str]]] = {}
     with _progress(progress, f"Checking {path.name}", total) as advance:
         for lines, raw, bad in _batches(path, batch_size):
             errors.extend(bad)
@@ -559,10 +591,12 @@ def _check_then_import(
                 if len(errors) > 1000:
                     break
                 continue
-            bad_voids = _void_target_errors(store, events)
+            bad_voids, unresolved = _void_targets(store, events)
             if bad_voids:
                 errors.extend(_with_lines(bad_voids, lines, 0))
                 continue
+            for i, void in unresolved:
+                pending_voids.setdefault(void.target, []).append((lines[i], void.id))
             recorded, _, repeated = _record(events)
             conflicts.extend(repeated)
             stored = store.stored_hashes([r.key for r in recorded])
@@ -572,6 +606,8 @@ def _check_then_import(
                 np.array([int(r.hash[:16], 16) for r in recorded], dtype=np.uint64)
             )
             advance(len(raw))
+    if not errors and pending_voids:
+        errors = _voids_of_earlier_entities(path, pending_voids, batch_size)
     if errors:
         raise InvalidEvents(errors)
     if key_hashes:
