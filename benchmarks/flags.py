@@ -22,8 +22,7 @@ import resource
 import time
 
 from benchmarks.results_file import append_section
-from benchmarks.settle import ensure_network, neo4j_server
-from contribnet import neo4j_local
+from benchmarks.settle import each_store, store_arguments
 from contribnet.credit.flags import find_flags, flagged_deals
 from contribnet.paths import cache_dir
 from contribnet.process import fewer_gc_pauses
@@ -77,29 +76,13 @@ def measure(url: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", default="m", choices=["tiny", "demo", "m"])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--store", choices=("neo4j", "sqlite", "both"), default="both", help="default both"
-    )
+    store_arguments(parser)
     args = parser.parse_args()
     home = cache_dir() / "bench-flags"
     home.mkdir(parents=True, exist_ok=True)
     rows: list[list[object]] = []
     notes: list[str] = []
-    for kind in ("sqlite", "neo4j") if args.store == "both" else (args.store,):
-        started_here = False
-        if kind == "neo4j":
-            url, started_here = neo4j_server(home)
-        else:
-            url = f"sqlite:///{home / f'{args.size}-{args.seed}.db'}"
-        try:
-            loaded = ensure_network(url, home, args.size, args.seed)
-            m = measure(url)
-        finally:
-            if started_here:
-                neo4j_local.stop(home / "neo4j")
-        name = "Neo4j" if kind == "neo4j" else "SQLite"
+    for name, loaded, m in each_store(args, home, measure):
         share = m["flagged_deals"] / m["deals"] if m["deals"] else 0.0
         rows.append(
             [

@@ -24,8 +24,6 @@ Run: ``make bench`` or ``python -m benchmarks.profiles [--store neo4j|sqlite|bot
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import statistics
 import sys
@@ -34,19 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.results_file import append_section
-from benchmarks.settle import WIPE, neo4j_server
-from contribnet import neo4j_local
+from benchmarks.settle import each_store, ensure_network, store_arguments
 from contribnet.demo.activities import ActivityStream
-from contribnet.demo.generator import generate_with_summary
 from contribnet.domain.settlement import business_date
 from contribnet.graph.profiles import peers
 from contribnet.paths import cache_dir
-from contribnet.services.ingest import ingest_stream
 from contribnet.services.points import points_statement
 from contribnet.services.policies import ensure_default_policy
 from contribnet.services.profiles import board_profile, profile_board, staff_profile
 from contribnet.services.settlement import settle_period
-from contribnet.store import open_store
+from contribnet.store import Store, open_store
 from contribnet.store.profiles import profile_store
 
 #: One API request's profile, and a whole network's profiles, on the m network.
@@ -54,46 +49,16 @@ GOALS = {"one_s": 5.0, "all_s": 120.0}
 SAMPLE = 3
 
 
-def ensure_network(url: str, home: Path, size: str, seed: int) -> dict[str, Any]:
-    """Load and settle the network with its activities unless the store holds it already; what
-    is loaded, and how long loading and settling took."""
-    sqlite = url.startswith("sqlite")
-    server = "sqlite" if sqlite else os.environ.get("NEO4J_URI") or "local"
-    marker = home / f"loaded-{'sqlite-' if sqlite else ''}{size}-{seed}.json"
-    if sqlite and not marker.exists():
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    store = open_store(url)
-    try:
-        if marker.exists():
-            loaded: dict[str, Any] = json.loads(marker.read_text())
-            if loaded.get("server") == server and store.event_count() == loaded["events"]:
-                return {**loaded, "cached": True}
-        if not sqlite:
-            with store._driver.session() as session:  # type: ignore[attr-defined]
-                session.run(WIPE).consume()
-        events, summary = generate_with_summary(size, seed)
-        print(f"loading the {size} network into {server} (once) ...", flush=True)
-        started = time.perf_counter()
-        result = ingest_stream(store, ActivityStream(seed).wrap(events))
-        load_s = time.perf_counter() - started
-        ensure_default_policy(store)
-        started = time.perf_counter()
-        *_, done = settle_period(store, None, None, requested_by="bench-profiles")
-        settle_s = time.perf_counter() - started
-        loaded = {
-            "server": server,
-            "size": size,
-            "seed": seed,
-            "events": result.accepted,
-            "deals": summary.deals,
-            "settled": done.created,
-            "load_seconds": round(load_s, 1),
-            "settle_seconds": round(settle_s, 1),
-        }
-        marker.write_text(json.dumps(loaded))
-        return {**loaded, "cached": False}
-    finally:
-        store.close()
+def _settle(store: Store) -> dict[str, Any]:
+    ensure_default_policy(store)
+    started = time.perf_counter()
+    *_, done = settle_period(store, None, None, requested_by="bench-profiles")
+    return {"settled": done.created, "settle_seconds": round(time.perf_counter() - started, 1)}
+
+
+def load_network(url: str, home: Path, size: str, seed: int) -> dict[str, Any]:
+    """The network with its activities, loaded and settled unless the store holds it already."""
+    return ensure_network(url, home, size, seed, wrap=ActivityStream(seed).wrap, after_load=_settle)
 
 
 def measure(url: str) -> dict[str, float]:
@@ -148,29 +113,13 @@ def measure(url: str) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", default="m", choices=["tiny", "demo", "m"])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--store", choices=("neo4j", "sqlite", "both"), default="both", help="default both"
-    )
+    store_arguments(parser)
     args = parser.parse_args()
     home = cache_dir() / "bench-profiles"
     home.mkdir(parents=True, exist_ok=True)
     rows: list[list[object]] = []
     notes: list[str] = []
-    for kind in ("sqlite", "neo4j") if args.store == "both" else (args.store,):
-        started_here = False
-        if kind == "neo4j":
-            url, started_here = neo4j_server(home)
-        else:
-            url = f"sqlite:///{home / f'{args.size}-{args.seed}.db'}"
-        try:
-            loaded = ensure_network(url, home, args.size, args.seed)
-            m = measure(url)
-        finally:
-            if started_here:
-                neo4j_local.stop(home / "neo4j")
-        name = "Neo4j" if kind == "neo4j" else "SQLite"
+    for name, loaded, m in each_store(args, home, measure, load_network):
         if m["points"] != m["board_points"]:
             print(
                 f"{name}: the points statements ({m['points']}) and the board"

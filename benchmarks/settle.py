@@ -34,8 +34,9 @@ import random
 import sqlite3
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from benchmarks.ingest import serve, tree_rss_mib
@@ -44,10 +45,13 @@ from benchmarks.stages import Stage, contribnet, run_stage
 from contribnet import neo4j_local
 from contribnet.credit import compute_split
 from contribnet.demo.generator import generate_with_summary
+from contribnet.domain.events import Event
 from contribnet.paths import cache_dir
 from contribnet.services.ingest import ingest_stream
 from contribnet.services.policies import ensure_default_policy
-from contribnet.store import open_store
+from contribnet.store import Store, open_store
+
+_Measured = TypeVar("_Measured")
 
 CHUNK = 1000
 ENGINE_SAMPLE = 10_000
@@ -96,11 +100,21 @@ def neo4j_server(home: Path) -> tuple[str, bool]:
     return _url(server.uri, server.user, server.password), True
 
 
-def ensure_network(url: str, home: Path, size: str, seed: int) -> dict[str, Any]:
+def ensure_network(
+    url: str,
+    home: Path,
+    size: str,
+    seed: int,
+    *,
+    wrap: Callable[[Iterator[Event]], Iterable[Event]] | None = None,
+    after_load: Callable[[Store], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Load the network unless the store holds it already; what is loaded, and how long it took.
 
-    A marker file beside the cached server records what was loaded into which server (``local``:
-    the one under ``home``, whose port changes from run to run; else the NEO4J_URI)."""
+    ``wrap`` adds to the generated stream (e.g. activities); ``after_load`` runs once the network
+    is loaded (e.g. settles it) and gives what to record beside the load. A marker file beside
+    the cached server records what was loaded into which server (``local``: the one under
+    ``home``, whose port changes from run to run; else the NEO4J_URI)."""
     sqlite = url.startswith("sqlite")
     server = "sqlite" if sqlite else os.environ.get("NEO4J_URI") or "local"
     marker = home / f"loaded-{'sqlite-' if sqlite else ''}{size}-{seed}.json"
@@ -121,7 +135,8 @@ def ensure_network(url: str, home: Path, size: str, seed: int) -> dict[str, Any]
             f"loading the {size} network into {server} (once; later runs reuse it) ...", flush=True
         )
         started = time.perf_counter()
-        result = ingest_stream(store, events, progress=sys.stderr.isatty())
+        stream = wrap(events) if wrap is not None else events
+        result = ingest_stream(store, stream, progress=sys.stderr.isatty())
         seconds = time.perf_counter() - started
         loaded = {
             "server": server,
@@ -130,11 +145,45 @@ def ensure_network(url: str, home: Path, size: str, seed: int) -> dict[str, Any]
             "events": result.accepted,
             "deals": summary.deals,
             "load_seconds": round(seconds, 1),
+            **(after_load(store) if after_load is not None else {}),
         }
         marker.write_text(json.dumps(loaded))
         return {**loaded, "cached": False}
     finally:
         store.close()
+
+
+def store_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--size``, ``--seed`` and ``--store`` of a benchmark that loads a generated network."""
+    parser.add_argument("--size", default="m", choices=["tiny", "demo", "m"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--store", choices=("neo4j", "sqlite", "both"), default="both", help="default both"
+    )
+
+
+def each_store(
+    args: argparse.Namespace,
+    home: Path,
+    measure: Callable[[str], _Measured],
+    load: Callable[[str, Path, str, int], dict[str, Any]] = ensure_network,
+) -> Iterator[tuple[str, dict[str, Any], _Measured]]:
+    """For each store ``args.store`` names: the network loaded (cached under ``home``; Neo4j:
+    NEO4J_URI's server or a local one, stopped after if this run started it) and measured;
+    ``(store name, what was loaded, the measurement)``."""
+    for kind in ("sqlite", "neo4j") if args.store == "both" else (args.store,):
+        started_here = False
+        if kind == "neo4j":
+            url, started_here = neo4j_server(home)
+        else:
+            url = f"sqlite:///{home / f'{args.size}-{args.seed}.db'}"
+        try:
+            loaded = load(url, home, args.size, args.seed)
+            measured = measure(url)
+        finally:
+            if started_here:
+                neo4j_local.stop(home / "neo4j")
+        yield ("Neo4j" if kind == "neo4j" else "SQLite"), loaded, measured
 
 
 #: The SQLite ledger's tables, emptied the same way.
