@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import Neo4jServer
-from tests.contract.conftest import _wipe
+from tests.contract.conftest import empty_store
 
 from contribnet.api.app import create_app
 from contribnet.services.keys import create_key, hash_key, key_id
 from contribnet.settings import Settings
-from contribnet.store import Store, open_store
+from contribnet.store import Store
 
 ADMIN = "audit-admin-key-0123456789"
 
@@ -105,14 +104,8 @@ class Api:
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def api(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Api]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'audit.db'}"
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        _wipe(request.getfixturevalue("neo4j_driver"))
-        url = server.store_url
-    store = open_store(url)
-    try:
+    with empty_store(request, tmp_path) as under_test:
+        store, url = under_test.store, under_test.url
         secrets = {
             "leader": create_key(store, "leader"),
             "analyst": create_key(store, "analyst"),
@@ -130,5 +123,3 @@ def api(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Api]:
             key_ids = {role: key_id(hash_key(s)) for role, s in secrets.items()}
             client.headers.update(admin)
             yield Api(request.param, store, client, headers, key_ids, url)
-    finally:
-        store.close()

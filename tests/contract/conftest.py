@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +80,32 @@ def _wipe(driver) -> None:
         session.run(
             "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
+
+
+@dataclass
+class StoreUnderTest:
+    """A store under test, and how to open more connections to it (as other processes would)."""
+
+    kind: str
+    url: str
+    store: Store
+
+    def open(self) -> Store:
+        return open_store(self.url)
+
+
+@contextmanager
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreUnderTest]:
+    """An empty store of the kind ``request.param`` names, open for the block: a new SQLite file
+    under ``tmp_path``, or the test session's Neo4j server wiped (its schema stays)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        server: Neo4jServer = request.getfixturevalue("neo4j_server")
+        _wipe(request.getfixturevalue("neo4j_driver"))
+        url = server.store_url
+    store = open_store(url)
+    try:
+        yield StoreUnderTest(request.param, url, store)
+    finally:
+        store.close()

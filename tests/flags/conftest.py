@@ -7,14 +7,10 @@ Yang (sf-y) at st-a, Zhao (sf-z) at st-b. Yang serves customer c-1 and closes d-
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.conftest import Neo4jServer
-from tests.contract.conftest import _wipe
-
-from contribnet.store import Store, open_store
+from tests.contract.conftest import StoreUnderTest, empty_store
 
 NETWORK: list[dict[str, Any]] = [
     {"type": "brand", "id": "nio", "name": "NIO"},
@@ -123,25 +119,10 @@ def touch(
     }
 
 
-@dataclass
-class Flags:
-    """A store under test."""
-
-    kind: str
-    url: str
-    store: Store
+Flags = StoreUnderTest
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def flags(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Flags]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'flags.db'}"
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        _wipe(request.getfixturevalue("neo4j_driver"))
-        url = server.store_url
-    store = open_store(url)
-    try:
-        yield Flags(request.param, url, store)
-    finally:
-        store.close()
+    with empty_store(request, tmp_path) as under_test:
+        yield under_test

@@ -7,16 +7,13 @@ the South (st-s). The pool policy gives the East 48 hours to follow a lead up, e
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from tests.conftest import Neo4jServer
-from tests.contract.conftest import _wipe
+from tests.contract.conftest import StoreUnderTest, empty_store
 
 from contribnet.domain.leads import PoolPolicy
-from contribnet.store import Store, open_store
 
 #: The instant the leads are assigned.
 T0 = datetime(2025, 1, 1, 0, 0, tzinfo=UTC)
@@ -68,28 +65,10 @@ def touch(
     }
 
 
-@dataclass
-class Leads:
-    """A store under test, and how to open more connections to it (as other processes would)."""
-
-    kind: str
-    url: str
-    store: Store
-
-    def open(self) -> Store:
-        return open_store(self.url)
+Leads = StoreUnderTest
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def leads(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Leads]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'leads.db'}"
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        _wipe(request.getfixturevalue("neo4j_driver"))
-        url = server.store_url
-    store = open_store(url)
-    try:
-        yield Leads(request.param, url, store)
-    finally:
-        store.close()
+    with empty_store(request, tmp_path) as under_test:
+        yield under_test

@@ -7,14 +7,10 @@ South (st-c) from 1 March; Yang in the East all along; an owner refers a friend 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.conftest import Neo4jServer
-from tests.contract.conftest import _wipe
-
-from contribnet.store import Store, open_store
+from tests.contract.conftest import StoreUnderTest, empty_store
 
 NETWORK: list[dict[str, Any]] = [
     {"type": "brand", "id": "nio", "name": "NIO"},
@@ -89,28 +85,10 @@ def activity(id: str, at: str, action: str, staff: str = "sf-x", **extra: Any) -
     return {"type": "activity", "id": id, "at": at, "staff": staff, "action": action} | extra
 
 
-@dataclass
-class Points:
-    """A store under test, and how to open more connections to it (as other processes would)."""
-
-    kind: str
-    url: str
-    store: Store
-
-    def open(self) -> Store:
-        return open_store(self.url)
+Points = StoreUnderTest
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def points(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Points]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'points.db'}"
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        _wipe(request.getfixturevalue("neo4j_driver"))
-        url = server.store_url
-    store = open_store(url)
-    try:
-        yield Points(request.param, url, store)
-    finally:
-        store.close()
+    with empty_store(request, tmp_path) as under_test:
+        yield under_test

@@ -19,17 +19,14 @@ Every instant is 02:00 UTC, 10:00 in Shanghai: the business day is the UTC day.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.conftest import Neo4jServer
-from tests.contract.conftest import _wipe
+from tests.contract.conftest import StoreUnderTest, empty_store
 
 from contribnet.services.ingest import ingest_events
 from contribnet.services.policies import ensure_default_policy
 from contribnet.services.settlement import settle_period
-from contribnet.store import Store, open_store
 
 
 def _store(id: str, name: str, brand: str, city: str, region: str) -> dict[str, Any]:
@@ -103,29 +100,15 @@ NETWORK: list[dict[str, Any]] = [
 ]
 
 
-@dataclass
-class Profiles:
-    """A store under test, holding the network with every deal settled."""
-
-    kind: str
-    url: str
-    store: Store
+#: A store under test, holding the network with every deal settled.
+Profiles = StoreUnderTest
 
 
 @pytest.fixture(params=["sqlite", "neo4j"])
 def profiles(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Profiles]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'profiles.db'}"
-    else:
-        server: Neo4jServer = request.getfixturevalue("neo4j_server")
-        _wipe(request.getfixturevalue("neo4j_driver"))
-        url = server.store_url
-    store = open_store(url)
-    try:
-        ingest_events(store, NETWORK)
-        ensure_default_policy(store)
-        for _ in settle_period(store, None, None, requested_by="test"):
+    with empty_store(request, tmp_path) as under_test:
+        ingest_events(under_test.store, NETWORK)
+        ensure_default_policy(under_test.store)
+        for _ in settle_period(under_test.store, None, None, requested_by="test"):
             pass
-        yield Profiles(request.param, url, store)
-    finally:
-        store.close()
+        yield under_test
