@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from contribnet.domain.errors import ConflictError, InvalidEvents
 from contribnet.domain.strict_json import JsonRefused, loads
 from contribnet.domain.values import Id
+from contribnet.services import audit
 from contribnet.services.ingest import ingest_file
 from contribnet.store import open_store
 from contribnet.store.base import IngestResult
@@ -102,6 +104,86 @@ def test_every_id_reused_in_the_file_is_named(db: Path, tmp_path: Path) -> None:
         assert ingest_file(store, good, batch_size=10) == IngestResult(30, 1)
     finally:
         store.close()
+
+
+def _audit_targets(db: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute("SELECT target, entry FROM audit_targets").fetchall()
+
+
+def test_every_record_an_import_writes_finds_its_audit_entries(db: Path, tmp_path: Path) -> None:
+    """The trail's targets are added at the end of the import, in one sorted pass: each event,
+    customer and staff member of every batch still finds the entry of its batch."""
+    events = [
+        dict(TOUCH, id=f"t-{i}", customer=f"c-{i % 7}", staff=f"sf-{i % 4}") for i in range(25)
+    ]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
+        entries = {target: audit.trail(store, target) for target in ("t-24", "c-6", "sf-0")}
+    finally:
+        store.close()
+    assert [e.action for e in entries["t-24"]] == ["event_written"]
+    assert len(entries["c-6"]) == 3  # c-6 is in every one of the three batches
+    # each batch's entry names its events, their customers and their staff
+    assert [e.targets_total for e in entries["sf-0"]] == [10 + 7 + 4, 10 + 7 + 4, 5 + 5 + 4]
+    assert len(_audit_targets(db)) == 21 + 21 + 14
+
+
+def test_a_failed_import_leaves_no_audit_target_behind(db: Path, tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{db}")
+    try:
+        ingest_file(store, _jsonl(tmp_path / "a.jsonl", [TOUCH]))
+        before = _audit_targets(db)
+        events = [dict(TOUCH, id=f"t-{i}") for i in range(2, 25)] + [dict(TOUCH, stage="nap")]
+        with pytest.raises(InvalidEvents):
+            ingest_file(store, _jsonl(tmp_path / "b.jsonl", events), batch_size=10)
+        ingest_file(store, _jsonl(tmp_path / "c.jsonl", [dict(TOUCH, id="t-2")]))
+        after = _audit_targets(db)
+    finally:
+        store.close()
+    assert len(before) == 3  # t-1, c-1 and sf-1
+    assert len(after) == len(before) + 3
+
+
+def test_an_import_stopped_by_its_errors_leaves_no_reader_running(db: Path, tmp_path) -> None:
+    """Past 1,000 errors the import stops reading: the thread that reads ahead stops too."""
+    events = [dict(TOUCH, id=f"t-{i}", stage="nap") for i in range(3000)]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(InvalidEvents) as raised:
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=100)
+    finally:
+        store.close()
+    assert 1000 < len(raised.value.errors) < 3000
+    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
+
+
+def test_a_failure_while_reading_ahead_is_raised_and_nothing_is_written(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is read and validated on a thread of its own: what fails there fails the
+    import, in the caller, and the transaction is undone."""
+    from contribnet.services import ingest
+
+    batches = iter([False, True])
+
+    def flaky(raw: list[object], *args: object, **kwargs: object) -> list[object]:
+        if next(batches):
+            raise OSError("the disk went away")
+        return real(raw, *args, **kwargs)
+
+    real = ingest.validate_events
+    monkeypatch.setattr(ingest, "validate_events", flaky)
+    events = [dict(TOUCH, id=f"t-{i}") for i in range(20)]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(OSError, match="the disk went away"):
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
+        assert store.count_events() == {}
+    finally:
+        store.close()
+    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
 
 
 @pytest.mark.parametrize(

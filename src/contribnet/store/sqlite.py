@@ -315,7 +315,8 @@ class SqliteStore:
                 for name, _ in _SECONDARY_INDEXES:
                     db.execute(f"DROP INDEX IF EXISTS {name}")
             try:
-                yield True
+                with self.audit.targets_deferred():
+                    yield True
                 if rebuild:
                     for _, statement in _SECONDARY_INDEXES:
                         db.execute(statement)
