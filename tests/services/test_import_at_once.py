@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
@@ -144,46 +143,6 @@ def test_a_failed_import_leaves_no_audit_target_behind(db: Path, tmp_path: Path)
         store.close()
     assert len(before) == 3  # t-1, c-1 and sf-1
     assert len(after) == len(before) + 3
-
-
-def test_an_import_stopped_by_its_errors_leaves_no_reader_running(db: Path, tmp_path) -> None:
-    """Past 1,000 errors the import stops reading: the thread that reads ahead stops too."""
-    events = [dict(TOUCH, id=f"t-{i}", stage="nap") for i in range(3000)]
-    store = open_store(f"sqlite:///{db}")
-    try:
-        with pytest.raises(InvalidEvents) as raised:
-            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=100)
-    finally:
-        store.close()
-    assert 1000 < len(raised.value.errors) < 3000
-    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
-
-
-def test_a_failure_while_reading_ahead_is_raised_and_nothing_is_written(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The file is read and validated on a thread of its own: what fails there fails the
-    import, in the caller, and the transaction is undone."""
-    from contribnet.services import ingest
-
-    batches = iter([False, True])
-
-    def flaky(raw: list[object], *args: object, **kwargs: object) -> list[object]:
-        if next(batches):
-            raise OSError("the disk went away")
-        return real(raw, *args, **kwargs)
-
-    real = ingest.validate_events
-    monkeypatch.setattr(ingest, "validate_events", flaky)
-    events = [dict(TOUCH, id=f"t-{i}") for i in range(20)]
-    store = open_store(f"sqlite:///{db}")
-    try:
-        with pytest.raises(OSError, match="the disk went away"):
-            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
-        assert store.count_events() == {}
-    finally:
-        store.close()
-    assert not [t for t in threading.enumerate() if t.name == "import-reader"]
 
 
 @pytest.mark.parametrize(

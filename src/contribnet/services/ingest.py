@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -51,8 +48,6 @@ from contribnet.domain.events import (
 from contribnet.domain.limits import MAX_LINKS_PER_BATCH
 from contribnet.services import audit
 from contribnet.store.base import IngestResult, RecordedEvent, Store
-
-_T = TypeVar("_T")
 
 __all__ = [
     "RECEIVED_FIELD",
@@ -542,15 +537,14 @@ def _import_at_once(
     errors: list[FieldError] = []
     conflicts: list[str] = []
     result = IngestResult()
-    with (
-        _progress(progress, f"Importing {path.name}", total) as advance,
-        _read_ahead(_validated_batches(path, batch_size, stages, actions)) as batches,
-    ):
-        for lines, raw, bad, events, invalid in batches:
+    with _progress(progress, f"Importing {path.name}", total) as advance:
+        for lines, raw, bad in _batches(path, batch_size):
             errors.extend(bad)
             advance(len(raw))
-            if invalid is not None:
-                errors.extend(_with_lines(invalid.errors, lines, 0))
+            try:
+                events = validate_events(raw, stages, actions=actions)
+            except InvalidEvents as exc:
+                errors.extend(_with_lines(exc.errors, lines, 0))
                 if len(errors) > 1000:
                     break
                 continue
@@ -565,68 +559,6 @@ def _import_at_once(
     if conflicts:
         raise ConflictError(sorted(set(conflicts)))
     return result
-
-
-_Validated = tuple[list[int], list[Any], list[FieldError], list[Event], InvalidEvents | None]
-
-
-def _validated_batches(
-    path: Path, batch_size: int, stages: Sequence[str], actions: Sequence[str]
-) -> Iterator[_Validated]:
-    """The file's batches, each with its events validated, or the reason it was refused."""
-    for lines, raw, bad in _batches(path, batch_size):
-        try:
-            yield lines, raw, bad, validate_events(raw, stages, actions=actions), None
-        except InvalidEvents as exc:
-            yield lines, raw, bad, [], exc
-
-
-@contextmanager
-def _read_ahead(items: Iterator[_T], depth: int = 2) -> Iterator[Iterator[_T]]:
-    """``items`` made on a thread of their own, at most ``depth`` ahead of the caller.
-
-    Reading and validating a file's next batch is Python work; writing the current one is mostly
-    SQLite's, which lets go of the GIL: the two overlap on two cores. Leaving the block early
-    (an error, or too many) stops the reader at its next item.
-    """
-    handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(more: bool, item: Any) -> bool:
-        """Hand ``item`` over; False once the caller has left."""
-        while not stop.is_set():
-            try:
-                handoff.put((more, item), timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for item in items:
-                if not offer(True, item):
-                    return
-            offer(False, None)
-        except BaseException as exc:  # raised in the caller's thread
-            offer(False, exc)
-
-    def taken() -> Iterator[_T]:
-        while True:
-            more, item = handoff.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-
-    reader = threading.Thread(target=read, name="import-reader", daemon=True)
-    reader.start()
-    try:
-        yield taken()
-    finally:
-        stop.set()
-        reader.join()
 
 
 def _check_then_import(
