@@ -111,8 +111,8 @@ def _audit_targets(db: Path) -> list[tuple[str, int]]:
 
 
 def test_every_record_an_import_writes_finds_its_audit_entries(db: Path, tmp_path: Path) -> None:
-    """The trail's targets are added at the end of the import, in one sorted pass: each event,
-    customer and staff member of every batch still finds the entry of its batch."""
+    """One transaction, many batches: each event, customer and staff member of every batch
+    finds the audit entry of its batch."""
     events = [
         dict(TOUCH, id=f"t-{i}", customer=f"c-{i % 7}", staff=f"sf-{i % 4}") for i in range(25)
     ]

@@ -315,8 +315,7 @@ class SqliteStore:
                 for name, _ in _SECONDARY_INDEXES:
                     db.execute(f"DROP INDEX IF EXISTS {name}")
             try:
-                with self.audit.targets_deferred():
-                    yield True
+                yield True
                 if rebuild:
                     for _, statement in _SECONDARY_INDEXES:
                         db.execute(statement)

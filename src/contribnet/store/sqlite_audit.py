@@ -10,8 +10,8 @@ file that bypasses the service.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from contribnet.domain.audit import AuditEntry
@@ -51,7 +51,6 @@ class SqliteAudit:
 
     def __init__(self, connection: SqliteConnection) -> None:
         self._connection = connection
-        self._deferred = False
         with connection.lock:
             connection.db.executescript(AUDIT_SCHEMA)
 
@@ -61,33 +60,10 @@ class SqliteAudit:
                 "INSERT INTO audit_entries (id, at, record) VALUES (?, ?, ?)",
                 (entry.id, utc_text(entry.at), entry.model_dump_json()),
             )
-            table = "temp.deferred_audit_targets" if self._deferred else "audit_targets"
             db.executemany(
-                f"INSERT OR IGNORE INTO {table} VALUES (?, ?)",
+                "INSERT OR IGNORE INTO audit_targets VALUES (?, ?)",
                 [(target, cursor.lastrowid) for target in targets],
             )
-
-    @contextmanager
-    def targets_deferred(self) -> Iterator[None]:
-        """Inside one write transaction that appends many entries (a file's import): their
-        targets are gathered aside and added to the trail's index once, in its order, at the
-        end of the block. Row by row they land at random places of a table that outgrows the
-        page cache, and each costs more the bigger the store (the import's cost per event would
-        not stay flat from m to l). The caller's transaction keeps the block all-or-nothing."""
-        db = self._connection.db
-        db.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS deferred_audit_targets (target TEXT, entry INTEGER)"
-        )
-        self._deferred = True
-        try:
-            yield
-            db.execute(
-                "INSERT OR IGNORE INTO audit_targets SELECT target, entry"
-                " FROM temp.deferred_audit_targets ORDER BY target, entry"
-            )
-        finally:
-            self._deferred = False
-            db.execute("DROP TABLE IF EXISTS temp.deferred_audit_targets")
 
     def unit(self) -> AbstractContextManager[object]:
         return self._connection.writing()
