@@ -257,34 +257,33 @@ class Neo4jStore:
 
     def journey(self, customer_id: str) -> Journey:
         (row,) = self._read("store/journey_items", customer=customer_id)
-        kinds = ("referrals", "handovers", "joint_events", "deals", "lead_assignments")
-        flags = {kind: {item["id"]: item["voided"] for item in row[kind]} for kind in kinds}
-        keys = [key for kind in kinds for key in flags[kind]] + [customer_id]
-        payloads: dict[str, dict[str, Any]] = {}
-        received: dict[str, str | None] = {}
-        for r in self._read("store/payloads", keys=keys):
-            payloads[r["key"]] = json.loads(r["payload"])
-            received[r["key"]] = _received_text(r["recorded_at"])
-        for touch in row["touches"]:
-            payloads[touch["id"]] = _touch_payload(touch)
-            received[touch["id"]] = _received_text(touch.get("recorded_at"))
-        flags["touches"] = {touch["id"]: bool(touch["voided"]) for touch in row["touches"]}
-        customer = payloads.get(customer_id)
         if not row["known"]:  # any reference to a customer makes its node
             raise NotFound("customer", customer_id)
-        if customer is not None and customer.get("type") != "customer":
-            customer = None
+
+        def recorded(item: dict[str, Any]) -> dict[str, Any]:
+            return {
+                **json.loads(item["payload"]),
+                "voided": item["voided"],
+                "recorded_at": _received_text(item["recorded_at"]),
+            }
 
         def items(kind: str, time_field: str) -> list[dict[str, Any]]:
-            found = [
-                {**payloads[key], "voided": voided, "recorded_at": received.get(key)}
-                for key, voided in flags[kind].items()
-                if key in payloads
-            ]
+            if kind == "touches":
+                found = [
+                    {
+                        **_touch_payload(touch),
+                        "voided": bool(touch["voided"]),
+                        "recorded_at": _received_text(touch.get("recorded_at")),
+                    }
+                    for touch in row["touches"]
+                ]
+            else:
+                found = [recorded(item) for item in row[kind]]
             return sorted(found, key=lambda i: (datetime.fromisoformat(i[time_field]), i["id"]))
 
+        customer = row["customer"]
         return Journey(
-            customer=customer,
+            customer=json.loads(customer["payload"]) if customer is not None else None,
             touches=items("touches", "at"),
             referrals=items("referrals", "at"),
             handovers=items("handovers", "at"),
@@ -456,9 +455,9 @@ def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
 
 def _touch_payload(properties: dict[str, Any]) -> dict[str, Any]:
     """A touch's canonical JSON, rebuilt from its relationship's properties."""
-    fields = touch_fields(properties)
-    fields["at"] = fields["at"].to_native()
-    return dict(json.loads(canonical_json(Touch.model_validate(fields, context=STORED))))
+    return dict(
+        json.loads(canonical_json(Touch.model_validate(touch_fields(properties), context=STORED)))
+    )
 
 
 def _touch_canonical(properties: dict[str, Any]) -> bytes:
@@ -474,9 +473,9 @@ def _touch_canonical(properties: dict[str, Any]) -> bytes:
         return json.dumps(fields, default=str, sort_keys=True).encode()
 
 
-def _received_text(value: Any) -> str | None:
-    """A received time read from Neo4j (a DateTime, or null before they were kept)."""
-    return recorded_text(value.to_native()) if value is not None else None
+def _received_text(value: str | None) -> str | None:
+    """A received time read from Neo4j as ISO text (null before they were kept)."""
+    return recorded_text(datetime.fromisoformat(value)) if value is not None else None
 
 
 def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEvent]) -> None:
