@@ -81,6 +81,52 @@ def test_deal_journeys_match_deal_journey(store: Store, network: list) -> None:
     assert list(store.deal_journeys(["d-x1", "d-1"])) == ["d-1"]
 
 
+def test_deal_journeys_read_each_joint_event_of_the_customers_touches_in_time_order(
+    store: Store, network: list
+) -> None:
+    """The batch read finds a customer's joint events through their touches (a voided touch's
+    too, as the one-deal read does), each once, by time then id -- not by id."""
+    ingest_events(store, network)
+    joint = [("je-z1", "2025-01-04T00:00:00Z"), ("je-z2", "2025-01-03T00:00:00Z")]
+    joint.append(("je-z3", "2025-01-02T00:00:00Z"))
+    events: list[dict[str, Any]] = [
+        {"type": "joint_event", "id": j, "at": at, "name": j, "organisers": ["st-a", "st-b"]}
+        for j, at in joint
+    ]
+    for customer, joint_events in (("c-z1", ["je-z1", "je-z2", "je-z1", "je-z3"]), ("c-z2", [])):
+        events += [
+            {
+                "type": "touch",
+                "id": f"t-{customer}-{i}",
+                "at": f"2025-01-0{5 + i}T00:00:00Z",
+                "customer": customer,
+                "staff": "sf-y",
+                "store": "st-b",
+                "stage": "event",
+                "joint_event": j,
+            }
+            for i, j in enumerate(joint_events)
+        ]
+        events.append(
+            {
+                "type": "deal",
+                "id": f"d-{customer}",
+                "customer": customer,
+                "store": "st-a",
+                "staff": "sf-x",
+                "closed_at": "2025-01-20T00:00:00Z",
+                "amount": 100,
+                "reward_pool": 1000,
+            }
+        )
+    events.append({"type": "void", "id": "v-z", "target": "t-c-z1-3", "reason": "mistyped"})
+    ingest_events(store, events)
+    batch = store.deal_journeys(["d-c-z1", "d-c-z2", "d-1"])
+    assert [j.id for j in batch["d-c-z1"].joint_events] == ["je-z3", "je-z2", "je-z1"]
+    assert batch["d-c-z2"].joint_events == ()
+    assert batch == {d: store.deal_journey(d) for d in ("d-c-z1", "d-c-z2", "d-1")}
+
+
 def test_closed_deals_pages_cover_every_deal_once_across_tied_closes(
     store: Store, network: list
 ) -> None:

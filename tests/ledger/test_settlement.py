@@ -389,6 +389,22 @@ def test_a_killed_batch_restarted_settles_every_deal_exactly_once(ledger: Ledger
     assert (again.total, again.created) == (0, 0)
 
 
+def test_a_batch_counts_each_settlement_it_sends_once_by_outcome(ledger: Ledger) -> None:
+    """``contribnet_settlements{action="period"}`` counts created and existing settlements as
+    the batch's progress does (the batch adds a chunk's counts at once)."""
+    from prometheus_client import REGISTRY
+
+    def counted(outcome: str) -> float:
+        labels = {"action": "period", "outcome": outcome}
+        return REGISTRY.get_sample_value("contribnet_settlements_total", labels) or 0.0
+
+    before = {o: counted(o) for o in ("created", "existing", "conflict")}
+    done = _run(ledger.store, chunk=7)
+    assert done.created > 7  # several chunks
+    after = {o: counted(o) for o in before}
+    assert after == {**before, "created": before["created"] + done.created}
+
+
 def test_racing_batches_settle_every_deal_exactly_once(ledger: Ledger) -> None:
     total = ledger.store.ledger.count_closed_deals(*_bounds(), unsettled=True)
     results: list[Any] = []

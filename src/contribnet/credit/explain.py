@@ -27,44 +27,71 @@ def _num(x: float) -> str:
 
 
 #: The factors shown as the model's weight of a touch.
-_WEIGHTS = ("stage_weight", "removal_weight")
+_WEIGHTS = frozenset(("stage_weight", "removal_weight"))
 #: Factors shown by name when any touch of the stage has them.
 _FLAGS = (("first", "first"), ("last", "last"), ("test_drive", "first test drive"))
+_FLAG_KEYS = frozenset(key for key, _ in _FLAGS)
 
 
 def _details(touches: Sequence[TouchCredit]) -> list[str]:
     """What the phrase of a stage's touches says about them: where they came from, the weights,
     roles, positions, decay, saturation and joint events, each once."""
-    sources = sorted({t.source for t in touches} - {"touch"})
-    details = ["the deal itself" if s == "deal" else f"from a {s}" for s in sources]
-    weights = sorted({t.factors[k] for t in touches for k in _WEIGHTS if k in t.factors})
+    # One pass over the touches and their factors gathers everything the phrase shows: a stage
+    # usually has one touch, and a pass per kind of detail cost more than the sentence.
+    sources: set[str] = set()
+    weights: set[float] = set()
+    roles: set[str] = set()
+    flagged: set[str] = set()
+    decays: list[float] = []
+    saturated: list[float] = []
+    joint: set[str] = set()
+    relayed: set[tuple[str, str | None]] = set()
+    held: set[str] = set()
+    for t in touches:
+        if t.source != "touch":
+            sources.add(t.source)
+        for key, value in t.factors.items():
+            if key in _WEIGHTS:
+                weights.add(value)
+            elif key in _FLAG_KEYS:
+                flagged.add(key)
+            elif key == "decay":
+                decays.append(value)
+            elif key == "saturation":
+                saturated.append(value)
+            elif key.startswith("role:"):
+                roles.add(key.removeprefix("role:"))
+        if t.joint_event:
+            joint.add(t.joint_event)
+        if t.touched_by:
+            relayed.add((t.touched_by, t.held_by))
+        elif t.held_by:
+            held.add(t.held_by)
+    details: list[str] = []
+    if sources:
+        details += ["the deal itself" if s == "deal" else f"from a {s}" for s in sorted(sources)]
     if weights:
-        details.append("weight " + "/".join(_num(w) for w in weights))
-    roles = sorted(
-        {k.removeprefix("role:") for t in touches for k in t.factors if k.startswith("role:")}
-    )
+        details.append("weight " + "/".join(map(_num, sorted(weights))))
     if roles:
-        details.append("role " + ", ".join(roles))
-    for key, label in _FLAGS:
-        if any(key in t.factors for t in touches):
-            details.append(label)
-    decays = [t.factors["decay"] for t in touches if "decay" in t.factors]
+        details.append("role " + ", ".join(sorted(roles)))
+    if flagged:
+        details += [label for key, label in _FLAGS if key in flagged]
     if decays and (len(decays) > 1 or decays[0] < 0.999):
         low, high = min(decays), max(decays)
         details.append(f"decay {_num(low)}" + (f"–{_num(high)}" if high - low > 1e-3 else ""))
-    saturated = sorted(
-        (t.factors["saturation"] for t in touches if "saturation" in t.factors), reverse=True
-    )
     if saturated:
-        details.append("saturated " + ", ".join(f"×{_num(s)}" for s in saturated))
-    joint = sorted({t.joint_event for t in touches if t.joint_event})
+        details.append(
+            "saturated " + ", ".join(f"×{_num(s)}" for s in sorted(saturated, reverse=True))
+        )
     if joint:
-        details.append("joint event " + ", ".join(joint))
-    for by, holder in sorted({(t.touched_by, t.held_by) for t in touches if t.touched_by}):
-        details.append(f"touch by {by} on a lead held by {holder}; lead-stage credit to {holder}")
-    held = sorted({t.held_by for t in touches if t.held_by and not t.touched_by})
+        details.append("joint event " + ", ".join(sorted(joint)))
+    if relayed:
+        details += [
+            f"touch by {by} on a lead held by {holder}; lead-stage credit to {holder}"
+            for by, holder in sorted(relayed)
+        ]
     if held:
-        details.append("lead held by " + ", ".join(held))
+        details.append("lead held by " + ", ".join(sorted(held)))
     return details
 
 

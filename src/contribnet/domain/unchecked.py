@@ -21,7 +21,7 @@ _M = TypeVar("_M", bound=BaseModel)
 
 class _Blueprint:
     """A model's fields in order with the optional ones' defaults (a factory is called for each
-    instance), the required ones, and the fields given under an alias."""
+    instance), the required ones, and the field each accepted key (a name or an alias) sets."""
 
     def __init__(self, model: type[BaseModel]) -> None:
         self.template: dict[str, Any] = {}
@@ -29,14 +29,14 @@ class _Blueprint:
         self.required: frozenset[str] = frozenset(
             name for name, info in model.model_fields.items() if info.is_required()
         )
-        self.aliases: dict[str, str] = {}
+        self.fields_of: dict[str, str] = {}
         for name, info in model.model_fields.items():
             self.template[name] = None if info.default_factory else info.default
             if info.default_factory is not None:
                 self.factories[name] = info.default_factory
+            self.fields_of[name] = name
             if info.alias and info.alias != name:
-                self.aliases[info.alias] = name
-        self.names = frozenset(self.template)
+                self.fields_of[info.alias] = name
         self.order = tuple(self.template)
 
 
@@ -59,34 +59,37 @@ def unchecked(model: type[_M], values: dict[str, Any]) -> _M:
     >>> unchecked(StoreShare, {"store": "st-a", "share": 1.0})
     StoreShare(store='st-a', brand=None, share=1.0)
     """
-    plan = _blueprint(model)
-    if values.keys() == plan.names and tuple(values) == plan.order:
+    plan = _BLUEPRINTS.get(model) or _blueprint(model)  # the hot paths call this ~30 times a deal
+    if tuple(values) == plan.order:
         # every field given, in order (the engine's way): nothing to fill in or rename
-        return _instance(model, dict(values), set(plan.names))
+        return _instance(model, dict(values), set(plan.order))
+    fields_of = plan.fields_of
+    given = {fields_of[key]: value for key, value in values.items() if key in fields_of}
     fields = plan.template.copy()  # in field order, as validation would make it
-    fields.update(values)
-    given = values.keys() & plan.template.keys()
-    if len(fields) > len(plan.template):  # keys that are no field's name: aliases or strangers
-        for key in [k for k in values if k not in plan.template]:
-            value = fields.pop(key)
-            name = plan.aliases.get(key)
-            if name is not None:
-                fields[name] = value
-                given.add(name)
-        fields = {name: fields[name] for name in plan.template}
+    fields.update(given)
     for name, factory in plan.factories.items():
         if name not in given:
             fields[name] = factory()
-    if not plan.required <= given:
-        raise TypeError(f"{model.__name__} needs {', '.join(sorted(plan.required - given))}")
-    return _instance(model, fields, given)
+    if not plan.required <= given.keys():
+        missing = plan.required - given.keys()
+        raise TypeError(f"{model.__name__} needs {', '.join(sorted(missing))}")
+    return _instance(model, fields, set(given))
+
+
+#: Setters of the slots every pydantic model has (its ``__dict__`` among them): called directly,
+#: they cost less than ``object.__setattr__`` by name, and the hot paths build ~30 models a deal.
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _instance(model: type[_M], fields: dict[str, Any], given: set[str]) -> _M:
-    """What ``model_construct`` ends with: the instance, its fields and which were given."""
+    """What ``model_construct`` ends with: the instance (owning ``fields``), its fields and which
+    were given."""
     instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", given)
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
+    _SET_DICT(instance, fields)
+    _SET_FIELDS_SET(instance, given)
+    _SET_EXTRA(instance, None)
+    _SET_PRIVATE(instance, None)
     return instance

@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -107,8 +108,12 @@ def _record(store: Store, settlements: Sequence[Settlement], action: str) -> lis
         outcomes = store.ledger.record_settlements(settlements)
         created = [s for s, o in zip(settlements, outcomes, strict=True) if o == "created"]
         _audit_settlements(store, created)
+    # counted once per outcome, not per settlement: a batch records a thousand at a time
+    for outcome, count in Counter(outcomes).items():
+        metrics.SETTLEMENTS.labels(action, outcome).inc(count)
+    if not _log.isEnabledFor(logging.INFO):
+        return outcomes
     for settlement, outcome in zip(settlements, outcomes, strict=True):
-        metrics.SETTLEMENTS.labels(action, outcome).inc()
         if outcome == "created":
             _log.info(
                 "settlement %s recorded (%s): deal %s, %d fen by %s, policy %s%s, by %s",
@@ -359,7 +364,9 @@ def _settle_chunk(store: Store, deal_ids: Sequence[str], plan: _Plan) -> _ChunkR
     for deal_id in deal_ids:
         if deal_id in unreadable:
             continue
-        journey = journeys.get(deal_id)
+        # each journey freed once its deal is settled, not with the chunk: the cyclic collector
+        # then finds a quarter as many objects alive (June of m: 2 collections instead of 8)
+        journey = journeys.pop(deal_id, None)
         if journey is None:  # voided since it was listed
             result.skipped += 1
             continue
