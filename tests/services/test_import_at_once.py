@@ -145,6 +145,97 @@ def test_a_failed_import_leaves_no_audit_target_behind(db: Path, tmp_path: Path)
     assert len(after) == len(before) + 3
 
 
+def _journal_mode(db: Path) -> str:
+    connection = sqlite3.connect(db)
+    try:
+        return str(connection.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _wal_sizes_while_importing(monkeypatch: pytest.MonkeyPatch, db: Path) -> list[int]:
+    """The size of the store's write-ahead log each time the import validates a batch (with a
+    page cache small enough that the transaction's pages reach the file before the commit)."""
+    from contribnet.services import ingest
+    from contribnet.store import sqlite
+
+    monkeypatch.setattr(sqlite, "_BULK_CACHE_KIB", 64)
+
+    sizes: list[int] = []
+    real = ingest.validate_events
+
+    def watched(raw: list[object], *args: object, **kwargs: object) -> list[object]:
+        wal = Path(f"{db}-wal")
+        sizes.append(wal.stat().st_size if wal.exists() else 0)
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "validate_events", watched)
+    return sizes
+
+
+def test_a_first_import_writes_in_place_without_a_second_copy_in_the_log(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an empty store no one else has open, the import writes with a rollback journal: the
+    write-ahead log stays empty however much is written, and the store is back in WAL mode
+    after."""
+    sizes = _wal_sizes_while_importing(monkeypatch, db)
+    events = [
+        dict(TOUCH, id=f"t-{i}", customer=f"c-{i}", evidence={"kind": "photo", "ref": "x" * 900})
+        for i in range(3000)
+    ]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        assert (
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=500).accepted
+            == 3000
+        )
+        assert len(store.journey("c-2999").touches) == 1
+    finally:
+        store.close()
+    assert len(sizes) == 6 and set(sizes) == {0}
+    assert _journal_mode(db) == "wal"
+
+
+def test_a_first_import_beside_another_open_connection_keeps_the_log(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process may be reading the store (a server): then the import keeps the log, which
+    lets it read on, and the import is as whole as ever."""
+    sizes = _wal_sizes_while_importing(monkeypatch, db)
+    events = [
+        dict(TOUCH, id=f"t-{i}", customer=f"c-{i}", evidence={"kind": "photo", "ref": "x" * 900})
+        for i in range(3000)
+    ]
+    store, reader = open_store(f"sqlite:///{db}"), open_store(f"sqlite:///{db}")
+    try:
+        assert (
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=500).accepted
+            == 3000
+        )
+        assert len(reader.journey("c-2999").touches) == 1
+    finally:
+        store.close()
+        reader.close()
+    assert max(sizes) > 0
+    assert _journal_mode(db) == "wal"
+
+
+def test_a_failed_first_import_in_place_leaves_an_empty_store_in_wal_mode(
+    db: Path, tmp_path: Path
+) -> None:
+    events = [dict(TOUCH, id=f"t-{i}") for i in range(25)] + [dict(TOUCH, id="t-x", stage="nap")]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with pytest.raises(InvalidEvents):
+            ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
+        assert store.count_events() == {}
+        assert _journal_mode(db) == "wal"
+        assert ingest_file(store, _jsonl(tmp_path / "b.jsonl", events[:25])).accepted == 25
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from itertools import groupby
 from json.scanner import make_scanner
@@ -322,8 +322,16 @@ class SqliteStore:
         """One write transaction for a whole import: a failed file leaves nothing behind, and
         each page is written once at the commit instead of once per batch. Other writers wait
         for it; readers go on seeing the store as it was. The page cache is raised for the
-        block so that the growing indexes stay in memory (bounded: ``_BULK_CACHE_KIB``)."""
-        with self._writing() as db:
+        block so that the growing indexes stay in memory (bounded: ``_BULK_CACHE_KIB``).
+
+        Into an empty store no other process has open, the block writes in place, with a
+        rollback journal (:meth:`SqliteConnection.rollback_journal`): no log to hold a second
+        copy of the whole import."""
+        empty = self._query("SELECT 1 FROM events LIMIT 1") == []
+        with (
+            self._connection.rollback_journal() if empty else nullcontext(),
+            self._writing() as db,
+        ):
             (cache,) = db.execute("PRAGMA cache_size").fetchone()
             db.execute(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
             # Into an empty store, the secondary indexes are built once at the end, by sorting,

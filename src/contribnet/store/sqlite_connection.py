@@ -180,6 +180,36 @@ class SqliteConnection:
             db.close()
 
     @contextmanager
+    def rollback_journal(self) -> Iterator[bool]:
+        """The rollback journal instead of the write-ahead log for the block, when no other
+        connection has the file open (yields whether it switched; if not, nothing changes).
+
+        For one transaction that writes a whole store (a first import): the log would hold a
+        copy of every page until the commit copied it into the file, twice the store's size on
+        disk at the peak; a rollback journal keeps only the pages that existed before, and pages
+        added to the file's end need none. A crash still undoes the transaction (the journal is
+        rolled back when the file is next opened). Other processes cannot open the file during
+        the block: opening it sets the log mode, which waits for the transaction.
+        """
+        if self.path == ":memory:" or self._checkpointer is None:
+            yield False
+            return
+        with self.lock:
+            self._checkpointer.close()  # its connection keeps the log in use
+            self._checkpointer = None
+            try:
+                try:
+                    (mode,) = self.db.execute("PRAGMA journal_mode=DELETE").fetchone()
+                except sqlite3.OperationalError:  # locked: another connection has the file open
+                    mode = "wal"
+                yield mode == "delete"
+            finally:
+                try:  # (each opening of the store sets the log again, should this fail)
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                finally:
+                    self._checkpointer = _Checkpointer(self.path)
+
+    @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed if the block ends well and rolled back if not.
 
