@@ -6,7 +6,7 @@ STORE ?= sqlite:///./contribnet.db
 PORT ?= 8000
 export CONTRIBNET_CACHE ?= $(CURDIR)/.cache
 
-.PHONY: run test browser bench lint clean
+.PHONY: run test browser bench bench-l lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ bench: $(BIN)/.installed
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
 	done
 	$(BIN)/python tools/scenario_table.py
+
+## The l network (1M deals, 40.5M events): the scale table on SQLite (generate, import into
+## .cache/bench-scale/l-1.db, settle, latency; about an hour), then export + Spark recompute on
+## that store. Apart from `bench`: it needs about 30 GB of disk.
+bench-l: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test,spark,bench]'
+	$(BIN)/python -m benchmarks.scale --sizes demo,l --store sqlite
+	$(BIN)/python -m benchmarks.spark --size l --store sqlite:///.cache/bench-scale/l-1.db \
+	  --reference-deals 100000
 
 ## The README's table of credit models x scenarios (which models may pay), from the fairness check.
 .PHONY: scenario-table

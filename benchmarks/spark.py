@@ -17,8 +17,9 @@ into a store takes hours, imported with ``contribnet import``). Deals/s is deals
 recompute's wall time (Spark's start included) and over the split stage alone.
 
 Run: ``make bench`` or ``python -m benchmarks.spark [--size m] [--model stage_weighted]``; for l,
-``python -m benchmarks.spark --size l --store sqlite:///.cache/bench-l/l-1.db
---reference-deals 100000``.
+``make bench-l`` (the scale table imports the l network into ``.cache/bench-scale/l-1.db``,
+then ``python -m benchmarks.spark --size l --store sqlite:///.cache/bench-scale/l-1.db
+--reference-deals 100000``).
 """
 
 from __future__ import annotations
