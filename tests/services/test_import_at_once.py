@@ -70,6 +70,7 @@ def test_a_failed_import_into_an_empty_store_leaves_every_index(db: Path, tmp_pa
             ingest_file(store, _jsonl(tmp_path / "a.jsonl", events), batch_size=10)
         assert store.count_events() == {}
         assert _journal_mode(db) == "wal"  # written in place, then the log again
+        assert ingest_file(store, _jsonl(tmp_path / "b.jsonl", events[:25])).accepted == 25
     finally:
         store.close()
     assert _indexes(db) == indexes
