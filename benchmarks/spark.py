@@ -11,7 +11,7 @@
   settle`` computes per deal, without the store's reads and writes), on one core, in CPU
   seconds (the machine is shared, so wall time would measure the neighbours).
 
-The network is generated and loaded once into ``.cache/bench-spark/SIZE.db`` and reused, or
+The network is generated and loaded once into ``.cache/bench-spark/SIZE-SEED.db`` and reused, or
 ``--store URL`` names a store already holding it (e.g. the l network, whose generation streamed
 into a store takes hours, imported with ``contribnet import``). Deals/s is deals over the
 recompute's wall time (Spark's start included) and over the split stage alone.
@@ -34,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from benchmarks.results_file import append_section
 from contribnet.credit import compute_split
@@ -43,6 +44,7 @@ from contribnet.scale.journeys import JourneyReader
 from contribnet.services.ingest import ingest_stream
 from contribnet.services.policies import ensure_default_policy
 from contribnet.store import open_store
+from contribnet.store.sqlite_connection import path_of
 
 GOALS = {"l_minutes": 15.0, "driver_gib": 2.0}
 
@@ -156,6 +158,19 @@ def _network(size: str, seed: int) -> tuple[Path, float | None]:
     return path, time.perf_counter() - started
 
 
+def _store_kind(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite:") else "Neo4j"
+
+
+def _store_label(url: str) -> str:
+    """The store a URL names, for the results file: a SQLite file's path, or a server's host and
+    port (never the credentials a Neo4j URL carries)."""
+    if _store_kind(url) == "SQLite":
+        return f"SQLite {path_of(url)}"
+    parts = urlsplit(url)
+    return f"Neo4j at {parts.hostname}:{parts.port or 7687}"
+
+
 def _reference(folder: Path, model: str | None, limit: int) -> dict[str, float]:
     """One core in this process, over up to ``limit`` exported journeys: CPU seconds to read
     them back as the executors do (:class:`JourneyReader`), and to split them
@@ -252,12 +267,16 @@ def main() -> None:
     idle_minutes = (
         (export_cpu / min(args.export_workers, 2) + recompute_cpu / 2) * 1_000_000 / deals / 60
     )
-    load = f"; generated and loaded in {loaded:.0f} s" if loaded else ""
     if args.store:
-        load += f"; store {args.store}, given with --store"
+        origin = f"; the store given with --store: {_store_label(args.store)}"
+    else:
+        origin = f"; generated and loaded in {loaded:.0f} s" if loaded else ""
+    l_verdict = ""
+    if args.size == "l":
+        l_verdict = ": met" if end_to_end / 60 < GOALS["l_minutes"] else ": not met"
     rows: list[list[object]] = [
         [
-            f"export (SQLite → Parquet, {args.export_workers} processes)",
+            f"export ({_store_kind(store_url)} → Parquet, {args.export_workers} processes)",
             f"{export_s:.1f} s, {deals / export_s:,.0f} deals/s; CPU {export_cpu:.0f} s "
             f"({deals / export_cpu:,.0f} deals per CPU-second); peak RSS "
             f"{export_run.peak['driver']:.0f} MiB + workers {export_run.peak['workers']:.0f} MiB",
@@ -298,12 +317,7 @@ def main() -> None:
             "export + recompute, end to end",
             f"{end_to_end / 60:.1f} min for {deals:,} deals ({items:,} items); from the CPU "
             f"seconds, 1M deals on 2 idle cores: {idle_minutes:.0f} min",
-            f"l (1M deals) < {GOALS['l_minutes']:.0f} min"
-            + (
-                f": {'met' if end_to_end / 60 < GOALS['l_minutes'] else 'not met'}"
-                if args.size == "l"
-                else ""
-            ),
+            f"l (1M deals) < {GOALS['l_minutes']:.0f} min{l_verdict}",
         ],
     ]
     append_section(
@@ -311,7 +325,7 @@ def main() -> None:
         ["what", "measured", "goal"],
         rows,
         f"Model: {result['policies'][0]['model'] if not args.model else args.model}; seed "
-        f"{args.seed}{load}. Export and recompute run `contribnet export --workers "
+        f"{args.seed}{origin}. Export and recompute run `contribnet export --workers "
         f"{args.export_workers}` and `contribnet recompute` in child processes (JVM start and "
         "Python workers included); stages come from the recompute's manifest; CPU seconds and "
         "peak RSS are sampled from /proc every half second. The machine is shared: load "
