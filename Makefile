@@ -6,7 +6,7 @@ STORE ?= sqlite:///./contribnet.db
 PORT ?= 8000
 export CONTRIBNET_CACHE ?= $(CURDIR)/.cache
 
-.PHONY: run test browser bench bench-l lint clean
+.PHONY: run test browser bench bench-deps bench-l lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,12 @@ browser:
 	@command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk" || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-## Benchmarks; results are appended to benchmarks/results.md.
-bench: $(BIN)/.installed
+## What the benchmarks need beside the tests: the peers they compare with.
+bench-deps: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test,spark,bench]'
+
+## Benchmarks; results are appended to benchmarks/results.md.
+bench: bench-deps
 	$(BIN)/python -m benchmarks.ingest
 	@for b in credit generate import_file settle scale graph flags profiles page soak hostile spark; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python -m benchmarks.$$b || exit 1; fi; \
@@ -42,12 +45,11 @@ bench: $(BIN)/.installed
 	$(BIN)/python tools/scenario_table.py
 
 ## The l network (1M deals, 40.5M events): the scale table on SQLite (generate, import into
-## .cache/bench-scale/l-1.db, settle, latency; about an hour), then export + Spark recompute on
-## that store. Apart from `bench`: it needs about 30 GB of disk.
-bench-l: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[test,spark,bench]'
+## $(CONTRIBNET_CACHE)/bench-scale/l-1.db, settle, latency; about an hour), then export + Spark
+## recompute on that store. Apart from `bench`: it needs about 30 GB of disk.
+bench-l: bench-deps
 	$(BIN)/python -m benchmarks.scale --sizes demo,l --store sqlite
-	$(BIN)/python -m benchmarks.spark --size l --store sqlite:///.cache/bench-scale/l-1.db \
+	$(BIN)/python -m benchmarks.spark --size l --store sqlite:///$(CONTRIBNET_CACHE)/bench-scale/l-1.db \
 	  --reference-deals 100000
 
 ## The README's table of credit models x scenarios (which models may pay), from the fairness check.
