@@ -4,8 +4,9 @@ For each file, in one run, into fresh SQLite files under ``.cache/bench-import/`
 
 * **import** — ``contribnet import FILE --store sqlite:///…`` as a user runs it (a process of its
   own): reading, strict JSON, validation, hashing, id checks, the log, the projection and the
-  audit trail, all in one transaction. Wall time, CPU time (user + system) and peak RSS of that
-  process.
+  audit trail, all in one transaction; a big file's batches made ready in worker processes
+  while the first process writes. Wall time, CPU time (user + system, the workers' included) and
+  the peak RSS of all its processes together.
 * **bare executemany** — the same SQL work without the checks: the events' rows (the ``events``
   log and each event's projection rows, exactly as the store writes them) and each batch's audit
   entry, inserted with plain ``executemany`` inside the store's own bulk-load transaction (its
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -35,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.results_file import append_section
+from benchmarks.stages import contribnet, run_stage
 from contribnet.domain import strict_json
 from contribnet.domain.audit import event_targets
-from contribnet.domain.events import Touch
 from contribnet.services import audit
 from contribnet.services.ingest import SYSTEM, _record, validate_events
-from contribnet.store.sqlite import _LINK_TABLES, SqliteStore, _rows
-from contribnet.store.sqlite_connection import sortable, utc_text
+from contribnet.store.sqlite import _LINK_TABLES, AppendRows, SqliteStore, append_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = ROOT / ".cache" / "networks"
@@ -76,25 +75,13 @@ def fresh(path: Path) -> Path:
 
 
 def through_cli(source: Path, db: Path) -> dict[str, float]:
-    """``contribnet import`` in a process of its own: wall and CPU seconds, peak RSS (MiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "contribnet.cli", "import", str(source)]
-        + ["--store", f"sqlite:///{db}"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of the children is the largest one's peak (KiB): the import is the only child
-    # run since the last one, and each run is its own fresh process
+    """``contribnet import`` in a process of its own: wall and CPU seconds (its workers' too),
+    peak RSS (MiB) of all its processes together."""
+    stage = run_stage(contribnet("import", str(source), "--store", f"sqlite:///{db}"))
     return {
-        "wall": wall,
-        "cpu": cpu,
-        "system": after.ru_stime - before.ru_stime,
-        "rss": after.ru_maxrss / 1024,
+        "wall": stage.seconds,
+        "cpu": stage.cpu_seconds,
+        "rss": stage.peak_rss_mib,
     }
 
 
@@ -104,23 +91,11 @@ def _batches(source: Path) -> Iterator[list[Any]]:
             yield batch
 
 
-def _rows_of(raw: list[Any]) -> tuple[dict[str, list[tuple[Any, ...]]], list[str]]:
-    """The rows the store writes for a batch (its log and each event's projection), and the
+def _rows_of(raw: list[Any]) -> tuple[AppendRows, list[str]]:
+    """The rows the store writes for a batch (its log and each event's index rows), and the
     records its audit entry names."""
-    recorded, _, _ = _record(validate_events(raw))
-    received = utc_text(datetime.now(UTC))
-    tables: dict[str, list[tuple[Any, ...]]] = {"events": [], "touches": []}
-    for r in recorded:
-        tables["events"].append((r.key, r.event.type, r.hash, r.canonical.decode(), received))
-        e = r.event
-        if isinstance(e, Touch):
-            row = (e.id, sortable(e.at), e.customer, e.staff, e.store, e.stage, e.channel,
-                   e.joint_event)  # fmt: skip
-            tables["touches"].append(row)
-        else:
-            for table, row in _rows(r):
-                tables.setdefault(table, []).append(row)
-    return tables, event_targets(r.event for r in recorded)
+    recorded, _, _ = _record(validate_events(raw), datetime.now(UTC))
+    return append_rows(recorded), event_targets(r.event for r in recorded)
 
 
 def bare(source: Path, db: Path) -> dict[str, float]:
@@ -140,24 +115,23 @@ def bare(source: Path, db: Path) -> dict[str, float]:
         wall += time.perf_counter() - started
         cpu += time.process_time() - started_cpu
 
-    def insert(tables: dict[str, list[tuple[Any, ...]]], targets: list[str]) -> None:
+    def insert(rows: AppendRows, targets: list[str]) -> None:
         connection.executemany(
             "INSERT INTO events (key, type, hash, payload, recorded_at) VALUES (?, ?, ?, ?, ?)",
-            tables.pop("events"),
+            rows.events,
         )
-        for table, rows in tables.items():
-            if rows:
-                verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
-                marks = ",".join("?" * len(rows[0]))
-                connection.executemany(f"{verb} INTO {table} VALUES ({marks})", rows)
+        for table, table_rows in rows.tables.items():
+            verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
+            marks = ",".join("?" * len(table_rows[0]))
+            connection.executemany(f"{verb} INTO {table} VALUES ({marks})", table_rows)
         audit.record(store, "event_written", SYSTEM, targets)
 
     try:
         transaction = store.bulk_load()
         timed(transaction.__enter__)
         for raw in _batches(source):
-            tables, targets = _rows_of(raw)
-            timed(lambda: insert(tables, targets))  # noqa: B023  # called at once
+            rows, targets = _rows_of(raw)
+            timed(lambda: insert(rows, targets))  # noqa: B023  # called at once
         timed(lambda: transaction.__exit__(None, None, None))
     finally:
         store.close()
@@ -189,7 +163,7 @@ def main() -> None:
                 label,
                 f"{events:,}",
                 f"{events / run['wall']:,.0f}",
-                f"{events / run['cpu']:,.0f} ({run['system']:.0f} s system)",
+                f"{events / run['cpu']:,.0f}",
                 f"{events / base['wall']:,.0f}" if base else "—",
                 f"{base['wall'] / run['wall']:.0%}" if base else "—",
                 f"{run['rss']:,.0f} MiB",
@@ -219,7 +193,8 @@ def main() -> None:
         "rows, audit trail included, inserted into the same tables with plain executemany in the "
         "store's own bulk-load transaction (indexes and trail targets built at the end, as the "
         "import does), their preparation untimed. CPU = user + system seconds of the import "
-        "process. The machine is shared by several engineers (2 cores): wall figures move with "
+        "and its worker processes; peak RSS of them all together (`benchmarks/stages.py`). The "
+        "machine is shared by several engineers (2 cores): wall figures move with "
         "the load average shown.",
     )
 

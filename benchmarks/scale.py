@@ -330,9 +330,10 @@ def run_store(
         f"Scale table on {name}: " + ", ".join(args.sizes),
         ["size", "stage", "work", "time (wall, CPU)", "figure", "peak RSS", "goal"],
         rows,
-        f"Seed {args.seed}. Each stage in its own child process; time, CPU and peak RSS are that "
-        "child's (`os.wait4`; settle's peak RSS is the largest of its processes, its CPU their "
-        "sum). Generate writes to /dev/null and does not depend on the store. Import = "
+        f"Seed {args.seed}. Each stage in its own child process; time and CPU are that child's "
+        "with its own workers' (`os.wait4`), peak RSS that of all its processes together "
+        "(import's and settle's workers: summed, sampled every 0.2 s). Generate writes to "
+        "/dev/null and does not depend on the store. Import = "
         "`contribnet import` of the JSON Lines file into a fresh store. Settle = `contribnet "
         f"settle --workers {WORKERS}` of every deal after the ledger is emptied; the engine "
         "alone is `compute_split` on up to 10,000 of the same deals' journeys in memory, one "

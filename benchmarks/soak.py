@@ -705,14 +705,14 @@ def observe_micro(calls: int = 20_000) -> float:
             "app": type("App", (), {"state": state})(),
         }
         headers = [(b"authorization", b"Bearer " + b"k" * 40), (b"content-type", b"text/json")]
-        events = [type("Touch", (), {"type": "touch"})()] * TOUCHES
+        types = ["touch"] * TOUCHES
         timings = []
         for _ in range(5):
             configure_logging("text", stream=out)
             started = time.process_time()
             for _ in range(calls):
                 RequestContext._observe(scope, headers, "0" * 32, 200, time.perf_counter())
-                metrics.count_ingest(events, TOUCHES, 0)
+                metrics.count_ingest(types, TOUCHES, 0)
             flush_logs()  # the lines are written by a thread: its CPU counts too
             timings.append((time.process_time() - started) / calls * 1e6)
     return statistics.median(timings)

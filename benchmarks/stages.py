@@ -1,9 +1,11 @@
 """One benchmark stage: a command run in a child process, with its wall time, CPU time and peak RSS.
 
-The figures come from ``os.wait4`` on that child alone, so a stage's CPU and peak memory are its
-own (``RUSAGE_CHILDREN`` would accumulate every child of the benchmark so far). They include the
-child's own children once it has waited for them (``contribnet settle --workers N``): the CPU is
-the sum, the peak RSS the largest single process.
+The CPU comes from ``os.wait4`` on that child alone, so a stage's CPU is its own
+(``RUSAGE_CHILDREN`` would accumulate every child of the benchmark so far); it includes the
+child's own children once it has waited for them (``contribnet settle --workers N``, the import's
+workers). The peak RSS is of all the stage's processes together: their RSS summed, sampled every
+0.2 s while it runs (pages a forked worker shares with its parent count twice: an upper bound),
+or the largest single process's peak from ``wait4`` when that is larger.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,8 @@ def run_stage(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
+        with _TreeRss(child.pid) as tree:
+            _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -45,9 +49,54 @@ def run_stage(
         return Stage(
             seconds=seconds,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
-            peak_rss_mib=usage.ru_maxrss / 1024,
+            peak_rss_mib=max(usage.ru_maxrss / 1024, tree.peak_mib),
             stdout=out.read().decode(),
         )
+
+
+class _TreeRss:
+    """The peak of a process's RSS plus all its descendants', sampled on a thread."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        self.pid, self.every, self.peak_mib = pid, every, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> _TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.every):
+            self.peak_mib = max(self.peak_mib, sum(map(_rss_kib, _tree(self.pid))) / 1024)
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants now (each thread's children, from /proc)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                queue.extend(int(child) for child in task.read_text().split())
+            except OSError:  # the process ended meanwhile
+                continue
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def contribnet(*args: str) -> list[str]:

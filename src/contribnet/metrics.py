@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Iterable
-from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -92,11 +91,10 @@ def count_events(types: Iterable[object], outcome: str) -> None:
         EVENTS.labels(name, outcome).inc(n)
 
 
-def count_ingest(events: Iterable[Any], accepted: int, duplicates: int) -> None:
+def count_ingest(types: Iterable[object], accepted: int, duplicates: int) -> None:
     """Count one appended batch: per type when the batch is all new or all duplicates."""
     if not _enabled:
         return
-    types = [getattr(e, "type", None) for e in events]
     if duplicates == 0:
         count_events(types, "accepted")
     elif accepted == 0:

@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -47,9 +52,10 @@ from contribnet.domain.events import (
 )
 from contribnet.domain.limits import MAX_LINKS_PER_BATCH
 from contribnet.services import audit
-from contribnet.store.base import IngestResult, RecordedEvent, Store
+from contribnet.store.base import BulkLoad, IngestResult, RecordedEvent, Store
 
 __all__ = [
+    "PARALLEL_BYTES",
     "RECEIVED_FIELD",
     "ingest_body",
     "ingest_events",
@@ -58,6 +64,9 @@ __all__ = [
     "read_event_file",
     "validate_events",
 ]
+
+
+_T = TypeVar("_T")
 
 
 class _Body(BaseModel):
@@ -216,18 +225,34 @@ def _void_targets(
 ) -> tuple[list[FieldError], list[tuple[int, Void]]]:
     """:func:`_void_target_errors`, and the voids (with their index in ``events``) whose target
     is neither in this batch nor recorded."""
+    errors, unresolved = _voids_within(events, offset)
+    if not unresolved:
+        return errors, []
+    types = store.stored_types(sorted({v.target for _, v in unresolved}))
+    errors += [
+        FieldError(offset + i, v.id, "target", _not_voidable(v.target, types[v.target]))
+        for i, v in unresolved
+        if v.target in types and types[v.target] not in VOIDABLE_TYPES
+    ]
+    errors.sort(key=lambda e: e.index)
+    return errors, [(i, v) for i, v in unresolved if v.target not in types]
+
+
+def _voids_within(
+    events: Sequence[Event], offset: int = 0
+) -> tuple[list[FieldError], list[tuple[int, Void]]]:
+    """The voids of a batch refused by what the batch itself says their target is, and those
+    (with their index) whose target is not in the batch: the store may know it."""
     voids = [(i, e) for i, e in enumerate(events) if isinstance(e, Void)]
     if not voids:
         return [], []
     known = {e.id: e.type for e in events}
-    unknown = sorted({v.target for _, v in voids} - known.keys())
-    types = {**(store.stored_types(unknown) if unknown else {}), **known}
     errors = [
-        FieldError(offset + i, v.id, "target", _not_voidable(v.target, types[v.target]))
+        FieldError(offset + i, v.id, "target", _not_voidable(v.target, known[v.target]))
         for i, v in voids
-        if v.target in types and types[v.target] not in VOIDABLE_TYPES
+        if v.target in known and known[v.target] not in VOIDABLE_TYPES
     ]
-    return errors, [(i, v) for i, v in voids if v.target not in types]
+    return errors, [(i, v) for i, v in voids if v.target not in known]
 
 
 def _not_voidable(target: str, kind: str) -> str:
@@ -281,7 +306,7 @@ def _append(store: Store, events: Sequence[Event], requested_by: str = SYSTEM) -
         result = store.append(recorded)
         if result.accepted:
             _audit(store, _written(store, recorded, result.accepted, received), requested_by)
-    metrics.count_ingest(events, result.accepted, result.duplicates + repeats)
+    metrics.count_ingest((e.type for e in events), result.accepted, result.duplicates + repeats)
     return IngestResult(result.accepted, result.duplicates + repeats)
 
 
@@ -302,13 +327,30 @@ def _written(
 
 def _audit(store: Store, written: Sequence[Event], requested_by: str) -> None:
     """One audit entry for the events written, one for the voids (with their reasons)."""
-    voids = [e for e in written if isinstance(e, Void)]
-    others = [e for e in written if not isinstance(e, Void)]
-    if others:
-        audit.record(store, "event_written", requested_by, event_targets(others))
-    if voids:
-        reasons = "; ".join(dict.fromkeys(v.reason for v in voids))
-        audit.record(store, "event_voided", requested_by, event_targets(voids), reasons)
+    _record_audit(store, requested_by, _AuditTargets.of(written))
+
+
+class _AuditTargets(NamedTuple):
+    """What a batch's audit entries name: the records the events other than voids touch, those
+    the voids touch, and the voids' reasons."""
+
+    written: list[str]
+    voided: list[str]
+    reasons: str | None
+
+    @classmethod
+    def of(cls, events: Sequence[Event]) -> _AuditTargets:
+        voids = [e for e in events if isinstance(e, Void)]
+        others = [e for e in events if not isinstance(e, Void)]
+        reasons = "; ".join(dict.fromkeys(v.reason for v in voids)) if voids else None
+        return cls(event_targets(others), event_targets(voids), reasons)
+
+
+def _record_audit(store: Store, requested_by: str, targets: _AuditTargets) -> None:
+    if targets.written:
+        audit.record(store, "event_written", requested_by, targets.written)
+    if targets.voided:
+        audit.record(store, "event_voided", requested_by, targets.voided, targets.reasons)
 
 
 def ingest_events(
@@ -398,6 +440,13 @@ def read_event_file(path: Path) -> Iterator[tuple[int, Any]]:
 
     A line that is not JSON yields a ``FieldError`` in place of the dict.
     """
+    for number, item in _read_items(path):
+        yield number, _parsed(number, item)
+
+
+def _read_items(path: Path) -> Iterator[tuple[int, Any]]:
+    """:func:`read_event_file` with a JSON Lines file's lines left as their bytes, to be parsed
+    (:func:`_parsed`) where the batch is made ready -- in a worker, for a big file."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         yield from _read_csv(path)
@@ -411,13 +460,20 @@ def read_event_file(path: Path) -> Iterator[tuple[int, Any]]:
             yield from _read_json_document(handle.read())
             return
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:  # strictly: a repeated key or nesting past MAX_JSON_DEPTH names the line
-                yield number, strict_json.loads(line)
-            except strict_json.JsonRefused as exc:
-                field = "line" if exc.field == "body" else exc.field
-                yield number, FieldError(number - 1, None, field, exc.message, line=number)
+            if line.strip():
+                yield number, line
+
+
+def _parsed(number: int, item: Any) -> Any:
+    """A JSON Lines line (bytes) parsed strictly -- a repeated key or nesting past
+    ``MAX_JSON_DEPTH`` names the line -- or an item already parsed, as it is."""
+    if not isinstance(item, bytes):
+        return item
+    try:
+        return strict_json.loads(item)
+    except strict_json.JsonRefused as exc:
+        field = "line" if exc.field == "body" else exc.field
+        return FieldError(number - 1, None, field, exc.message, line=number)
 
 
 def _read_json_document(data: bytes) -> Iterator[tuple[int, Any]]:
@@ -500,6 +556,7 @@ def ingest_file(
     actions: Sequence[str] = DEFAULT_ACTIONS,
     *,
     requested_by: str = SYSTEM,
+    parallel: bool | None = None,
 ) -> IngestResult:
     """Import a file all-or-nothing; raises ``InvalidEvents`` (errors name the line) or
     ``ConflictError`` and nothing of the file is written.
@@ -507,20 +564,165 @@ def ingest_file(
     Where the store can hold the whole file in one transaction (SQLite: ``Store.bulk_load``) the
     file is read once, each batch checked and appended in turn, and the transaction undone if any
     line failed; else (Neo4j) it is checked whole first, then appended in batches.
+
+    In one transaction, the batches of a file of :data:`PARALLEL_BYTES` or more (or any file,
+    with ``parallel``) are parsed, validated and turned into rows in a worker process while this
+    one writes the batches before them.
     """
     total = _count_events(path) if progress else None
-    with store.bulk_load() as one_transaction:
-        if one_transaction:
+    with store.bulk_load() as bulk:
+        if bulk is not None:
+            if parallel is None:
+                parallel = path.stat().st_size >= PARALLEL_BYTES
             return _import_at_once(
-                store, path, stages, batch_size, progress, actions, requested_by, total
-            )
+                store, bulk, path, stages, batch_size, progress, actions, requested_by, total,
+                parallel,
+            )  # fmt: skip
     return _check_then_import(
         store, path, stages, batch_size, progress, actions, requested_by, total
     )
 
 
+#: Files from this size on are made ready in a worker process (a process costs about a second
+#: to start; this is some 100,000 events, five seconds of work).
+PARALLEL_BYTES = 16 << 20
+#: Batches made ready ahead of the one being written: enough to keep both processes busy, few
+#: enough to keep memory flat.
+_AHEAD = 3
+_WORKERS = 2
+
+
+class _Prepared(NamedTuple):
+    """A batch of a file made ready to append by :func:`_prepare`, in a worker process for a big
+    file: its store rows, or why it is refused."""
+
+    #: Its lines' problems, each naming the line; when there are any, nothing else is filled.
+    errors: list[FieldError]
+    #: Ids re-used within the batch with other content; when there are any, no rows.
+    conflicts: list[str]
+    #: ``(line, void id, target)`` of the voids whose target is not in the batch.
+    voids: list[tuple[int, str, str]]
+    rows: Any
+    #: Events once exact repeats within the batch are merged, and how many were merged.
+    size: int
+    repeats: int
+    received: datetime | None
+    types: list[str]
+    audit: _AuditTargets | None
+
+    @classmethod
+    def refused(cls, errors: list[FieldError], conflicts: list[str] | None = None) -> _Prepared:
+        return cls(errors, conflicts or [], [], None, 0, 0, None, [], None)
+
+
+def _prepare(
+    items: list[tuple[int, Any]],
+    rows_of: Callable[[Sequence[RecordedEvent]], Any],
+    stages: Sequence[str],
+    actions: Sequence[str],
+) -> _Prepared:
+    """Everything of appending a file's batch that needs no store: parse, validate, check the
+    voids against the batch, key and hash, make the store's rows and the audit's targets."""
+    lines: list[int] = []
+    raw: list[Any] = []
+    errors: list[FieldError] = []
+    for number, item in items:
+        parsed = _parsed(number, item)
+        if isinstance(parsed, FieldError):
+            errors.append(parsed)
+        else:
+            lines.append(number)
+            raw.append(parsed)
+    try:
+        events = validate_events(raw, stages, actions=actions)
+    except InvalidEvents as exc:
+        return _Prepared.refused(errors + _with_lines(exc.errors, lines, 0))
+    bad_voids, unresolved = _voids_within(events)
+    if errors or bad_voids:
+        return _Prepared.refused(errors + _with_lines(bad_voids, lines, 0))
+    received = _received()
+    recorded, repeats, conflicts = _record(events, received)
+    if conflicts:
+        return _Prepared.refused([], conflicts)
+    return _Prepared(
+        [],
+        [],
+        [(lines[i], v.id, v.target) for i, v in unresolved],
+        rows_of(recorded),
+        len(recorded),
+        repeats,
+        received,
+        [e.type for e in events],
+        _AuditTargets.of([r.event for r in recorded]),
+    )
+
+
+def _write_prepared(
+    store: Store,
+    bulk: BulkLoad,
+    batch: _Prepared,
+    items: list[tuple[int, Any]],
+    requested_by: str,
+) -> IngestResult:
+    """Append a batch :func:`_prepare` made ready: the checks that need the store (a void's
+    target recorded earlier, an id re-used), the rows, the audit entries."""
+    if batch.voids:
+        types = store.stored_types(sorted({target for _, _, target in batch.voids}))
+        bad = [
+            FieldError(line - 1, void, "target", _not_voidable(target, kind), line=line)
+            for line, void, target in batch.voids
+            if (kind := types.get(target)) is not None and kind not in VOIDABLE_TYPES
+        ]
+        if bad:
+            raise InvalidEvents(bad)
+    with audit.unit(store):
+        result = bulk.write(batch.rows)
+        if result.accepted == batch.size:
+            assert batch.audit is not None  # a batch with rows has its targets
+            _record_audit(store, requested_by, batch.audit)
+        elif result.accepted:  # some were there already: name only those written now
+            received = batch.received
+            assert received is not None
+            raw = [_parsed(number, item) for number, item in items]
+            recorded, _, _ = _record(validate_events(raw), received)
+            _audit(store, _written(store, recorded, result.accepted, received), requested_by)
+    metrics.count_ingest(batch.types, result.accepted, result.duplicates + batch.repeats)
+    return IngestResult(result.accepted, result.duplicates + batch.repeats)
+
+
+class _Here(Executor):
+    """Runs each task at once, in this process: a small file is not worth a worker's start."""
+
+    def submit(  # type: ignore[override]  # positional only, as the callers here use it
+        self, fn: Callable[..., _T], /, *args: Any
+    ) -> Future[_T]:
+        future: Future[_T] = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+@contextmanager
+def _preparer(parallel: bool) -> Iterator[Executor]:
+    """Where a file's batches are made ready: a worker process, or here.
+
+    The worker is forked: it starts at once and needs no ``__main__`` guard in the caller's
+    script (``spawn`` runs the script again). It touches nothing of this process's but the
+    batches it is sent -- not the open store, not the console -- and it is started before any
+    thread of the import's (the progress bar's), so no lock is copied held."""
+    if not parallel:
+        yield _Here()
+        return
+    pool = ProcessPoolExecutor(_WORKERS, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pool.submit(int).result()  # forks the worker now, before the progress bar's thread
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def _import_at_once(
     store: Store,
+    bulk: BulkLoad,
     path: Path,
     stages: Sequence[str],
     batch_size: int,
@@ -528,37 +730,60 @@ def _import_at_once(
     actions: Sequence[str],
     requested_by: str,
     total: int | None,
+    parallel: bool,
 ) -> IngestResult:
     """Append a file batch by batch inside the caller's transaction, raising at the end if any
     line failed (so the transaction is undone). Every line is still checked, as the two-pass
     import checks them: each error is named, and an id re-used anywhere -- the store finds the
-    ids of the earlier batches, which it holds by then -- is a conflict. Memory stays flat: one
-    batch at a time."""
+    ids of the earlier batches, which it holds by then -- is a conflict. Memory stays flat: a
+    few batches at a time. The batches are written in the file's order."""
     errors: list[FieldError] = []
     conflicts: list[str] = []
     result = IngestResult()
-    with _progress(progress, f"Importing {path.name}", total) as advance:
-        for lines, raw, bad in _batches(path, batch_size):
-            errors.extend(bad)
-            advance(len(raw))
-            try:
-                events = validate_events(raw, stages, actions=actions)
-            except InvalidEvents as exc:
-                errors.extend(_with_lines(exc.errors, lines, 0))
-                if len(errors) > 1000:
-                    break
-                continue
-            try:
-                result += _append(store, events, requested_by)
-            except InvalidEvents as exc:  # a void of what cannot be voided
-                errors.extend(_with_lines(exc.errors, lines, 0))
-            except ConflictError as exc:
-                conflicts.extend(exc.ids)
+    pending: deque[tuple[list[tuple[int, Any]], Future[_Prepared]]] = deque()
+    stages, actions = tuple(stages), tuple(actions)
+
+    def write_next() -> None:
+        nonlocal result
+        items, prepared = pending.popleft()
+        batch = prepared.result()
+        advance(len(items))
+        errors.extend(batch.errors)
+        conflicts.extend(batch.conflicts)
+        if batch.errors or batch.conflicts:
+            return
+        try:
+            result += _write_prepared(store, bulk, batch, items, requested_by)
+        except InvalidEvents as exc:  # a void of what cannot be voided
+            errors.extend(exc.errors)
+        except ConflictError as exc:
+            conflicts.extend(exc.ids)
+
+    with (
+        _preparer(parallel) as workers,
+        _progress(progress, f"Importing {path.name}", total) as advance,
+    ):
+        for items in _item_batches(path, batch_size):
+            pending.append((items, workers.submit(_prepare, items, bulk.rows, stages, actions)))
+            if len(pending) > _AHEAD:
+                write_next()
+            if len(errors) > 1000:
+                break
+        else:
+            while pending:
+                write_next()
     if errors:
         raise InvalidEvents(errors)
     if conflicts:
         raise ConflictError(sorted(set(conflicts)))
     return result
+
+
+def _item_batches(path: Path, size: int) -> Iterator[list[tuple[int, Any]]]:
+    """A file's items (:func:`_read_items`) in batches of ``size``."""
+    items = iter(_read_items(path))
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def _check_then_import(

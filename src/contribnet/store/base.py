@@ -99,6 +99,17 @@ def recorded_text(at: datetime | None) -> str | None:
     return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+class BulkLoad(NamedTuple):
+    """A whole file's appends in one transaction (:meth:`Store.bulk_load`), split in two so
+    that a file's batches can be made ready in another process while this one writes:
+    ``rows`` turns recorded events into what ``write`` stores (a pure, module-level function:
+    it is sent to the other process by name), ``write`` appends them as ``Store.append``
+    would."""
+
+    rows: Callable[[Sequence[RecordedEvent]], Any]
+    write: Callable[[Any], IngestResult]
+
+
 @dataclass(frozen=True)
 class IngestResult:
     accepted: int = 0
@@ -123,10 +134,11 @@ class Store(Protocol):
         """
         ...
 
-    def bulk_load(self) -> AbstractContextManager[bool]:
-        """A block in which to append a whole file; it gives whether its writes are one
-        transaction, undone together when the block raises (SQLite), or each batch its own,
-        committed as it comes (Neo4j: a file may hold millions of events)."""
+    def bulk_load(self) -> AbstractContextManager[BulkLoad | None]:
+        """A block in which to append a whole file; it gives a :class:`BulkLoad` when its
+        writes are one transaction, undone together when the block raises (SQLite), or None
+        when each batch is its own, committed as it comes through ``append`` (Neo4j: a file
+        may hold millions of events)."""
         ...
 
     def stored_events(self, keys: Sequence[str]) -> dict[str, StoredEvent]:

@@ -203,9 +203,9 @@ class Neo4jStore:
                 _log.warning("%d events timed out in Neo4j; sending them again", len(batch))
         return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
 
-    def bulk_load(self) -> AbstractContextManager[bool]:
+    def bulk_load(self) -> AbstractContextManager[None]:
         # One transaction for millions of events would outgrow the heap: batches commit alone.
-        return nullcontext(False)
+        return nullcontext()
 
     def stored_events(self, keys: Sequence[str]) -> dict[str, StoredEvent]:
         found: dict[str, StoredEvent] = {}

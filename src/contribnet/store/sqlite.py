@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from itertools import groupby
 from json.scanner import make_scanner
-from typing import Any
+from typing import Any, NamedTuple
 
 from contribnet.domain.errors import ConflictError, NotFound
 from contribnet.domain.events import (
@@ -39,6 +39,7 @@ from contribnet.domain.journey import DealJourney, Journey, Page
 from contribnet.domain.training import ContributionRows
 from contribnet.domain.unchecked import unchecked
 from contribnet.store.base import (
+    BulkLoad,
     IngestResult,
     RecordedEvent,
     StoredEvent,
@@ -57,7 +58,7 @@ from contribnet.store.sqlite_ledger import SqliteLedger
 from contribnet.store.sqlite_points import SqlitePoints
 from contribnet.store.sqlite_profiles import SqliteProfiles
 
-__all__ = ["SqliteStore"]
+__all__ = ["AppendRows", "SqliteStore", "append_rows"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -312,13 +313,19 @@ class SqliteStore:
         return found
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
+        return self._write_rows(append_rows(events))
+
+    def _write_rows(self, rows: AppendRows) -> IngestResult:
+        """Write the rows :func:`append_rows` made of a batch: the log entries not yet in the
+        log, and the index rows of those alone."""
         with self._writing():
-            new = self._log_new(events)
-            self._project(new)
-        return IngestResult(accepted=len(new), duplicates=len(events) - len(new))
+            new = self._log_new(rows.events)
+            written = {key for key, *_ in new} if len(new) < len(rows.events) else None
+            self._project(rows.tables, written)
+        return IngestResult(accepted=len(new), duplicates=len(rows.events) - len(new))
 
     @contextmanager
-    def bulk_load(self) -> Iterator[bool]:
+    def bulk_load(self) -> Iterator[BulkLoad]:
         """One write transaction for a whole import: a failed file leaves nothing behind, and
         each page is written once at the commit instead of once per batch. Other writers wait
         for it; readers go on seeing the store as it was. The page cache is raised for the
@@ -342,7 +349,7 @@ class SqliteStore:
                 for name, _ in _SECONDARY_INDEXES:
                     db.execute(f"DROP INDEX IF EXISTS {name}")
             try:
-                yield True
+                yield BulkLoad(append_rows, self._write_rows)
                 if rebuild:
                     for _, statement in _SECONDARY_INDEXES:
                         db.execute(statement)
@@ -364,8 +371,9 @@ class SqliteStore:
         """One write transaction (:meth:`SqliteConnection.writing`)."""
         return self._connection.writing()
 
-    def _log_new(self, events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
-        """Append the events not yet in the log; raise ``ConflictError`` on a re-used key.
+    def _log_new(self, events: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
+        """Append the log entries (``(key, type, hash, payload, recorded_at)``) not yet in the
+        log; raise ``ConflictError`` on a re-used key.
 
         Most batches are all new, so the insert comes first and the key index it probes anyway
         does the checking; only when some rows were ignored are the stored hashes read, from the
@@ -374,53 +382,29 @@ class SqliteStore:
         db = self._db
         (last_seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
         before = db.total_changes
-        # a batch is received at one instant: its text is made once, not once per event
-        received = {at: _received(at) for at in {e.recorded_at for e in events}}
         db.executemany(
             "INSERT OR IGNORE INTO events (key, type, hash, payload, recorded_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            [
-                (e.key, e.event.type, e.hash, e.canonical.decode(), received[e.recorded_at])
-                for e in events
-            ],
+            events,
         )
         if db.total_changes - before == len(events):
             return events
-        stored = self._hashes([e.key for e in events], up_to_seq=last_seq)
-        conflicts = [e.key for e in events if stored.get(e.key, e.hash) != e.hash]
+        stored = self._hashes([key for key, *_ in events], up_to_seq=last_seq)
+        conflicts = [key for key, _, hash_, *_ in events if stored.get(key, hash_) != hash_]
         if conflicts:
             raise ConflictError(conflicts)
-        return [e for e in events if e.key not in stored]
+        return [e for e in events if e[0] not in stored]
 
-    def _project(self, events: Sequence[RecordedEvent]) -> None:
+    def _project(self, tables: dict[str, list[tuple[Any, ...]]], only: set[str] | None) -> None:
+        """Insert the index rows of ``tables``; with ``only``, those of the events so keyed
+        (each row begins with its event's key)."""
         db = self._db
-        touches = [e.event for e in events if isinstance(e.event, Touch)]
-        if touches:
-            db.executemany(
-                "INSERT INTO touches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        t.id,
-                        _sortable(t.at),
-                        t.customer,
-                        t.staff,
-                        t.store,
-                        t.stage,
-                        t.channel,
-                        t.joint_event,
-                    )
-                    for t in touches
-                ],
-            )
-        rows: dict[str, list[tuple[Any, ...]]] = {}
-        for recorded in events:
-            if not isinstance(recorded.event, Touch):
-                for table, row in _rows(recorded):
-                    rows.setdefault(table, []).append(row)
-        for table, table_rows in rows.items():
-            marks = ",".join("?" * len(table_rows[0]))
-            verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
-            db.executemany(f"{verb} INTO {table} VALUES ({marks})", table_rows)
+        for table, rows in tables.items():
+            kept = rows if only is None else [row for row in rows if row[0] in only]
+            if kept:
+                marks = ",".join("?" * len(kept[0]))
+                verb = "INSERT OR IGNORE" if table in _LINK_TABLES else "INSERT"
+                db.executemany(f"{verb} INTO {table} VALUES ({marks})", kept)
 
     def put_api_key(self, digest: str, sealed: str) -> None:
         with self._writing() as db:
@@ -873,6 +857,45 @@ class SqliteStore:
         )
         items = [{**json.loads(r[0]), "voided": bool(r[1])} for r in rows]
         return Page(items=items, offset=offset, limit=limit, total=total)
+
+
+class AppendRows(NamedTuple):
+    """The rows a batch of recorded events adds: its log entries, ``(key, type, hash, payload,
+    recorded_at)``, and its index rows by table, each row beginning with its event's key."""
+
+    events: list[tuple[Any, ...]]
+    tables: dict[str, list[tuple[Any, ...]]]
+
+
+def append_rows(events: Sequence[RecordedEvent]) -> AppendRows:
+    """The rows :meth:`SqliteStore.append` writes for ``events``: a pure function of them, so
+    that a file's batches can be made ready in another process while this one writes
+    (``services/ingest.py``).
+
+    >>> from contribnet.domain.events import Brand, canonical_json, event_hash
+    >>> brand = Brand(id="b-1", name="Aurora")
+    >>> canonical = canonical_json(brand)
+    >>> rows = append_rows([RecordedEvent("b-1", brand, canonical, event_hash(canonical))])
+    >>> rows.tables
+    {'brands': [('b-1', 'Aurora')]}
+    """
+    # a batch is received at one instant: its text is made once, not once per event
+    received = {at: _received(at) for at in {e.recorded_at for e in events}}
+    log = [
+        (e.key, e.event.type, e.hash, e.canonical.decode(), received[e.recorded_at]) for e in events
+    ]
+    tables: dict[str, list[tuple[Any, ...]]] = {}
+    touches = [e.event for e in events if isinstance(e.event, Touch)]
+    if touches:
+        tables["touches"] = [
+            (t.id, _sortable(t.at), t.customer, t.staff, t.store, t.stage, t.channel, t.joint_event)
+            for t in touches
+        ]
+    for recorded in events:
+        if not isinstance(recorded.event, Touch):
+            for table, row in _rows(recorded):
+                tables.setdefault(table, []).append(row)
+    return AppendRows(log, tables)
 
 
 # A handover may list a customer twice, a joint event an organiser twice: one link is enough.
