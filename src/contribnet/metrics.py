@@ -83,22 +83,35 @@ def event_type(value: object) -> str:
     return value if isinstance(value, str) and value in _KNOWN_TYPES else "unknown"
 
 
+def tally(types: Iterable[object]) -> dict[str, int]:
+    """Events by label (:func:`event_type`) of their raw ``type`` values.
+
+    >>> tally(["touch", "deal", "touch", "<script>"])
+    {'touch': 2, 'deal': 1, 'unknown': 1}
+    """
+    return dict(Tally(event_type(t) for t in types))
+
+
 def count_events(types: Iterable[object], outcome: str) -> None:
     """Count events of the given types (raw ``type`` values) under ``outcome``."""
-    if not _enabled:
-        return
-    for name, n in Tally(event_type(t) for t in types).items():
+    if _enabled:
+        _count(tally(types), outcome)
+
+
+def _count(counts: dict[str, int], outcome: str) -> None:
+    for name, n in counts.items():
         EVENTS.labels(name, outcome).inc(n)
 
 
-def count_ingest(types: Iterable[object], accepted: int, duplicates: int) -> None:
-    """Count one appended batch: per type when the batch is all new or all duplicates."""
+def count_ingest(counts: dict[str, int], accepted: int, duplicates: int) -> None:
+    """Count one appended batch, its events by type (:func:`tally`): per type when the batch is
+    all new or all duplicates."""
     if not _enabled:
         return
     if duplicates == 0:
-        count_events(types, "accepted")
+        _count(counts, "accepted")
     elif accepted == 0:
-        count_events(types, "duplicate")
+        _count(counts, "duplicate")
     else:
         EVENTS.labels("mixed", "accepted").inc(accepted)
         EVENTS.labels("mixed", "duplicate").inc(duplicates)

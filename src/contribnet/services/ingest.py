@@ -309,7 +309,9 @@ def _append(store: Store, events: Sequence[Event], requested_by: str = SYSTEM) -
         result = store.append(recorded)
         if result.accepted:
             _audit(store, _written(store, recorded, result.accepted, received), requested_by)
-    metrics.count_ingest((e.type for e in events), result.accepted, result.duplicates + repeats)
+    metrics.count_ingest(
+        metrics.tally(e.type for e in events), result.accepted, result.duplicates + repeats
+    )
     return IngestResult(result.accepted, result.duplicates + repeats)
 
 
@@ -450,21 +452,42 @@ def read_event_file(path: Path) -> Iterator[tuple[int, Any]]:
 def _read_items(path: Path) -> Iterator[tuple[int, Any]]:
     """:func:`read_event_file` with a JSON Lines file's lines left as their bytes, to be parsed
     (:func:`_parsed`) where the batch is made ready -- in a worker, for a big file."""
+    if _is_json_lines(path):
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line
+    elif path.suffix.lower() == ".csv":
+        yield from _read_csv(path)
+    else:
+        yield from _read_json_document(path.read_bytes())
+
+
+def _is_json_lines(path: Path) -> bool:
+    """Whether ``path`` is JSON Lines: not CSV, and not a ``.json`` file holding one document."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        yield from _read_csv(path)
-        return
+        return False
     with path.open("rb") as handle:
         first = handle.read(1)
         while first in (b" ", b"\n", b"\r", b"\t"):
             first = handle.read(1)
-        handle.seek(0)
-        if first == b"{" and suffix == ".json":
-            yield from _read_json_document(handle.read())
-            return
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line
+    return not (first == b"{" and suffix == ".json")
+
+
+class _Lines(NamedTuple):
+    """Consecutive lines of a JSON Lines file, the first of them numbered ``first``: sent to a
+    worker as they were read, and numbered there."""
+
+    first: int
+    lines: list[bytes]
+
+
+def _numbered(batch: _Lines | list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """A batch's items, ``(line number, line or item)``; of JSON Lines, the lines not blank."""
+    if isinstance(batch, _Lines):
+        return [(n, line) for n, line in enumerate(batch.lines, batch.first) if line.strip()]
+    return batch
 
 
 def _parsed(number: int, item: Any) -> Any:
@@ -610,22 +633,24 @@ class _Prepared(NamedTuple):
     size: int
     repeats: int
     received: datetime | None
-    types: list[str]
+    #: Its events by type (``metrics.tally``).
+    types: dict[str, int]
     audit: _AuditTargets | None
 
     @classmethod
     def refused(cls, errors: list[FieldError], conflicts: list[str] | None = None) -> _Prepared:
-        return cls(errors, conflicts or [], [], None, 0, 0, None, [], None)
+        return cls(errors, conflicts or [], [], None, 0, 0, None, {}, None)
 
 
 def _prepare(
-    items: list[tuple[int, Any]],
+    batch: _Lines | list[tuple[int, Any]],
     rows_of: Callable[[Sequence[RecordedEvent]], Any],
     stages: Sequence[str],
     actions: Sequence[str],
 ) -> _Prepared:
     """Everything of appending a file's batch that needs no store: parse, validate, check the
     voids against the batch, key and hash, make the store's rows and the audit's targets."""
+    items = _numbered(batch)
     lines = [number for number, _ in items]
     errors: list[FieldError] = []
     events = _plain_lines(items, stages, actions)
@@ -657,7 +682,7 @@ def _prepare(
         len(recorded),
         repeats,
         received,
-        [e.type for e in events],
+        metrics.tally(e.type for e in events),
         _AuditTargets.of([r.event for r in recorded]),
     )
 
@@ -719,7 +744,7 @@ def _write_prepared(
     store: Store,
     bulk: BulkLoad,
     batch: _Prepared,
-    items: list[tuple[int, Any]],
+    read: _Lines | list[tuple[int, Any]],
     requested_by: str,
 ) -> IngestResult:
     """Append a batch :func:`_prepare` made ready: the checks that need the store (a void's
@@ -741,7 +766,7 @@ def _write_prepared(
         elif result.accepted:  # some were there already: name only those written now
             received = batch.received
             assert received is not None
-            raw = [_parsed(number, item) for number, item in items]
+            raw = [_parsed(number, item) for number, item in _numbered(read)]
             recorded, _, _ = _record(validate_events(raw), received)
             _audit(store, _written(store, recorded, result.accepted, received), requested_by)
     metrics.count_ingest(batch.types, result.accepted, result.duplicates + batch.repeats)
@@ -798,20 +823,20 @@ def _import_at_once(
     errors: list[FieldError] = []
     conflicts: list[str] = []
     result = IngestResult()
-    pending: deque[tuple[list[tuple[int, Any]], Future[_Prepared]]] = deque()
+    pending: deque[tuple[_Lines | list[tuple[int, Any]], Future[_Prepared]]] = deque()
     stages, actions = tuple(stages), tuple(actions)
 
     def write_next() -> None:
         nonlocal result
-        items, prepared = pending.popleft()
+        read, prepared = pending.popleft()
         batch = prepared.result()
-        advance(len(items))
+        advance(len(read.lines) if isinstance(read, _Lines) else len(read))
         errors.extend(batch.errors)
         conflicts.extend(batch.conflicts)
         if batch.errors or batch.conflicts:
             return
         try:
-            result += _write_prepared(store, bulk, batch, items, requested_by)
+            result += _write_prepared(store, bulk, batch, read, requested_by)
         except InvalidEvents as exc:  # a void of what cannot be voided
             errors.extend(exc.errors)
         except ConflictError as exc:
@@ -821,8 +846,8 @@ def _import_at_once(
         _preparer(parallel) as workers,
         _progress(progress, f"Importing {path.name}", total) as advance,
     ):
-        for items in _item_batches(path, batch_size):
-            pending.append((items, workers.submit(_prepare, items, bulk.rows, stages, actions)))
+        for read in _item_batches(path, batch_size):
+            pending.append((read, workers.submit(_prepare, read, bulk.rows, stages, actions)))
             if len(pending) > _AHEAD:
                 write_next()
             if len(errors) > 1000:
@@ -837,8 +862,15 @@ def _import_at_once(
     return result
 
 
-def _item_batches(path: Path, size: int) -> Iterator[list[tuple[int, Any]]]:
-    """A file's items (:func:`_read_items`) in batches of ``size``."""
+def _item_batches(path: Path, size: int) -> Iterator[_Lines | list[tuple[int, Any]]]:
+    """A file's items (:func:`_read_items`) in batches of ``size``; JSON Lines as read."""
+    if _is_json_lines(path):
+        with path.open("rb") as handle:
+            first = 1
+            while lines := list(islice(handle, size)):
+                yield _Lines(first, lines)
+                first += len(lines)
+        return
     items = iter(_read_items(path))
     while batch := list(islice(items, size)):
         yield batch
