@@ -28,8 +28,9 @@ def register(subparsers: Any) -> None:
     imp = subparsers.add_parser(
         "import",
         help="import events from a JSON Lines, JSON or CSV file (all or nothing)",
-        description="Import events. The whole file is checked first; an error names the line and "
-        "nothing is written. Re-importing the same file changes nothing.",
+        description="Import events. Every line is checked; an error names the line and nothing "
+        "is written. Re-importing the same file changes nothing. Into SQLite, a file of 16 MiB "
+        "or more is parsed and validated by two worker processes while this one writes.",
     )
     imp.add_argument("file", type=Path)
     add_store_option(imp)
