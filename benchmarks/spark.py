@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.results_file import append_section
+from benchmarks.stages import children, rss_kib
 from contribnet.credit import compute_split
 from contribnet.demo.generator import generate
 from contribnet.paths import cache_dir
@@ -47,26 +48,6 @@ from contribnet.store import open_store
 from contribnet.store.sqlite_connection import path_of
 
 GOALS = {"l_minutes": 15.0, "driver_gib": 2.0}
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -109,9 +90,9 @@ class TreeSampler(threading.Thread):
                 except OSError:
                     continue
                 kind = "driver" if pid == self.pid else "jvm" if name == "java" else "workers"
-                sums[kind] += _rss_kib(pid)
+                sums[kind] += rss_kib(pid)
                 self._cpu[pid] = (kind, _cpu_seconds(pid) or self._cpu.get(pid, (kind, 0.0))[1])
-                stack += _children(pid)
+                stack += children(pid)
             for kind, kib in sums.items():
                 self.peak[kind] = max(self.peak[kind], kib / 1024)
             self.stop.wait(0.5)

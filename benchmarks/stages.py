@@ -72,24 +72,32 @@ class _TreeRss:
 
     def _sample(self) -> None:
         while not self._done.wait(self.every):
-            self.peak_mib = max(self.peak_mib, sum(map(_rss_kib, _tree(self.pid))) / 1024)
+            self.peak_mib = max(self.peak_mib, sum(map(rss_kib, _tree(self.pid))) / 1024)
 
 
 def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants now (each thread's children, from /proc)."""
+    """``pid`` and its descendants now."""
     found, queue = [], [pid]
     while queue:
         current = queue.pop()
         found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                queue.extend(int(child) for child in task.read_text().split())
-            except OSError:  # the process ended meanwhile
-                continue
+        queue.extend(children(current))
     return found
 
 
-def _rss_kib(pid: int) -> int:
+def children(pid: int) -> list[int]:
+    """A process's children now (each of its threads', from /proc); none if it is gone."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the process ended meanwhile
+            continue
+    return found
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident memory now (KiB; 0 if it is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
