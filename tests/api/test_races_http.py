@@ -39,6 +39,7 @@ ADMIN = "races-http-admin-key-" + "x" * 16
 class Served:
     url: str
     kind: str
+    log: Path
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -81,7 +82,7 @@ def server(
             time.sleep(0.2)
         else:
             raise RuntimeError("contribnet serve did not become ready")
-        yield Served(url, request.param)
+        yield Served(url, request.param, log)
     finally:
         process.terminate()
         try:
@@ -119,6 +120,12 @@ def _at_once(server: Served, n: int, request: Callable[[httpx.Client, int], Any]
         for c in clients:
             c.close()
     return results
+
+
+def _outcomes(server: Served, results: list[Any]) -> str:
+    """What each request got, and the end of the server's log (its retries and warnings)."""
+    answers = [getattr(r, "text", repr(r)) for r in results]
+    return f"{answers}\n--- server log ---\n{server.log.read_text()[-6000:]}"
 
 
 def _statuses(results: list[Any]) -> Counter[int | str]:
@@ -252,7 +259,7 @@ def test_identical_batches_at_once_all_succeed(server: Served) -> None:
     for _ in range(3):
         batch = _touches(uuid.uuid4().hex[:10], "walk-in")
         results = _at_once(server, PARALLEL, lambda c, _, batch=batch: _post_events(c, batch))
-        assert _statuses(results) == {200: PARALLEL}, [getattr(r, "text", r) for r in results]
+        assert _statuses(results) == {200: PARALLEL}, _outcomes(server, results)
         counts = [(r.json()["accepted"], r.json()["duplicates"]) for r in results]
         assert sum(a for a, _ in counts) == len(batch)  # accepted once in all
         assert all(a + d == len(batch) for a, d in counts)
@@ -266,9 +273,7 @@ def test_conflicting_batches_at_once_give_one_success_and_409s(server: Served) -
             PARALLEL,
             lambda c, i, prefix=prefix: _post_events(c, _touches(prefix, f"channel-{i}")),
         )
-        assert _statuses(results) == {200: 1, 409: PARALLEL - 1}, [
-            getattr(r, "text", r) for r in results
-        ]
+        assert _statuses(results) == {200: 1, 409: PARALLEL - 1}, _outcomes(server, results)
         assert all(r.json()["ids"] for r in results if r.status_code == 409)
         (winner,) = [i for i, r in enumerate(results) if r.status_code == 200]
         with server.client() as client:
@@ -282,9 +287,7 @@ def test_parallel_settlements_settle_once(server: Served) -> None:
     with server.client() as client:
         assert client.post("/v1/events", json={"events": _deal(prefix)}).status_code == 200
     results = _at_once(server, PARALLEL, lambda c, _: c.post(f"/v1/deals/d-{prefix}/settlements"))
-    assert _statuses(results) == {201: 1, 200: PARALLEL - 1}, [
-        getattr(r, "text", r) for r in results
-    ]
+    assert _statuses(results) == {201: 1, 200: PARALLEL - 1}, _outcomes(server, results)
     assert len({r.json()["id"] for r in results}) == 1
     with server.client() as client:
         history = client.get(f"/v1/deals/d-{prefix}/settlements").json()
@@ -301,7 +304,7 @@ def test_parallel_supersedes_keep_one_chain(server: Served) -> None:
 
     results = _at_once(server, PARALLEL, supersede)
     statuses = _statuses(results)
-    assert set(statuses) <= {200, 201, 409}, [getattr(r, "text", r) for r in results]
+    assert set(statuses) <= {200, 201, 409}, _outcomes(server, results)
     assert statuses[201] >= 1
     with server.client() as client:
         chain = client.get(f"/v1/deals/{deal}/settlements").json()["settlements"]

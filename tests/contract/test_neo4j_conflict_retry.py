@@ -6,6 +6,7 @@ deadlocks again and again is written once; an outage or another error is not ret
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -148,8 +149,52 @@ def test_conflicts_are_retried_for_a_bounded_time(neo4j_store: Store) -> None:
         raise _error(DEADLOCK)
 
     with pytest.raises(neo4j.exceptions.TransientError) as raised:
-        neo4j_retry.write(driver, "neo4j", always_deadlocks, budget=0)
+        neo4j_retry.write(driver, "neo4j", always_deadlocks, deadline=time.monotonic())
     assert raised.value.code == DEADLOCK
+
+
+def test_a_batch_sent_again_keeps_the_first_tries_deadline(
+    neo4j_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that raced another writer (a ConstraintError) is sent again within the conflict
+    budget of its first try, not a new one per try: a request is answered within one budget
+    (CI once saw a racing batch outlast a client's 120 s)."""
+    real_write = neo4j_retry.write
+    deadlines: list[float | None] = []
+
+    def races_twice(*args: Any, deadline: float | None = None) -> Any:
+        if args[2] is not store_module._append:  # the audit trail's write
+            return real_write(*args, deadline=deadline)
+        deadlines.append(deadline)
+        if len(deadlines) <= 2:
+            raise neo4j.exceptions.ConstraintError("raced")
+        return real_write(*args, deadline=deadline)
+
+    monkeypatch.setattr(neo4j_retry, "write", races_twice)
+    before = time.monotonic()
+    result = ingest_events(neo4j_store, _touches(["c-1", "c-2"], "raced"))
+    assert (result.accepted, result.duplicates) == (2, 0)
+    assert len(deadlines) == 3 and len(set(deadlines)) == 1
+    (deadline,) = set(deadlines)
+    assert deadline is not None
+    assert deadline <= before + neo4j_retry.CONFLICT_RETRY_SECONDS + 60  # set at the first try
+
+
+def test_unique_writes_share_one_deadline(
+    neo4j_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    driver: neo4j.Driver = neo4j_store._driver  # type: ignore[attr-defined]
+    deadlines: list[float | None] = []
+
+    def races(*_: Any, deadline: float | None = None) -> None:
+        deadlines.append(deadline)
+        raise neo4j.exceptions.ConstraintError("raced")
+
+    monkeypatch.setattr(neo4j_retry, "write", races)
+    with pytest.raises(neo4j.exceptions.ConstraintError):
+        neo4j_retry.write_unique(driver, "neo4j", lambda tx: None)
+    assert len(deadlines) == neo4j_retry.UNIQUE_ATTEMPTS
+    assert len(set(deadlines)) == 1 and None not in deadlines
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -180,10 +181,14 @@ class Neo4jStore:
 
     def append(self, events: Sequence[RecordedEvent]) -> IngestResult:
         batch = list(events)
+        # Deadlocks with other writers are retried within one budget for all attempts, so
+        # that a client hears back (a 503 at worst) within it, not once per attempt.
+        deadline = time.monotonic() + neo4j_retry.CONFLICT_RETRY_SECONDS
         for attempt in range(1, _APPEND_ATTEMPTS + 1):
             try:
-                # A deadlock with another writer is retried there, for a bounded time.
-                accepted: int = neo4j_retry.write(self._driver, self._database, _append, batch)
+                accepted: int = neo4j_retry.write(
+                    self._driver, self._database, _append, batch, deadline=deadline
+                )
                 break
             except neo4j.exceptions.ConstraintError:
                 # Another writer appended some of these keys between our read of the stored

@@ -70,12 +70,16 @@ def write(
     database: str,
     work: Callable[..., _Result],
     *args: Any,
-    budget: float = CONFLICT_RETRY_SECONDS,
+    deadline: float | None = None,
 ) -> _Result:
     """``work(tx, *args)`` in a managed write transaction, run again after transient conflicts
-    for up to ``budget`` seconds (jittered pauses doubling from 50 ms to 1 s); the last
-    conflict is raised past it."""
-    deadline = time.monotonic() + budget
+    (jittered pauses doubling from 50 ms to 1 s) until ``deadline`` (a ``time.monotonic()``
+    instant; by default :data:`CONFLICT_RETRY_SECONDS` from now); the last conflict is raised
+    past it. A caller that sends the work again (after a ``ConstraintError``) passes the
+    deadline of its first call, so that a request is answered within one budget, not one per
+    try."""
+    if deadline is None:
+        deadline = time.monotonic() + CONFLICT_RETRY_SECONDS
     pause = _FIRST_PAUSE
     conflicts = 0
     while True:
@@ -112,10 +116,12 @@ def write_unique(
 ) -> _Result:
     """:func:`write`, sent again when a concurrent writer recorded one of its unique keys
     between its read and its write (a ``ConstraintError``): the next attempt reads that record
-    and answers from it. The last ``ConstraintError`` is raised past the attempts."""
+    and answers from it. The last ``ConstraintError`` is raised past the attempts; all share
+    one conflict budget."""
+    deadline = time.monotonic() + CONFLICT_RETRY_SECONDS
     for attempt in range(UNIQUE_ATTEMPTS):
         try:
-            return write(driver, database, work, *args)
+            return write(driver, database, work, *args, deadline=deadline)
         except neo4j.exceptions.ConstraintError:
             if attempt == UNIQUE_ATTEMPTS - 1:
                 raise
