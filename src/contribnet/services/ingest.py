@@ -732,7 +732,8 @@ def _keys_sent(event: Event) -> int:
     """The keys of the JSON object ``event`` was read from, as many as it kept: its fields
     sent, and those of its evidence (kept as sent, less any sent as null)."""
     keys = len(event.model_fields_set)
-    evidence = getattr(event, "evidence", None)
+    # from the fields themselves: asking a model for one it lacks raises an AttributeError
+    evidence = event.__dict__.get("evidence")
     if isinstance(evidence, dict):
         keys += len(evidence)
     elif isinstance(evidence, list):
