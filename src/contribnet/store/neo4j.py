@@ -166,10 +166,7 @@ class Neo4jStore:
         self._driver.close()
 
     def _read(self, name: str, **params: Any) -> list[neo4j.Record]:
-        records, _, _ = self._driver.execute_query(
-            cypher.load(name), params, database_=self._database, routing_=RoutingControl.READ
-        )
-        return records
+        return neo4j_retry.read(self._driver, self._database, cypher.load(name), params)
 
     # --- writes ----------------------------------------------------------------------------
 

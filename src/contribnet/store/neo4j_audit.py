@@ -50,12 +50,8 @@ class Neo4jAudit:
     def entries(
         self, target: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[AuditEntry]:
-        records, _, _ = self._driver.execute_query(
-            cypher.load("store/audit_entries"),
-            target=target,
-            start=start,
-            end=end,
-            database_=self._database,
-            routing_=neo4j.RoutingControl.READ,
+        params = {"target": target, "start": start, "end": end}
+        records = neo4j_retry.read(
+            self._driver, self._database, cypher.load("store/audit_entries"), params
         )
         return [AuditEntry.model_validate_json(r["record"]) for r in records]

@@ -25,6 +25,7 @@ from contribnet.domain.disputes import (
     Resolution,
 )
 from contribnet.domain.errors import NotFound
+from contribnet.store import neo4j_retry
 
 __all__ = ["Neo4jDisputes"]
 
@@ -47,11 +48,10 @@ class Neo4jDisputes:
             self._run("store/mark_open_disputes")
 
     def _run(self, name: str, *, read: bool = False, **params: Any) -> list[neo4j.Record]:
+        if read:
+            return neo4j_retry.read(self._driver, self._database, cypher.load(name), params)
         records, _, _ = self._driver.execute_query(
-            cypher.load(name),
-            params,
-            database_=self._database,
-            routing_=neo4j.RoutingControl.READ if read else neo4j.RoutingControl.WRITE,
+            cypher.load(name), params, database_=self._database
         )
         return records
 

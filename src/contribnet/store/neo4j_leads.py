@@ -18,6 +18,7 @@ import neo4j
 from contribnet import cypher
 from contribnet.domain.events import LeadAssignment, Staff, stored
 from contribnet.domain.leads import FollowUpWindow
+from contribnet.store import neo4j_retry
 
 __all__ = ["Neo4jLeads"]
 
@@ -30,10 +31,7 @@ class Neo4jLeads:
         self._database = database
 
     def _read(self, name: str, **params: Any) -> list[neo4j.Record]:
-        records, _, _ = self._driver.execute_query(
-            cypher.load(name), params, database_=self._database, routing_=neo4j.RoutingControl.READ
-        )
-        return records
+        return neo4j_retry.read(self._driver, self._database, cypher.load(name), params)
 
     def lead_assignments(self, until: datetime) -> list[LeadAssignment]:
         rows = self._read("store/lead_assignments", until=until.astimezone(UTC))

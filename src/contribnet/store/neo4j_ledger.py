@@ -18,7 +18,7 @@ from itertools import islice
 from typing import Any
 
 import neo4j
-from neo4j import ManagedTransaction, RoutingControl
+from neo4j import ManagedTransaction
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
@@ -143,10 +143,7 @@ class Neo4jLedger:
         self._database = database
 
     def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
-        records, _, _ = self._driver.execute_query(
-            cypher.load(query), params, database_=self._database, routing_=RoutingControl.READ
-        )
-        return records
+        return neo4j_retry.read(self._driver, self._database, cypher.load(query), params)
 
     def _write(self, query: str, **params: Any) -> None:
         self._driver.execute_query(cypher.load(query), params, database_=self._database)

@@ -20,6 +20,7 @@ from contribnet import cypher
 from contribnet.domain.events import Activity, Staff, stored
 from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.profiles import ProfileInputs, TouchMark
+from contribnet.store import neo4j_retry
 
 __all__ = ["Neo4jProfiles"]
 
@@ -35,10 +36,7 @@ class Neo4jProfiles:
         self._database = database
 
     def _read(self, name: str, **params: Any) -> list[neo4j.Record]:
-        records, _, _ = self._driver.execute_query(
-            cypher.load(name), params, database_=self._database, routing_=neo4j.RoutingControl.READ
-        )
-        return records
+        return neo4j_retry.read(self._driver, self._database, cypher.load(name), params)
 
     def profile_inputs(
         self,
