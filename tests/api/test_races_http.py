@@ -15,7 +15,9 @@ No test asserts a time: the barrier makes the requests concurrent, the assertion
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +42,7 @@ class Served:
     url: str
     kind: str
     log: Path
+    pid: int
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -82,7 +85,7 @@ def server(
             time.sleep(0.2)
         else:
             raise RuntimeError("contribnet serve did not become ready")
-        yield Served(url, request.param, log)
+        yield Served(url, request.param, log, process.pid)
     finally:
         process.terminate()
         try:
@@ -123,9 +126,21 @@ def _at_once(server: Served, n: int, request: Callable[[httpx.Client, int], Any]
 
 
 def _outcomes(server: Served, results: list[Any]) -> str:
-    """What each request got, and the end of the server's log (its retries and warnings)."""
+    """What each request got, and the end of the server's log (its retries and warnings); when
+    a request got no answer, the stacks of the server's threads, where it waits."""
     answers = [getattr(r, "text", repr(r)) for r in results]
-    return f"{answers}\n--- server log ---\n{server.log.read_text()[-6000:]}"
+    before = len(server.log.read_text())
+    if not all(isinstance(r, httpx.Response) for r in results):
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        for pid in children:  # the worker processes, which serve (not the resource tracker)
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"spawn_main" in command and b"resource_tracker" not in command:
+                    os.kill(int(pid), signal.SIGUSR1)  # it dumps its stacks (cli/serve.py)
+        time.sleep(2)
+    log = server.log.read_text()
+    stacks = log[before:][:40_000]
+    return f"{answers}\n--- server log ---\n{log[:before][-6000:]}\n--- stacks ---\n{stacks}"
 
 
 def _statuses(results: list[Any]) -> Counter[int | str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -103,3 +104,36 @@ def test_serve_refuses_a_busy_port_before_announcing_it(tmp_path: Path, capsys) 
     assert code == 2
     assert "contribnet API on" not in out
     assert f"--port {port}" in err and "another server" in err
+
+
+def test_a_server_process_writes_its_threads_stacks_on_sigusr1(tmp_path: Path) -> None:
+    """Where a hung request waits, shown without stopping the server."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRIBNET_")}
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port)]
+    command += ["--store", f"sqlite:///{tmp_path / 'served.db'}"]
+    with log.open("wb") as err:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert "most recent call first" not in log.read_text()
+        server.send_signal(signal.SIGUSR1)
+        for _ in range(200):  # the handler writes the dump thread by thread, soon after
+            if "most recent call first" in (text := log.read_text()) and "uvicorn" in text:
+                break
+            time.sleep(0.05)
+        dump = log.read_text()
+        assert "most recent call first" in dump
+        assert "uvicorn" in dump  # the server's own frames
+        assert server.poll() is None  # still running
+        assert httpx.get(f"{base}/health").status_code == 200  # and answering
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from typing import Any
@@ -46,7 +48,15 @@ def served_app() -> Any:
 
     configure_logging(Settings().log_format)
     tune_gc()
+    dump_stacks_on_signal()
     return create_app()
+
+
+def dump_stacks_on_signal() -> None:
+    """``kill -USR1 PID`` makes this server process write every thread's stack to stderr and
+    go on serving: where a request that never answers is waiting, without a debugger."""
+    if hasattr(signal, "SIGUSR1"):  # not on Windows
+        faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
 
 
 def _check_port(host: str, port: int) -> None:
