@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.serving import free_port, worker_pids
 
 PARALLEL = 24
 ADMIN = "races-http-admin-key-" + "x" * 16
@@ -50,12 +50,6 @@ class Served:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -65,7 +59,7 @@ def server(
         store_url = request.getfixturevalue("neo4j_server").store_url
     else:
         store_url = f"sqlite:///{tmp_path_factory.mktemp('races') / 'races.db'}"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CONTRIBNET_ADMIN_KEY": ADMIN}
     log = tmp_path_factory.mktemp("races-log") / "serve.log"
     command = [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port)]
@@ -131,12 +125,9 @@ def _outcomes(server: Served, results: list[Any]) -> str:
     answers = [getattr(r, "text", repr(r)) for r in results]
     before = len(server.log.read_text())
     if not all(isinstance(r, httpx.Response) for r in results):
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        for pid in children:  # the worker processes, which serve (not the resource tracker)
-            with contextlib.suppress(OSError):
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if b"spawn_main" in command and b"resource_tracker" not in command:
-                    os.kill(int(pid), signal.SIGUSR1)  # it dumps its stacks (cli/serve.py)
+        for pid in worker_pids(server.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR1)  # it dumps its stacks (cli/serve.py)
         time.sleep(2)
     log = server.log.read_text()
     stacks = log[before:][:40_000]

@@ -11,17 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.serving import free_port, wait_until_up, worker_pids
 
 
 def test_serve_with_two_workers_answers_from_both_over_one_store(tmp_path: Path) -> None:
     """Worker processes get the store and the admin key from the command line's settings."""
-    port, key = _free_port(), "test-admin-key-0123456789abcdef"  # 24+ characters
+    port, key = free_port(), "test-admin-key-0123456789abcdef"  # 24+ characters
     store = f"sqlite:///{tmp_path / 'served.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRIBNET_")}
     server = subprocess.Popen(
@@ -43,12 +38,7 @@ def test_serve_with_two_workers_answers_from_both_over_one_store(tmp_path: Path)
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_up(base)
         headers = {"Authorization": f"Bearer {key}"}
         brand = {"type": "brand", "id": "b-1", "name": "One"}
         posted = httpx.post(f"{base}/v1/events", json={"events": [brand]}, headers=headers)
@@ -63,10 +53,7 @@ def test_serve_with_two_workers_answers_from_both_over_one_store(tmp_path: Path)
             httpx.get(f"{base}/v1/deals", headers={"Authorization": "Bearer wrong"}).status_code
             == 401
         )
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children]
-        workers = [c for c in commands if b"spawn_main" in c and b"resource_tracker" not in c]
-        assert len(workers) == 2
+        assert len(worker_pids(server.pid)) == 2
     finally:
         server.terminate()
         server.wait(30)
@@ -108,7 +95,7 @@ def test_serve_refuses_a_busy_port_before_announcing_it(tmp_path: Path, capsys) 
 
 def test_a_server_process_writes_its_threads_stacks_on_sigusr1(tmp_path: Path) -> None:
     """Where a hung request waits, shown without stopping the server."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRIBNET_")}
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "contribnet.cli", "serve", "--port", str(port)]
@@ -117,12 +104,7 @@ def test_a_server_process_writes_its_threads_stacks_on_sigusr1(tmp_path: Path) -
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_up(base)
         assert "most recent call first" not in log.read_text()
         server.send_signal(signal.SIGUSR1)
         for _ in range(200):  # the handler writes the dump thread by thread, soon after

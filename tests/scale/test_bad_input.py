@@ -5,22 +5,16 @@ not parse, a master that does not answer -- is one line on stderr, exit 2, and n
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
+from tests.serving import free_port
 
 from contribnet.cli import main
 
 
 def _recompute(export: Path, out: Path, *extra: str) -> list[str]:
     return ["recompute", "--engine", "spark", "--input", str(export), "--out", str(out), *extra]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _fails(argv: list[str], out: Path, message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,7 +62,7 @@ def test_a_master_that_does_not_answer(
     exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    port = _free_port()
+    port = free_port()
     dead = f"spark://127.0.0.1:{port}"
     _fails(_recompute(exported, out, "--master", dead), out, "does not answer", capsys)
     connect = f"sc://127.0.0.1:{port}"

@@ -7,7 +7,6 @@ demo's deals are settled under the default policy first, as ``contribnet settle`
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from tests.serving import free_port
 
 from contribnet.api.app import create_app
 from contribnet.demo.generator import generate
@@ -62,12 +62,6 @@ def settle_demo(store: Store) -> int:
     return done.created
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     path = tmp_path_factory.mktemp("dashboard") / "demo.db"
@@ -80,7 +74,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
     """Run ``app`` with uvicorn on a free loopback port in a thread; yields its URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
