@@ -74,6 +74,24 @@ def cause(exc: Exception) -> Exception:
     return exc
 
 
+class _Pauses:
+    """The pauses between tries: jittered, doubling from 50 ms to 1 s, none past a deadline."""
+
+    def __init__(self, deadline: float) -> None:
+        self._deadline = deadline
+        self._pause = _FIRST_PAUSE
+
+    def wait(self) -> bool:
+        """Pause before the next try; False, without pausing, if it would end past the
+        deadline."""
+        wait = random.uniform(self._pause / 2, self._pause)  # noqa: S311 (jitter, not a secret)
+        if time.monotonic() + wait > self._deadline:
+            return False
+        time.sleep(wait)
+        self._pause = min(2 * self._pause, _LONGEST_PAUSE)
+        return True
+
+
 def write(
     driver: neo4j.Driver,
     database: str,
@@ -87,9 +105,7 @@ def write(
     past it. A caller that sends the work again (after a ``ConstraintError``) passes the
     deadline of its first call, so that a request is answered within one budget, not one per
     try."""
-    if deadline is None:
-        deadline = time.monotonic() + CONFLICT_RETRY_SECONDS
-    pause = _FIRST_PAUSE
+    pauses = _Pauses(time.monotonic() + CONFLICT_RETRY_SECONDS if deadline is None else deadline)
     conflicts = 0
     while True:
         try:
@@ -106,14 +122,11 @@ def write(
                     raise
                 raise exc from failed  # Neo4j's own error: a ConstraintError, a timeout ...
             code = getattr(exc, "code", None)
-            wait = random.uniform(pause / 2, pause)  # noqa: S311 (jitter, not a secret)
-            if time.monotonic() + wait > deadline:
+            if not pauses.wait():
                 _log.warning("gave up after %d transient conflicts: %s", conflicts + 1, code)
                 raise exc from None if exc is failed else failed
             conflicts += 1
             _log.info("transient conflict %d (%s); trying again", conflicts, code)
-            time.sleep(wait)
-            pause = min(2 * pause, _LONGEST_PAUSE)
 
 
 #: How long a read is sent again after a failure the driver calls retryable (a pooled
@@ -134,8 +147,7 @@ def read(
     Bookmarks order reads after writes across a cluster's members; Neo4j Community is one
     server, where every committed write is seen by the next read. A read is idempotent, so a
     retryable failure is answered by running it again, for :data:`READ_RETRY_SECONDS`."""
-    deadline = time.monotonic() + READ_RETRY_SECONDS
-    pause = _FIRST_PAUSE
+    pauses = _Pauses(time.monotonic() + READ_RETRY_SECONDS)
     while True:
         try:
             with driver.session(
@@ -143,11 +155,9 @@ def read(
             ) as session:
                 return list(session.run(query, params))
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as failed:
-            if not failed.is_retryable() or time.monotonic() + pause > deadline:
+            if not failed.is_retryable() or not pauses.wait():
                 raise
             _log.info("read failed (%s); trying again", type(failed).__name__)
-            time.sleep(random.uniform(pause / 2, pause))  # noqa: S311 (jitter, not a secret)
-            pause = min(2 * pause, _LONGEST_PAUSE)
 
 
 #: How many times a write whose unique key a concurrent writer took is sent again.
