@@ -27,8 +27,9 @@ SCANS = (
     "UndirectedAllRelationshipsScan",
 )
 #: (query, parameters): the journey reads seek deals and customers by id; ``closed_deals`` and
-#: ``count_closed_deals`` (the unsettled deals a settle run pages through) read a range of the
-#: ``Deal.closed_at`` index; the settle write locks and reads its deals by id.
+#: ``count_closed_deals`` (the unsettled deals a settle run pages through), ``current_settlements``
+#: (a ledger export's pages) and ``adjustments`` read a range of a ``closed_at`` index; the
+#: settle write locks and reads its deals by id.
 QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("store/deal_journeys", {"ids": ["d-1", "d-3"]}),
     ("store/journey_items", {"customer": "c-1"}),
@@ -46,6 +47,25 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     (
         "store/count_closed_deals",
         {"start": "2024-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z", "unsettled": True},
+    ),
+    (
+        "store/current_settlements",
+        {
+            "start": "2024-01-01T00:00:00Z",
+            "end": "2026-01-01T00:00:00Z",
+            "after_at": "2024-01-01T00:00:00Z",
+            "after_id": "",
+            "limit": 1000,
+        },
+    ),
+    (
+        "store/adjustments",
+        {
+            "start": "2024-01-01T00:00:00Z",
+            "end": "2026-01-01T00:00:00Z",
+            "deal": None,
+            "staff": None,
+        },
     ),
     ("store/settlement_state", {"ids": ["stl-x"], "deals": ["d-1"]}),
     ("store/lock_deals", {"deals": ["d-1"]}),
