@@ -175,9 +175,13 @@ def markov_chain(paths: EncodedPaths, order: int = 1) -> MarkovChain:
     return chain_of_transitions(paths.stages, order, keys, counts)
 
 
-def transition_counts(paths: EncodedPaths, order: int = 1) -> tuple[IntArray, IntArray]:
+def transition_counts(
+    paths: EncodedPaths, order: int = 1, weights: IntArray | None = None
+) -> tuple[IntArray, IntArray]:
     """The transitions of the paths' order-``order`` chain and how often each occurs, as
     ``(keys, counts)``, keys ascending: what :func:`markov_chain` estimates the chain from.
+    With ``weights``, path ``p`` counts as ``weights[p]`` paths (distinct paths with how often
+    each was seen give the counts of all of them).
 
     A key is ``src * width + dst`` with states numbered as in :func:`markov_chain` (``width``
     from the number of ``paths.stages`` and the order), so counts of paths encoded with the
@@ -217,13 +221,21 @@ def transition_counts(paths: EncodedPaths, order: int = 1) -> tuple[IntArray, In
     end_state[lengths > 0] = state[ends[lengths > 0]]
     end_dst = np.where(paths.converted, conversion, null)
     pairs = np.concatenate([previous * width + state, end_state * width + end_dst])
-    if width * width <= 1 << 24:  # few possible transitions: count them in place
-        tally = np.bincount(pairs, minlength=width * width)
-        keys = np.flatnonzero(tally)
-        counts = tally[keys]
-    else:
-        keys, counts = np.unique(pairs, return_counts=True)
-    return keys.astype(np.int64), counts.astype(np.int64)
+    if weights is None:
+        if width * width <= 1 << 24:  # few possible transitions: count them in place
+            tally = np.bincount(pairs, minlength=width * width)
+            keys = np.flatnonzero(tally)
+            counts = tally[keys]
+        else:
+            keys, counts = np.unique(pairs, return_counts=True)
+        return keys.astype(np.int64), counts.astype(np.int64)
+    path_weights = np.asarray(weights, dtype=np.int64)
+    pair_weights = np.concatenate([np.repeat(path_weights, lengths), path_weights])
+    keys, inverse = np.unique(pairs, return_inverse=True)
+    # float sums of whole numbers: exact below 2**53
+    counts = np.bincount(inverse, pair_weights, len(keys)).astype(np.int64)
+    present = counts != 0
+    return keys[present].astype(np.int64), counts[present]
 
 
 def chain_of_transitions(

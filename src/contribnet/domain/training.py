@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ContributionRows"]
+__all__ = ["ContributionChanges", "ContributionRows"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,25 @@ class ContributionRows:
     item_stages: Sequence[str]
     deal_customers: Sequence[str]
     deal_closes: Sequence[int]
+    #: The store's event mark these rows are as of (:meth:`Store.contribution_changes`), or None
+    #: for a store that cannot tell what changed since.
+    mark: int | None = None
 
     def __len__(self) -> int:
         return len(self.item_stages)
+
+
+@dataclass(frozen=True)
+class ContributionChanges:
+    """What the events recorded after one mark and up to ``mark`` changed in the learned models'
+    inputs (``Store.contribution_changes``): the rows of every customer those events touched
+    (an item, a deal, or a void of one) as they were at the earlier mark (``before``) and as they
+    are at ``mark`` (``after``). Every other customer's rows are the same at both marks, and a
+    customer's training paths depend on that customer's rows alone -- so the paths of
+    ``after`` less those of ``before``, added to the paths at the earlier mark, are the paths at
+    ``mark``.
+    """
+
+    mark: int
+    before: ContributionRows
+    after: ContributionRows

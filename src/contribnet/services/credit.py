@@ -2,14 +2,19 @@
 
 The data-driven models (``shapley_conversion``, ``markov``) need a
 :class:`~contribnet.credit.CreditContext` estimated from every journey in the store (the training
-paths of ``credit.learned``). Building it reads every contribution, so it is cached per store and
-rebuilt only when the store has recorded new events since (``Store.event_count``), once per set of
-policy parameters it depends on (the learned stages and the lookback for the paths; the Markov
-order and the smoothing for the tables).
+paths of ``credit.learned``). It is cached per store, and kept per set of policy parameters it
+depends on (the learned stages and the lookback for the paths; the Markov order and the
+smoothing for the tables). What it is built from is a :data:`~contribnet.credit.context.PathTally`
+of the training paths (a few hundred distinct paths for half a million journeys): read from
+every journey once, then, when the store has recorded new events (``Store.event_count``),
+brought up to date from the journeys of the customers they changed
+(``Store.contribution_changes``), so a preview after new events does not read every journey
+again. A store that cannot tell what changed is read whole again.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -18,14 +23,18 @@ from contribnet.credit import (
     CreditContext,
     CreditError,
     Split,
-    build_context,
     compute_split,
     get_model,
     needs_context,
 )
-from contribnet.credit.context import encode_training_rows
+from contribnet.credit.context import (
+    PathTally,
+    context_of_counts,
+    counts_of_tally,
+    encode_training_rows,
+    tally_paths,
+)
 from contribnet.credit.learned import learned_stages
-from contribnet.credit.markov import EncodedPaths
 from contribnet.domain.errors import NotFound
 from contribnet.domain.flags import FlagRules
 from contribnet.domain.journey import DealJourney
@@ -42,11 +51,31 @@ __all__ = ["Preview", "check_model", "credit_context", "deal_journey", "preview"
 _PathsKey = tuple[frozenset[str], float]
 
 
+#: What a training path is, as tallies saved in a store know it: a tally saved under another
+#: number (by code that cut journeys otherwise) is not used. Change it with ``credit.learned``.
+TALLY_FORMAT = 1
+
+#: A tally brought up to date from changes is saved again once this many events are past the
+#: mark it was saved at: a new process then reads at most that many events' changes.
+SAVE_EVERY = 2_000
+
+
+@dataclass
+class _Tally:
+    """A store's training paths tallied as of its event ``mark`` (None: it keeps no marks),
+    and the mark of the copy kept in the store (``Store.save_tally``), if any."""
+
+    mark: int | None
+    paths: PathTally
+    saved: int | None = None
+    current: bool = True
+
+
 @dataclass
 class _ContextCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     event_count: int = -1
-    paths: dict[_PathsKey, EncodedPaths] = field(default_factory=dict)
+    tallies: dict[_PathsKey, _Tally] = field(default_factory=dict)
     contexts: dict[tuple[_PathsKey, int, float], CreditContext] = field(default_factory=dict)
 
 
@@ -77,16 +106,72 @@ def credit_context(store: Store, policy: Policy, model: str) -> CreditContext | 
     key = (paths_key, policy.markov_order, policy.conversion_smoothing)
     with cache.lock:
         if cache.event_count != count:
-            cache.paths.clear()
             cache.contexts.clear()
+            for tally in cache.tallies.values():
+                tally.current = False
             cache.event_count = count
-        paths = cache.paths.get(paths_key)
-        if paths is None:
-            paths = cache.paths[paths_key] = encode_training_rows(store.contribution_rows(), policy)
         context = cache.contexts.get(key)
         if context is None:
-            context = cache.contexts[key] = build_context(paths, policy)
+            tally = cache.tallies[paths_key] = _current_tally(
+                store, paths_key, policy, cache.tallies.get(paths_key)
+            )
+            counts = counts_of_tally(tally.paths, policy.markov_order)
+            context = cache.contexts[key] = context_of_counts(counts, policy)
     return context
+
+
+def _current_tally(
+    store: Store, paths_key: _PathsKey, policy: Policy, cached: _Tally | None
+) -> _Tally:
+    """The tally of the training paths as the store stands: ``cached`` or the one the store
+    keeps, brought up to date from what changed since (``Store.contribution_changes``); read
+    from every journey when there is neither, or the store cannot say what changed. Saved back
+    to the store after a whole read, and once :data:`SAVE_EVERY` events past the saved one."""
+    if cached is not None and cached.current:
+        return cached
+    key = _tally_key(paths_key)
+    tally = cached
+    if tally is None:
+        saved = store.saved_tally(key)
+        if saved is not None:
+            tally = _Tally(saved[0], _tally_of_text(saved[1]), saved=saved[0])
+    if tally is not None and tally.mark is not None:
+        changes = store.contribution_changes(tally.mark)
+        if changes is not None:
+            paths = tally.paths.copy()  # a failure below leaves the cached tally as it was
+            paths.update(tally_paths(encode_training_rows(changes.after, policy)))
+            paths.subtract(tally_paths(encode_training_rows(changes.before, policy)))
+            # zeros dropped; a negative count would be a bug, and counts_of_tally refuses it
+            paths = PathTally({k: n for k, n in paths.items() if n})
+            updated = _Tally(changes.mark, paths, tally.saved)
+            if updated.saved is None or changes.mark - updated.saved >= SAVE_EVERY:
+                _save(store, key, updated)
+            return updated
+    rows = store.contribution_rows()
+    read = _Tally(rows.mark, tally_paths(encode_training_rows(rows, policy)))
+    _save(store, key, read)
+    return read
+
+
+def _save(store: Store, key: str, tally: _Tally) -> None:
+    if tally.mark is not None:
+        store.save_tally(key, tally.mark, _tally_text(tally.paths))
+        tally.saved = tally.mark
+
+
+def _tally_key(paths_key: _PathsKey) -> str:
+    stages, lookback_days = paths_key
+    return json.dumps(
+        {"format": TALLY_FORMAT, "stages": sorted(stages), "lookback_days": lookback_days}
+    )
+
+
+def _tally_text(paths: PathTally) -> str:
+    return json.dumps(sorted([list(path), done, n] for (path, done), n in paths.items()))
+
+
+def _tally_of_text(text: str) -> PathTally:
+    return PathTally({(tuple(path), bool(done)): int(n) for path, done, n in json.loads(text)})
 
 
 def deal_journey(store: Store, deal_id: str) -> DealJourney:

@@ -44,7 +44,7 @@ from contribnet.domain.settlement import (
     RecordOutcome,
     Settlement,
 )
-from contribnet.domain.training import ContributionRows
+from contribnet.domain.training import ContributionChanges, ContributionRows
 
 __all__ = [
     "IngestResult",
@@ -181,7 +181,29 @@ class Store(Protocol):
     def contribution_rows(self) -> ContributionRows:
         """The same items and closes as :meth:`contribution_paths`, as columns of primitives
         (:class:`~contribnet.domain.training.ContributionRows`): what the learned models' context
-        is built from (``credit.context.encode_training_rows``), read in one ordered query."""
+        is built from (``credit.context.encode_training_rows``), read in one ordered query.
+        Their ``mark`` is the store's event mark they are as of, if it keeps one."""
+        ...
+
+    def contribution_changes(self, after: int) -> ContributionChanges | None:
+        """The rows of the customers whose contribution rows the events recorded since mark
+        ``after`` changed, as of ``after`` and as of now, in one consistent read
+        (:class:`~contribnet.domain.training.ContributionChanges`): so the learned models'
+        context is brought up to date from what changed, not from every journey again. None
+        when the store keeps no marks, or when so much changed that reading every journey
+        (:meth:`contribution_rows`) costs less."""
+        ...
+
+    def saved_tally(self, key: str) -> tuple[int, str] | None:
+        """The mark and text :meth:`save_tally` last kept under ``key``; None if none is kept
+        (or the store keeps no marks)."""
+        ...
+
+    def save_tally(self, key: str, mark: int, text: str) -> None:
+        """Keep ``text``, what the caller made of the contribution rows as of ``mark``, under
+        ``key``, in place of what was kept: it saves a new process reading every journey
+        (``services.credit``). A store that keeps no marks, or opened read-only, keeps
+        nothing."""
         ...
 
     def get(self, kind: str, id: str) -> dict[str, Any]:

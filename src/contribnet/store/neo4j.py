@@ -44,7 +44,7 @@ from contribnet.domain.events import (
 )
 from contribnet.domain.evidence import STORED
 from contribnet.domain.journey import DealJourney, Journey, Page
-from contribnet.domain.training import ContributionRows
+from contribnet.domain.training import ContributionChanges, ContributionRows
 from contribnet.store import neo4j_retry
 from contribnet.store.base import (
     IngestResult,
@@ -347,6 +347,17 @@ class Neo4jStore:
                 deal_customers.extend(repeat(customer, len(deal_closes)))
                 closes.extend(deal_closes)
         return ContributionRows(customers, at, stages, deal_customers, closes)
+
+    def contribution_changes(self, after: int) -> ContributionChanges | None:
+        # Writers commit in no order of any number they could be given (a counter every write
+        # took would serialise them all): no mark tells what a reader has not seen yet.
+        return None
+
+    def saved_tally(self, key: str) -> tuple[int, str] | None:
+        return None  # no marks (above): nothing kept could be brought up to date
+
+    def save_tally(self, key: str, mark: int, text: str) -> None:
+        return None
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":

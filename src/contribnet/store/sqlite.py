@@ -36,7 +36,7 @@ from contribnet.domain.events import (
     stored,
 )
 from contribnet.domain.journey import DealJourney, Journey, Page
-from contribnet.domain.training import ContributionRows
+from contribnet.domain.training import ContributionChanges, ContributionRows
 from contribnet.domain.unchecked import unchecked
 from contribnet.store.base import (
     BulkLoad,
@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS handovers (
 CREATE TABLE IF NOT EXISTS handover_customers (
     handover TEXT NOT NULL, customer TEXT NOT NULL, PRIMARY KEY (customer, handover)
 ) WITHOUT ROWID;
+-- the customers of a handover (those whose training paths a new or voided one changes)
+CREATE INDEX IF NOT EXISTS handover_customers_handover ON handover_customers (handover);
 CREATE TABLE IF NOT EXISTS joint_events (id TEXT PRIMARY KEY, at TEXT NOT NULL, name TEXT);
 CREATE TABLE IF NOT EXISTS joint_event_organisers (
     joint_event TEXT NOT NULL, store TEXT NOT NULL, PRIMARY KEY (joint_event, store)
@@ -178,6 +180,64 @@ _CONTRIBUTION_ITEMS = (
     r_voided=_VOIDED.format("r"),
     h_voided=_VOIDED.format("h"),
 )
+
+#: ``contribution_changes``: the customers whose contribution rows the events in a range of
+#: ``seq`` changed -- those an item or a deal of them names, and those a void of one names.
+_CHANGED_CUSTOMERS = """
+WITH fresh AS (SELECT key, type FROM events WHERE seq > ? AND seq <= ?),
+targets AS (
+    SELECT key AS id FROM fresh WHERE type IN ('touch', 'referral', 'handover', 'deal')
+    UNION SELECT v.target FROM fresh JOIN voids v ON v.id = fresh.key WHERE fresh.type = 'void'
+)
+SELECT customer FROM touches WHERE id IN targets
+UNION SELECT customer FROM referrals WHERE id IN targets
+UNION SELECT customer FROM handover_customers WHERE handover IN targets
+UNION SELECT customer FROM deals WHERE id IN targets
+ORDER BY customer
+"""
+
+#: A row's event is recorded by mark ``?`` and no void recorded by then targets it.
+_AS_OF = (
+    " JOIN events e ON e.key = {0}.id WHERE e.seq <= ? AND NOT EXISTS (SELECT 1 FROM voids v"
+    " JOIN events ve ON ve.key = v.id WHERE v.target = {0}.id AND ve.seq <= ?)"
+)
+
+#: ``_CONTRIBUTION_ITEMS`` of the customers in ``wanted`` (a ``VALUES`` list before it) as of a
+#: mark (its parameter three times over, after theirs).
+_CONTRIBUTION_ITEMS_AS_OF = (
+    "SELECT customer, {micros}, stage FROM ("
+    " SELECT t.customer, t.at, 0 AS rank, t.id, t.stage FROM touches t"
+    + _AS_OF.format("t")
+    + " AND t.customer IN wanted"
+    " UNION ALL SELECT r.customer, r.at, 1, r.id, CASE WHEN referrer_staff IS NOT NULL"
+    " THEN 'referral' ELSE 'owner_referral' END FROM referrals r"
+    + _AS_OF.format("r")
+    + " AND r.customer IN wanted AND r.referrer_customer IS NOT r.customer"
+    " UNION ALL SELECT hc.customer, h.at, 2, h.id, 'handover'"
+    " FROM handover_customers hc JOIN handovers h ON h.id = hc.handover"
+    + _AS_OF.format("h")
+    + " AND hc.customer IN wanted"
+    ") ORDER BY customer, at, rank, id"
+).format(micros=_MICROS.format("at"))
+
+#: ``_LIVE_CLOSES`` of the customers in ``wanted`` as of a mark.
+_LIVE_CLOSES_AS_OF = (
+    "SELECT d.customer, "
+    + _MICROS.format("d.closed_at")
+    + " FROM deals d"
+    + _AS_OF.format("d")
+    + " AND d.customer IN wanted"
+)
+
+#: ``save_tally``'s table: one derived text per key, as of a mark (``events.seq``).
+_PATH_TALLIES = (
+    "CREATE TABLE IF NOT EXISTS path_tallies"
+    " (key TEXT PRIMARY KEY, mark INTEGER NOT NULL, tally TEXT NOT NULL)"
+)
+
+#: Past this share of the store's events recorded since a mark (1 in ``_CHANGES_SHARE``),
+#: reading every journey once costs less than reading the changed ones twice.
+_CHANGES_SHARE = 10
 
 #: ``contribution_rows``' deals: each live deal's customer and close.
 _LIVE_CLOSES = (
@@ -768,15 +828,49 @@ class SqliteStore:
         # meanwhile): every live touch, referral and handover in the order the models learn
         # them, as bare values, then the live deals' closes.
         with self._connection.reading() as db:
+            (mark,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
             items = db.execute(_CONTRIBUTION_ITEMS).fetchall()
             deals = db.execute(_LIVE_CLOSES).fetchall()
-        return ContributionRows(
-            item_customers=[r[0] for r in items],
-            item_at=[r[1] for r in items],
-            item_stages=[r[2] for r in items],
-            deal_customers=[r[0] for r in deals],
-            deal_closes=[r[1] for r in deals],
-        )
+        return _contribution_rows(items, deals, mark)
+
+    def contribution_changes(self, after: int) -> ContributionChanges | None:
+        # Writers take turns, each a seq above every committed one: a reader that has seen the
+        # events up to a mark has seen every event below it.
+        with self._connection.reading() as db:
+            (mark,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+            if after > mark or (mark - after) * _CHANGES_SHARE > mark:
+                return None
+            changed = [c for (c,) in db.execute(_CHANGED_CUSTOMERS, (after, mark))]
+            rows = []
+            for as_of in (after, mark):
+                items: list[tuple[Any, ...]] = []
+                deals: list[tuple[Any, ...]] = []
+                for part in _parts(changed):  # in customer order: each one's rows stay together
+                    wanted = "WITH wanted(customer) AS (VALUES " + ",".join(["(?)"] * len(part))
+                    args = (*part, as_of, as_of)
+                    items += db.execute(
+                        wanted + ") " + _CONTRIBUTION_ITEMS_AS_OF, (*args, *[as_of] * 4)
+                    ).fetchall()
+                    deals += db.execute(wanted + ") " + _LIVE_CLOSES_AS_OF, args).fetchall()
+                rows.append(_contribution_rows(items, deals, as_of))
+        return ContributionChanges(mark, rows[0], rows[1])
+
+    def saved_tally(self, key: str) -> tuple[int, str] | None:
+        try:
+            found = self._query("SELECT mark, tally FROM path_tallies WHERE key = ?", (key,))
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # none saved yet (the table comes with the first)
+                return None
+            raise
+        return (int(found[0][0]), str(found[0][1])) if found else None
+
+    def save_tally(self, key: str, mark: int, text: str) -> None:
+        if self._connection.read_only:
+            return
+        with self._writing() as db:
+            # made here, not with the schema: a file opened read-only may predate it
+            db.execute(_PATH_TALLIES)
+            db.execute("INSERT OR REPLACE INTO path_tallies VALUES (?, ?, ?)", (key, mark, text))
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":
@@ -896,6 +990,19 @@ def append_rows(events: Sequence[RecordedEvent]) -> AppendRows:
             for table, row in _rows(recorded):
                 tables.setdefault(table, []).append(row)
     return AppendRows(log, tables)
+
+
+def _contribution_rows(
+    items: Sequence[tuple[Any, ...]], deals: Sequence[tuple[Any, ...]], mark: int
+) -> ContributionRows:
+    return ContributionRows(
+        item_customers=[r[0] for r in items],
+        item_at=[r[1] for r in items],
+        item_stages=[r[2] for r in items],
+        deal_customers=[r[0] for r in deals],
+        deal_closes=[r[1] for r in deals],
+        mark=mark,
+    )
 
 
 # A handover may list a customer twice, a joint event an organiser twice: one link is enough.

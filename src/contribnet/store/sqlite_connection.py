@@ -131,6 +131,7 @@ class SqliteConnection:
     def __init__(self, path: str, *, read_only: bool = False) -> None:
         self.path = path
         read_only = read_only and path != ":memory:"
+        self.read_only = read_only
         if path != ":memory:" and not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection behind a lock: sqlite3 objects are not shared across threads otherwise,
