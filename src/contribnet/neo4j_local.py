@@ -390,13 +390,11 @@ def _wait_ready(
 #: Bolt keep-alive: the server sends a NOOP at least every 5 s while a request runs (checked
 #: every second) and tells drivers so (``connection.recv_timeout_seconds`` = 5 s x 2 probes =
 #: 10 s; Neo4j's defaults make it 120 s). A driver that waits longer than that for a reply drops
-#: the connection and its managed transaction runs again on another. Why it matters: under
-#: concurrent writers that collide on a uniqueness constraint, the Python driver (6.4, with or
-#: without neo4j-rust-ext) sometimes hands out a connection just reset after the
-#: ``ConstraintError`` and then never sees the reply to its next BEGIN, although Neo4j sent it
-#: (seen in a packet capture); with the default hint that request stalls for two minutes
-#: (``tests/api/test_races_http.py``), with this one for ten seconds. Production servers should
-#: set the same (see docker-compose.yml and the README).
+#: the connection. It once bounded a driver bug (a failed transaction's rollback peeked at a
+#: connection already handed to another thread, whose reply then never completed: see
+#: ``store/neo4j_retry.in_transaction``, which avoids it) to ten seconds; it still bounds any
+#: reply a network loses. Production servers should set the same (see docker-compose.yml and
+#: the README).
 KEEP_ALIVE = {
     "server.bolt.connection_keep_alive": "5s",
     "server.bolt.connection_keep_alive_streaming_scheduling_interval": "1s",

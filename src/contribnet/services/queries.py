@@ -53,6 +53,7 @@ from contribnet import cypher
 from contribnet.domain.errors import ContribnetError, NotFound
 from contribnet.paths import CYPHER_DIR
 from contribnet.store.errors import memory_limit
+from contribnet.store.neo4j_retry import in_transaction
 
 __all__ = [
     "ALLOWED_PROCEDURES",
@@ -804,45 +805,50 @@ class QueryService:
             raise QueryParameterError("timeout", "must be positive")
         statement = check_read_only(text)
         explaining = False
+
+        def read(tx: neo4j.Transaction) -> tuple[Any, list[str], list[dict[str, Any]], bool]:
+            nonlocal explaining
+            explaining = True
+            plan = tx.run(_EXPLAIN + statement, params).consume()
+            explaining = False
+            _check_plan(plan)
+            hidden = _KeyMaterial(tx.run(cypher.load("store/key_hashes")).single())
+            if hidden.unsealed:
+                raise QueryRefused(
+                    f"{hidden.unsealed} API key records from before keys were peppered are "
+                    "not re-sealed yet; starting the server (or `contribnet keys list`) "
+                    "re-seals them"
+                )
+            result = tx.run(statement, params)
+            columns = list(result.keys())
+            rows: list[dict[str, Any]] = []
+            truncated = False
+            size = 0
+            for record in result:
+                if len(rows) >= cap:
+                    truncated = True
+                    break
+                row = {
+                    k: to_json(hidden.strip(v))
+                    for k, v in zip(columns, record.values(), strict=True)
+                }
+                size += len(json.dumps(row, ensure_ascii=False, default=str).encode())
+                if size > self.max_bytes:
+                    truncated = True
+                    break
+                rows.append(row)
+            return plan, columns, rows, truncated
+
         try:
-            with (
-                self._driver.session(
-                    database=self._database,
-                    default_access_mode=neo4j.READ_ACCESS,
-                    fetch_size=min(cap + 1, 1_000),
-                ) as session,
-                session.begin_transaction(timeout=seconds) as tx,
-            ):
-                # Nothing here commits: leaving the block rolls the transaction back.
-                explaining = True
-                plan = tx.run(_EXPLAIN + statement, params).consume()
-                explaining = False
-                _check_plan(plan)
-                hidden = _KeyMaterial(tx.run(cypher.load("store/key_hashes")).single())
-                if hidden.unsealed:
-                    raise QueryRefused(
-                        f"{hidden.unsealed} API key records from before keys were peppered are "
-                        "not re-sealed yet; starting the server (or `contribnet keys list`) "
-                        "re-seals them"
-                    )
-                result = tx.run(statement, params)
-                columns = list(result.keys())
-                rows: list[dict[str, Any]] = []
-                truncated = False
-                size = 0
-                for record in result:
-                    if len(rows) >= cap:
-                        truncated = True
-                        break
-                    row = {
-                        k: to_json(hidden.strip(v))
-                        for k, v in zip(columns, record.values(), strict=True)
-                    }
-                    size += len(json.dumps(row, ensure_ascii=False, default=str).encode())
-                    if size > self.max_bytes:
-                        truncated = True
-                        break
-                    rows.append(row)
+            with self._driver.session(
+                database=self._database,
+                default_access_mode=neo4j.READ_ACCESS,
+                fetch_size=min(cap + 1, 1_000),
+            ) as session:
+                # Nothing here commits: the transaction is rolled back once read.
+                plan, columns, rows, truncated = in_transaction(
+                    session, read, commit=False, timeout=seconds
+                )
         except neo4j.exceptions.Neo4jError as exc:
             message = exc.message or str(exc)
             if exc.code in _TIMEOUT_CODES:

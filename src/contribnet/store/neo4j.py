@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import neo4j
-from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j import GraphDatabase, Transaction
 from pydantic import ValidationError
 
 from contribnet import cypher
@@ -145,7 +145,7 @@ class Neo4jStore:
         for statement in cypher.statements("schema"):
             for attempt in range(_SCHEMA_ATTEMPTS):
                 try:
-                    self._driver.execute_query(statement, database_=self._database)
+                    neo4j_retry.execute(self._driver, self._database, statement)
                     break
                 except neo4j.exceptions.ClientError as exc:
                     if not _schema_race(exc):
@@ -156,8 +156,8 @@ class Neo4jStore:
     def missing_schema(self) -> list[str]:
         """The schema's constraints and indexes that are absent or not online (``/ready``)."""
         wanted = {m[1] for s in cypher.statements("schema") if (m := _SCHEMA_NAME.match(s))}
-        records, _, _ = self._driver.execute_query(
-            "SHOW INDEXES YIELD name, state", database_=self._database, routing_=RoutingControl.READ
+        records = neo4j_retry.read(
+            self._driver, self._database, "SHOW INDEXES YIELD name, state", {}
         )
         online = {r["name"] for r in records if r["state"] == "ONLINE"}
         return sorted(wanted - online)
@@ -221,8 +221,11 @@ class Neo4jStore:
         return found
 
     def put_api_key(self, digest: str, sealed: str) -> None:
-        self._driver.execute_query(
-            cypher.load("store/put_api_key"), digest=digest, sealed=sealed, database_=self._database
+        neo4j_retry.execute(
+            self._driver,
+            self._database,
+            cypher.load("store/put_api_key"),
+            {"digest": digest, "sealed": sealed},
         )
 
     def find_api_key(self, digest: str) -> str | None:
@@ -239,10 +242,11 @@ class Neo4jStore:
         return keys
 
     def replace_api_keys(self, changes: Sequence[tuple[str, str, str]]) -> None:
-        self._driver.execute_query(
+        neo4j_retry.execute(
+            self._driver,
+            self._database,
             cypher.load("store/replace_api_keys"),
-            changes=[{"old": o, "digest": d, "sealed": s} for o, d, s in changes],
-            database_=self._database,
+            {"changes": [{"old": o, "digest": d, "sealed": s} for o, d, s in changes]},
         )
 
     # --- reads -----------------------------------------------------------------------------
@@ -413,7 +417,7 @@ class Neo4jStore:
 # --- the write transaction ---------------------------------------------------------------------
 
 
-def _append(tx: ManagedTransaction, events: list[RecordedEvent]) -> int:
+def _append(tx: Transaction, events: list[RecordedEvent]) -> int:
     """Check for conflicts, then log and project the new events; all in one transaction.
 
     Every write is consumed where it is sent, so that a statement Neo4j refuses raises its own
@@ -491,7 +495,7 @@ def _received_text(value: str | None) -> str | None:
     return recorded_text(datetime.fromisoformat(value)) if value is not None else None
 
 
-def _merge_referenced_nodes(tx: ManagedTransaction, events: Sequence[RecordedEvent]) -> None:
+def _merge_referenced_nodes(tx: Transaction, events: Sequence[RecordedEvent]) -> None:
     staff: set[str] = set()
     customers: set[str] = set()
     for recorded in events:

@@ -22,7 +22,7 @@ from contribnet.store import neo4j_retry
 __all__ = ["Neo4jAudit"]
 
 
-def _append(tx: neo4j.ManagedTransaction, params: dict[str, Any]) -> None:
+def _append(tx: neo4j.Transaction, params: dict[str, Any]) -> None:
     tx.run(cypher.load("store/put_audit_entry"), params).consume()
 
 

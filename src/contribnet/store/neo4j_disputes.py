@@ -50,10 +50,7 @@ class Neo4jDisputes:
     def _run(self, name: str, *, read: bool = False, **params: Any) -> list[neo4j.Record]:
         if read:
             return neo4j_retry.read(self._driver, self._database, cypher.load(name), params)
-        records, _, _ = self._driver.execute_query(
-            cypher.load(name), params, database_=self._database
-        )
-        return records
+        return neo4j_retry.execute(self._driver, self._database, cypher.load(name), params)
 
     def put_dispute(self, dispute: Dispute) -> None:
         try:

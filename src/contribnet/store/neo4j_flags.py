@@ -130,13 +130,16 @@ class Neo4jFlags:
             return recorded
 
         def put() -> None:
-            self._driver.execute_query(
+            neo4j_retry.execute(
+                self._driver,
+                self._database,
                 cypher.load("store/put_flag_review"),
-                flag=review.flag,
-                decision=review.decision,
-                reviewed_at=review.reviewed_at,
-                record=review.model_dump_json(),
-                database_=self._database,
+                {
+                    "flag": review.flag,
+                    "decision": review.decision,
+                    "reviewed_at": review.reviewed_at,
+                    "record": review.model_dump_json(),
+                },
             )
 
         return neo4j_retry.put_once(find, put, review, f"the review of flag {review.flag!r}")

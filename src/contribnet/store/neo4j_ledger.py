@@ -18,7 +18,7 @@ from itertools import islice
 from typing import Any
 
 import neo4j
-from neo4j import ManagedTransaction
+from neo4j import Transaction
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
@@ -81,7 +81,7 @@ def _settlement_row(s: Settlement) -> dict[str, Any]:
     }
 
 
-def _outcomes(tx: ManagedTransaction, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
+def _outcomes(tx: Transaction, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
     """What recording each settlement does, given what is recorded now."""
     state = tx.run(
         cypher.load("store/settlement_state"),
@@ -92,9 +92,7 @@ def _outcomes(tx: ManagedTransaction, settlements: Sequence[Settlement]) -> list
     return settlement_outcomes(settlements, set(state["existing"]), current)
 
 
-def _record_settlements(
-    tx: ManagedTransaction, settlements: Sequence[Settlement]
-) -> list[RecordOutcome]:
+def _record_settlements(tx: Transaction, settlements: Sequence[Settlement]) -> list[RecordOutcome]:
     # Lock the deals first, so concurrent writers of one deal's chain take turns and each reads
     # the chain as the previous one left it (the slot constraint stays the last word).
     tx.run(cypher.load("store/lock_deals"), deals=sorted({s.deal for s in settlements})).consume()
@@ -105,7 +103,7 @@ def _record_settlements(
     return outcomes
 
 
-def _put_adjustment(tx: ManagedTransaction, adjustment: Adjustment) -> tuple[Adjustment, bool]:
+def _put_adjustment(tx: Transaction, adjustment: Adjustment) -> tuple[Adjustment, bool]:
     """Record an adjustment unless its id is recorded; the ledger's rule is checked here, in the
     write transaction, with the deal locked, on what is recorded at that moment."""
     locked = tx.run(cypher.load("store/lock_deal"), deal=adjustment.deal).single()
@@ -146,7 +144,7 @@ class Neo4jLedger:
         return neo4j_retry.read(self._driver, self._database, cypher.load(query), params)
 
     def _write(self, query: str, **params: Any) -> None:
-        self._driver.execute_query(cypher.load(query), params, database_=self._database)
+        neo4j_retry.execute(self._driver, self._database, cypher.load(query), params)
 
     # --- the work list of batch settlement (the event store's deals) -----------------------
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import neo4j
-from neo4j import ManagedTransaction
+from neo4j import Transaction
 
 from contribnet import cypher
 from contribnet.domain.errors import NotFound
@@ -45,7 +45,7 @@ def _native(value: Any) -> datetime:
     return native.astimezone(UTC)
 
 
-def _account(tx: ManagedTransaction, kind: HolderKind, holder: str) -> PointsAccount:
+def _account(tx: Transaction, kind: HolderKind, holder: str) -> PointsAccount:
     """The account as recorded now, read in the transaction ``tx``."""
     key = account_key(kind, holder)
     staff = holder if kind == "staff" else None
@@ -90,7 +90,7 @@ def _account(tx: ManagedTransaction, kind: HolderKind, holder: str) -> PointsAcc
 
 
 def _record_redemption(
-    tx: ManagedTransaction, redemption: Redemption, rule: PointsRule
+    tx: Transaction, redemption: Redemption, rule: PointsRule
 ) -> tuple[Redemption, bool]:
     """Record a redemption unless its id is recorded; the rule is asked here, in the write
     transaction, with the account locked, on what is recorded at that moment."""
@@ -116,7 +116,7 @@ def _record_redemption(
     return redemption, True
 
 
-def _record_reversal(tx: ManagedTransaction, reversal: Reversal) -> tuple[Reversal, bool]:
+def _record_reversal(tx: Transaction, reversal: Reversal) -> tuple[Reversal, bool]:
     row = tx.run(cypher.load("store/find_reversal"), redemption=reversal.redemption).single(
         strict=True
     )
@@ -160,16 +160,19 @@ class Neo4jPoints:
             return PointsPolicyRecord.model_validate_json(found[0]["record"])
 
         def put() -> None:
-            self._driver.execute_query(
+            neo4j_retry.execute(
+                self._driver,
+                self._database,
                 cypher.load("store/put_points_policy"),
-                id=record.id,
-                name=record.name,
-                version=record.version,
-                effective_from=record.effective_from,
-                hash=record.hash,
-                created_at=record.created_at,
-                record=record.model_dump_json(),
-                database_=self._database,
+                {
+                    "id": record.id,
+                    "name": record.name,
+                    "version": record.version,
+                    "effective_from": record.effective_from,
+                    "hash": record.hash,
+                    "created_at": record.created_at,
+                    "record": record.model_dump_json(),
+                },
             )
 
         return neo4j_retry.put_once(find, put, record, f"points policy {record.id!r}")
@@ -186,7 +189,9 @@ class Neo4jPoints:
         with self._driver.session(
             database=self._database, default_access_mode=neo4j.READ_ACCESS
         ) as session:
-            account: PointsAccount = session.execute_read(_account, kind, holder)
+            account: PointsAccount = neo4j_retry.in_transaction(
+                session, _account, kind, holder, commit=False
+            )
         return account
 
     # --- redemptions -----------------------------------------------------------------------

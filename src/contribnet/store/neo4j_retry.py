@@ -6,10 +6,11 @@ order their rows come; when two such transactions each hold what the other wants
 one with ``Neo.TransientError.Transaction.DeadlockDetected`` (its siblings under
 ``Neo.TransientError.Transaction.*`` -- a lock wait cut short, a transaction outdated by a
 schema change -- are alike). Run again, the aborted transaction succeeds. The driver's managed
-transactions retry it, but only for ``max_transaction_retry_time`` (kept at 2 s in
-``store/neo4j.py`` so that an outage answers 503 promptly), starting at a 1 s pause: under 50
-clients a deadlock can recur in that window and reach the caller as a 503 although one more try
-would have worked (3 in a 300 s soak, see ``benchmarks/soak.py``).
+transactions would retry it for ``max_transaction_retry_time`` only (2 s in ``store/neo4j.py``,
+so that an outage answers 503 promptly), starting at a 1 s pause: under 50 clients a deadlock
+could recur in that window and reach the caller as a 503 although one more try would have
+worked (3 in a 300 s soak, see ``benchmarks/soak.py``). They are not used at all: see
+:func:`in_transaction`.
 
 :func:`write` keeps retrying those conflicts -- and only those -- with short jittered pauses for
 up to :data:`CONFLICT_RETRY_SECONDS`; an unreachable server (``ServiceUnavailable``,
@@ -32,6 +33,8 @@ import neo4j
 __all__ = [
     "CONFLICT_RETRY_SECONDS",
     "cause",
+    "execute",
+    "in_transaction",
     "is_conflict",
     "put_once",
     "read",
@@ -46,10 +49,6 @@ _log = logging.getLogger(__name__)
 #: timeout, long enough for the deadlocks of 50 concurrent writers to clear.
 CONFLICT_RETRY_SECONDS = 30.0
 
-#: The driver's own retries inside one call of ``execute_write``: a short first pause (its
-#: default is 1 s) with wide jitter, so that two writers that deadlocked do not meet again.
-_SESSION_FIRST_PAUSE = 0.05
-_SESSION_JITTER = 0.5
 _FIRST_PAUSE = 0.05
 _LONGEST_PAUSE = 1.0
 
@@ -92,6 +91,44 @@ class _Pauses:
         return True
 
 
+def in_transaction(
+    session: neo4j.Session,
+    work: Callable[..., _Result],
+    *args: Any,
+    commit: bool = True,
+    timeout: float | None = None,
+) -> _Result:
+    """``work(tx, *args)`` in an explicit transaction of ``session`` (Neo4j's ``timeout`` in
+    seconds, if given), committed if it returns (rolled back with ``commit=False``: a read that
+    must not write), rolled back if it raises an error of its own.
+
+    Why not the driver's managed transactions (``execute_write``, ``execute_query``) or a
+    transaction's ``with`` block: when a statement fails (a ``ConstraintError``, a deadlock), the
+    driver resets the connection and hands it back to the pool at once; closing the transaction
+    afterwards, as those do, then asks that connection whether it is at its end -- a read of one
+    byte from its socket, which by then may be another thread's connection waiting for its own
+    reply (neo4j 6.4: ``Transaction._rollback`` calls ``connection.defunct()``, which peeks the
+    socket and resets its timeout). The other thread's reply comes short a byte: it waits until
+    the connection is dropped (10 s with Bolt keep-alive, for ever if its socket lost its
+    timeout) or reads garbage ("Expected structure, found marker 70": a 500). Seen 9 times in
+    150 rounds of 24 racing batches (``tests/store/test_neo4j_transactions.py``). So after an
+    error of the driver or of Neo4j the transaction is left alone: its connection is already
+    reset, and the server has rolled it back."""
+    tx = session.begin_transaction(timeout=timeout)
+    try:
+        result = work(tx, *args)
+    except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError):
+        raise
+    except BaseException:
+        tx.close()  # the connection is still this transaction's: roll back on it
+        raise
+    if commit:
+        tx.commit()
+    else:
+        tx.close()
+    return result
+
+
 def write(
     driver: neo4j.Driver,
     database: str,
@@ -99,25 +136,32 @@ def write(
     *args: Any,
     deadline: float | None = None,
 ) -> _Result:
-    """``work(tx, *args)`` in a managed write transaction, run again after transient conflicts
-    (jittered pauses doubling from 50 ms to 1 s) until ``deadline`` (a ``time.monotonic()``
-    instant; by default :data:`CONFLICT_RETRY_SECONDS` from now); the last conflict is raised
-    past it. A caller that sends the work again (after a ``ConstraintError``) passes the
-    deadline of its first call, so that a request is answered within one budget, not one per
-    try."""
+    """``work(tx, *args)`` in a write transaction (:func:`in_transaction`), run again after
+    transient conflicts (jittered pauses doubling from 50 ms to 1 s) until ``deadline`` (a
+    ``time.monotonic()`` instant; by default :data:`CONFLICT_RETRY_SECONDS` from now); the last
+    conflict is raised past it. A caller that sends the work again (after a
+    ``ConstraintError``) passes the deadline of its first call, so that a request is answered
+    within one budget, not one per try. Other failures the driver calls retryable (a pooled
+    connection the server closed, a restarting server) are retried for
+    :data:`READ_RETRY_SECONDS`, as the driver's managed transactions would."""
     pauses = _Pauses(time.monotonic() + CONFLICT_RETRY_SECONDS if deadline is None else deadline)
+    unavailable: _Pauses | None = None  # from the first such failure on
     conflicts = 0
     while True:
         try:
-            with driver.session(
-                database=database,
-                initial_retry_delay=_SESSION_FIRST_PAUSE,
-                retry_delay_jitter_factor=_SESSION_JITTER,
-            ) as session:
-                return session.execute_write(work, *args)
-        except (neo4j.exceptions.TransientError, neo4j.exceptions.ResultFailedError) as failed:
+            with driver.session(database=database) as session:
+                return in_transaction(session, work, *args)
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as failed:
             exc = cause(failed)
             if not is_conflict(exc):
+                if isinstance(exc, neo4j.exceptions.Neo4jError | neo4j.exceptions.DriverError) and (
+                    exc.is_retryable()
+                ):
+                    if unavailable is None:
+                        unavailable = _Pauses(time.monotonic() + READ_RETRY_SECONDS)
+                    if unavailable.wait():
+                        _log.info("write failed (%s); trying again", type(exc).__name__)
+                        continue
                 if exc is failed:
                     raise
                 raise exc from failed  # Neo4j's own error: a ConstraintError, a timeout ...
@@ -127,6 +171,19 @@ def write(
                 raise exc from None if exc is failed else failed
             conflicts += 1
             _log.info("transient conflict %d (%s); trying again", conflicts, code)
+
+
+def execute(
+    driver: neo4j.Driver, database: str, query: str, params: dict[str, Any] | None = None
+) -> list[neo4j.Record]:
+    """``query`` (with ``params``) as a write transaction of its own (:func:`write`), and the
+    records it returns: ``driver.execute_query`` without its managed transaction (see
+    :func:`in_transaction`)."""
+    return write(driver, database, _records, query, params or {})
+
+
+def _records(tx: neo4j.Transaction, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
+    return list(tx.run(query, params))
 
 
 #: How long a read is sent again after a failure the driver calls retryable (a pooled
