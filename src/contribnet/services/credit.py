@@ -52,7 +52,8 @@ _PathsKey = tuple[frozenset[str], float]
 
 
 #: What a training path is, as tallies saved in a store know it: a tally saved under another
-#: number (by code that cut journeys otherwise) is not used. Change it with ``credit.learned``.
+#: number (by code that cut journeys otherwise) is not used. Raise it whenever
+#: ``credit.learned`` or ``encode_training_rows`` changes which items make a path.
 TALLY_FORMAT = 1
 
 #: A tally brought up to date from changes is saved again once this many events are past the
