@@ -507,7 +507,8 @@ def _kept_tally(store: Any, policy: Any, fingerprint: str, repeats: int) -> dict
     cached): the first call reads every journey and keeps the tally of training paths in the
     store (SQLite); later ones read it. Then the tally as of :data:`NEWS` events ago is kept in
     its place, so a call reads it and the changes of the last events. (wall s, CPU s) each."""
-    from contribnet.credit.context import encode_training_rows, tally_paths
+    from contribnet.credit.context import update_tally
+    from contribnet.domain.training import ContributionChanges
     from contribnet.services import credit as service
 
     def timed() -> tuple[float, float]:
@@ -525,10 +526,8 @@ def _kept_tally(store: Any, policy: Any, fingerprint: str, repeats: int) -> dict
     out: dict[str, Any] = {"first": first, "best": min(runs), "news": None, "kept": bool(saved)}
     if saved is not None and mark > NEWS:
         changes = store.contribution_changes(mark - NEWS)
-        tally = service._tally_of_text(saved[1])
-        tally.subtract(tally_paths(encode_training_rows(changes.after, policy)))
-        tally.update(tally_paths(encode_training_rows(changes.before, policy)))
-        earlier = service.PathTally({k: n for k, n in tally.items() if n})
+        undone = ContributionChanges(mark - NEWS, before=changes.after, after=changes.before)
+        earlier = update_tally(service._tally_of_text(saved[1]), undone, policy)
         news = []
         for _ in range(repeats):
             store.save_tally(key, mark - NEWS, service._tally_text(earlier))

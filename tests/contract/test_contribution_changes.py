@@ -13,6 +13,7 @@ from contribnet.credit.context import (
     count_paths,
     encode_training_rows,
     tally_paths,
+    update_tally,
 )
 from contribnet.demo.generator import generate
 from contribnet.domain.policy import Policy
@@ -71,11 +72,7 @@ def test_changes_bring_a_tally_up_to_date(store: Store) -> None:
             changes = None if mark is None else store.contribution_changes(mark)
             if changes is not None:
                 assert changes.mark == now.mark
-                tally = tally.copy()
-                tally.update(_tally(changes.after, policy))
-                tally.subtract(_tally(changes.before, policy))
-                tally = Counter({key: n for key, n in tally.items() if n})
-                assert tally == expected, policy
+                assert update_tally(tally, changes, policy) == expected, policy
                 incremental += 1
             tallies[k] = (now.mark, expected)
     if store.__class__.__name__ == "SqliteStore":

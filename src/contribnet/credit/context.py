@@ -24,7 +24,7 @@ from contribnet.credit.markov import (
 from contribnet.credit.shapley import conversion_game
 from contribnet.domain.errors import ContribnetError
 from contribnet.domain.policy import Policy
-from contribnet.domain.training import ContributionRows
+from contribnet.domain.training import ContributionChanges, ContributionRows
 
 __all__ = [
     "MAX_CONVERSION_STAGES",
@@ -38,6 +38,7 @@ __all__ = [
     "counts_of_tally",
     "encode_training_rows",
     "tally_paths",
+    "update_tally",
 ]
 
 #: The conversion game keeps a value per stage set: at most 2**20 of them.
@@ -298,6 +299,27 @@ def tally_paths(encoded: EncodedPaths) -> PathTally:
     return Counter(
         {(tuple(stages[c] for c in path), bool(done)): n for (path, done), n in coded.items()}
     )
+
+
+def update_tally(tally: PathTally, changes: ContributionChanges, policy: Policy) -> PathTally:
+    """``tally`` (of the training paths as of the mark before ``changes``) brought to the mark
+    of ``changes``: plus the paths of the changed customers' rows after, less those before
+    (``Store.contribution_changes``). A customer's paths depend on that customer's rows alone,
+    so this is the tally a whole read at the later mark would give. ``tally`` is not changed.
+
+    >>> hour = 3_600_000_000
+    >>> before = ContributionRows(["c-1"], [0], ["lead"], [], [])
+    >>> after = ContributionRows(["c-1", "c-1"], [0, hour], ["lead", "test_drive"], ["c-1"],
+    ...                          [2 * hour])
+    >>> old = tally_paths(encode_training_rows(before, Policy()))
+    >>> sorted(update_tally(old, ContributionChanges(2, before, after), Policy()).items())
+    [((('lead', 'test_drive'), True), 1)]
+    """
+    paths = tally.copy()
+    paths.update(tally_paths(encode_training_rows(changes.after, policy)))
+    paths.subtract(tally_paths(encode_training_rows(changes.before, policy)))
+    # zeros dropped; a negative count would be a bug, and counts_of_tally refuses it
+    return Counter({path: n for path, n in paths.items() if n})
 
 
 def counts_of_tally(tally: PathTally, order: int) -> PathCounts:

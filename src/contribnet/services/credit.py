@@ -33,6 +33,7 @@ from contribnet.credit.context import (
     counts_of_tally,
     encode_training_rows,
     tally_paths,
+    update_tally,
 )
 from contribnet.credit.learned import learned_stages
 from contribnet.domain.errors import NotFound
@@ -139,12 +140,7 @@ def _current_tally(
     if tally is not None and tally.mark is not None:
         changes = store.contribution_changes(tally.mark)
         if changes is not None:
-            paths = tally.paths.copy()  # a failure below leaves the cached tally as it was
-            paths.update(tally_paths(encode_training_rows(changes.after, policy)))
-            paths.subtract(tally_paths(encode_training_rows(changes.before, policy)))
-            # zeros dropped; a negative count would be a bug, and counts_of_tally refuses it
-            paths = PathTally({k: n for k, n in paths.items() if n})
-            updated = _Tally(changes.mark, paths, tally.saved)
+            updated = _Tally(changes.mark, update_tally(tally.paths, changes, policy), tally.saved)
             if updated.saved is None or changes.mark - updated.saved >= SAVE_EVERY:
                 _save(store, key, updated)
             return updated
