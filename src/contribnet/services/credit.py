@@ -65,12 +65,13 @@ SAVE_EVERY = 2_000
 @dataclass
 class _Tally:
     """A store's training paths tallied as of its event ``mark`` (None: it keeps no marks),
-    and the mark of the copy kept in the store (``Store.save_tally``), if any."""
+    when the store's ``event_count`` was ``seen``, and the mark of the copy kept in the store
+    (``Store.save_tally``), if any."""
 
     mark: int | None
     paths: PathTally
+    seen: int
     saved: int | None = None
-    current: bool = True
 
 
 @dataclass
@@ -109,13 +110,11 @@ def credit_context(store: Store, policy: Policy, model: str) -> CreditContext | 
     with cache.lock:
         if cache.event_count != count:
             cache.contexts.clear()
-            for tally in cache.tallies.values():
-                tally.current = False
             cache.event_count = count
         context = cache.contexts.get(key)
         if context is None:
             tally = cache.tallies[paths_key] = _current_tally(
-                store, paths_key, policy, cache.tallies.get(paths_key)
+                store, paths_key, policy, count, cache.tallies.get(paths_key)
             )
             counts = counts_of_tally(tally.paths, policy.markov_order)
             context = cache.contexts[key] = context_of_counts(counts, policy)
@@ -123,29 +122,30 @@ def credit_context(store: Store, policy: Policy, model: str) -> CreditContext | 
 
 
 def _current_tally(
-    store: Store, paths_key: _PathsKey, policy: Policy, cached: _Tally | None
+    store: Store, paths_key: _PathsKey, policy: Policy, count: int, cached: _Tally | None
 ) -> _Tally:
     """The tally of the training paths as the store stands: ``cached`` or the one the store
     keeps, brought up to date from what changed since (``Store.contribution_changes``); read
     from every journey when there is neither, or the store cannot say what changed. Saved back
     to the store after a whole read, and once :data:`SAVE_EVERY` events past the saved one."""
-    if cached is not None and cached.current:
+    if cached is not None and cached.seen == count:
         return cached
     key = _tally_key(paths_key)
     tally = cached
     if tally is None:
         saved = store.saved_tally(key)
         if saved is not None:
-            tally = _Tally(saved[0], _tally_of_text(saved[1]), saved=saved[0])
+            tally = _Tally(saved[0], _tally_of_text(saved[1]), count, saved=saved[0])
     if tally is not None and tally.mark is not None:
         changes = store.contribution_changes(tally.mark)
         if changes is not None:
-            updated = _Tally(changes.mark, update_tally(tally.paths, changes, policy), tally.saved)
+            paths = update_tally(tally.paths, changes, policy)
+            updated = _Tally(changes.mark, paths, count, tally.saved)
             if updated.saved is None or changes.mark - updated.saved >= SAVE_EVERY:
                 _save(store, key, updated)
             return updated
     rows = store.contribution_rows()
-    read = _Tally(rows.mark, tally_paths(encode_training_rows(rows, policy)))
+    read = _Tally(rows.mark, tally_paths(encode_training_rows(rows, policy)), count)
     _save(store, key, read)
     return read
 
