@@ -30,12 +30,10 @@ from contribnet.domain.events import (
 )
 from contribnet.domain.events import Store as StoreRecord
 from contribnet.domain.journey import DealJourney, DealMark, VoidedItem, earlier_live_deals
+from contribnet.store import neo4j_retry
 from contribnet.store.base import deal_journey_of, lookup
 
 __all__ = ["deal_journeys", "touch_fields"]
-
-#: Attempts of a read that failed on an error a managed transaction would retry.
-_READ_ATTEMPTS = 5
 
 
 def _instant(text: str) -> datetime:
@@ -90,32 +88,12 @@ def touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _quick_read(
-    driver: neo4j.Driver, database: str, query: str, **params: Any
-) -> list[neo4j.Record]:
-    """A read in an auto-commit transaction: one round trip fewer than a managed one, which
-    counts on the preview's hot path; retried here on the errors a managed one retries."""
-    for attempt in range(_READ_ATTEMPTS):
-        try:
-            with driver.session(
-                database=database, default_access_mode=neo4j.READ_ACCESS
-            ) as session:
-                return list(session.run(cypher.load(query), params))
-        except (
-            neo4j.exceptions.TransientError,
-            neo4j.exceptions.SessionExpired,
-            neo4j.exceptions.ServiceUnavailable,
-        ):
-            if attempt == _READ_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
 def deal_journeys(
     driver: neo4j.Driver, database: str, deal_ids: Sequence[str]
 ) -> dict[str, DealJourney]:
     """``Store.deal_journeys``: the journeys of the live deals among ``deal_ids``."""
-    (row,) = _quick_read(driver, database, "store/deal_journeys", ids=list(dict.fromkeys(deal_ids)))
+    ids = list(dict.fromkeys(deal_ids))
+    (row,) = neo4j_retry.read(driver, database, cypher.load("store/deal_journeys"), {"ids": ids})
     journeys, spell_rows, store_payloads = row  # by position: a record looks keys up in a list
     stores: dict[str, StoreRecord] = {}
     for payload in store_payloads:
