@@ -145,6 +145,10 @@ CREATE INDEX IF NOT EXISTS voids_target ON voids (target);
 
 _VOIDED = "EXISTS (SELECT 1 FROM voids v WHERE v.target = {0}.id)"
 
+#: The seq of the last event logged: it only grows, so it counts the events and marks how far
+#: a reader has seen (``contribution_changes``).
+_LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
+
 #: The event tables' secondary indexes as ``(name, statement)``: rebuilt after a bulk load
 #: (all but the staff spells', which the void checks of an import read).
 _SECONDARY_INDEXES = [
@@ -440,7 +444,7 @@ class SqliteStore:
         rows that were there before this insert (``seq`` only grows).
         """
         db = self._db
-        (last_seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        (last_seq,) = db.execute(_LAST_SEQ).fetchone()
         before = db.total_changes
         db.executemany(
             "INSERT OR IGNORE INTO events (key, type, hash, payload, recorded_at)"
@@ -510,7 +514,7 @@ class SqliteStore:
         return dict(self._query("SELECT type, count(*) FROM events GROUP BY type ORDER BY type"))
 
     def event_count(self) -> int:
-        return int(self._query("SELECT coalesce(max(seq), 0) FROM events")[0][0])
+        return int(self._query(_LAST_SEQ)[0][0])
 
     def _payload(self, key: str, type_: str) -> dict[str, Any] | None:
         row = self._query("SELECT payload FROM events WHERE key = ? AND type = ?", (key, type_))
@@ -828,7 +832,7 @@ class SqliteStore:
         # meanwhile): every live touch, referral and handover in the order the models learn
         # them, as bare values, then the live deals' closes.
         with self._connection.reading() as db:
-            (mark,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+            (mark,) = db.execute(_LAST_SEQ).fetchone()
             items = db.execute(_CONTRIBUTION_ITEMS).fetchall()
             deals = db.execute(_LIVE_CLOSES).fetchall()
         return _contribution_rows(items, deals, mark)
@@ -837,7 +841,7 @@ class SqliteStore:
         # Writers take turns, each a seq above every committed one: a reader that has seen the
         # events up to a mark has seen every event below it.
         with self._connection.reading() as db:
-            (mark,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+            (mark,) = db.execute(_LAST_SEQ).fetchone()
             if after > mark or (mark - after) * _CHANGES_SHARE > mark:
                 return None
             changed = [c for (c,) in db.execute(_CHANGED_CUSTOMERS, (after, mark))]
