@@ -59,7 +59,7 @@ def test_a_mistake_is_not_read_again(neo4j_driver: neo4j.Driver) -> None:
 def test_an_outage_is_read_again_for_a_bounded_time(
     neo4j_driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(neo4j_retry, "READ_RETRY_SECONDS", 0.3)
+    monkeypatch.setattr(neo4j_retry, "RETRY_SECONDS", 0.3)
     down = _FailingFirst(neo4j_driver, neo4j.exceptions.ServiceUnavailable("down"), failures=10**6)
     with pytest.raises(neo4j.exceptions.ServiceUnavailable):
         neo4j_retry.read(down, "neo4j", "RETURN 1", {})  # type: ignore[arg-type]

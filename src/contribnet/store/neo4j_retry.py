@@ -143,7 +143,7 @@ def write(
     ``ConstraintError``) passes the deadline of its first call, so that a request is answered
     within one budget, not one per try. Other failures the driver calls retryable (a pooled
     connection the server closed, a restarting server) are retried for
-    :data:`READ_RETRY_SECONDS`, as the driver's managed transactions would."""
+    :data:`RETRY_SECONDS`, as the driver's managed transactions would."""
     pauses = _Pauses(time.monotonic() + CONFLICT_RETRY_SECONDS if deadline is None else deadline)
     unavailable: _Pauses | None = None  # from the first such failure on
     conflicts = 0
@@ -153,15 +153,12 @@ def write(
                 return in_transaction(session, work, *args)
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as failed:
             exc = cause(failed)
+            if _retryable(exc) and not is_conflict(exc):
+                unavailable = unavailable or _Pauses(time.monotonic() + RETRY_SECONDS)
+                if unavailable.wait():
+                    _log.info("write failed (%s); trying again", type(exc).__name__)
+                    continue
             if not is_conflict(exc):
-                if isinstance(exc, neo4j.exceptions.Neo4jError | neo4j.exceptions.DriverError) and (
-                    exc.is_retryable()
-                ):
-                    if unavailable is None:
-                        unavailable = _Pauses(time.monotonic() + READ_RETRY_SECONDS)
-                    if unavailable.wait():
-                        _log.info("write failed (%s); trying again", type(exc).__name__)
-                        continue
                 if exc is failed:
                     raise
                 raise exc from failed  # Neo4j's own error: a ConstraintError, a timeout ...
@@ -171,6 +168,15 @@ def write(
                 raise exc from None if exc is failed else failed
             conflicts += 1
             _log.info("transient conflict %d (%s); trying again", conflicts, code)
+
+
+def _retryable(exc: Exception) -> bool:
+    """An error the driver says a new try may cure (a connection the server closed, a
+    restarting server, a transient conflict)."""
+    return (
+        isinstance(exc, neo4j.exceptions.Neo4jError | neo4j.exceptions.DriverError)
+        and exc.is_retryable()
+    )
 
 
 def execute(
@@ -186,10 +192,11 @@ def _records(tx: neo4j.Transaction, query: str, params: dict[str, Any]) -> list[
     return list(tx.run(query, params))
 
 
-#: How long a read is sent again after a failure the driver calls retryable (a pooled
-#: connection the server closed, a restarting server): as long as the driver retries a
-#: transaction (``max_transaction_retry_time`` in ``store/neo4j.py``).
-READ_RETRY_SECONDS = 2.0
+#: How long a read, or a write that did not fail on a conflict, is sent again after a failure
+#: the driver calls retryable (a pooled connection the server closed, a restarting server): as
+#: long as the driver retries a transaction (``max_transaction_retry_time`` in
+#: ``store/neo4j.py``).
+RETRY_SECONDS = 2.0
 
 
 def read(
@@ -203,8 +210,8 @@ def read(
 
     Bookmarks order reads after writes across a cluster's members; Neo4j Community is one
     server, where every committed write is seen by the next read. A read is idempotent, so a
-    retryable failure is answered by running it again, for :data:`READ_RETRY_SECONDS`."""
-    pauses = _Pauses(time.monotonic() + READ_RETRY_SECONDS)
+    retryable failure is answered by running it again, for :data:`RETRY_SECONDS`."""
+    pauses = _Pauses(time.monotonic() + RETRY_SECONDS)
     while True:
         try:
             with driver.session(
@@ -212,7 +219,7 @@ def read(
             ) as session:
                 return list(session.run(query, params))
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as failed:
-            if not failed.is_retryable() or not pauses.wait():
+            if not _retryable(failed) or not pauses.wait():
                 raise
             _log.info("read failed (%s); trying again", type(failed).__name__)
 
