@@ -81,6 +81,10 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
         "store/lead_follow_ups",
         {"windows": [{"assignment": "la-1", "customer": "c-1", "staff": "sf-1"}]},
     ),
+    # the learned models' kept tally: what changed since a mark, and those customers' rows
+    ("store/changed_customers", {"after": 1, "last": 5}),
+    ("store/contribution_rows_as_of", {"customers": ["c-1"], "mark": 5}),
+    ("store/commit_batch", {"batch": "b", "customers": ["c-1"], "targets": ["t-1"]}),
 ]
 
 

@@ -33,7 +33,7 @@ class ContributionRows:
     item_stages: Sequence[str]
     deal_customers: Sequence[str]
     deal_closes: Sequence[int]
-    #: The store's event mark these rows are as of (:meth:`Store.contribution_changes`), or None
+    #: The store's mark these rows are as of (:meth:`Store.contribution_changes`), or None
     #: for a store that cannot tell what changed since.
     mark: int | None = None
 

@@ -57,14 +57,15 @@ _PathsKey = tuple[frozenset[str], float]
 #: ``credit.learned`` or ``encode_training_rows`` changes which items make a path.
 TALLY_FORMAT = 1
 
-#: A tally brought up to date from changes is saved again once this many events are past the
-#: mark it was saved at: a new process then reads at most that many events' changes.
+#: A tally brought up to date from changes is saved again once its mark is this far past the
+#: mark it was saved at (events on SQLite, write transactions on Neo4j): a new process then
+#: reads at most that many writes' changes.
 SAVE_EVERY = 2_000
 
 
 @dataclass
 class _Tally:
-    """A store's training paths tallied as of its event ``mark`` (None: it keeps no marks),
+    """A store's training paths tallied as of its ``mark`` (None: it keeps no marks),
     when the store's ``event_count`` was ``seen``, and the mark of the copy kept in the store
     (``Store.save_tally``), if any."""
 

@@ -182,16 +182,20 @@ class Store(Protocol):
         """The same items and closes as :meth:`contribution_paths`, as columns of primitives
         (:class:`~contribnet.domain.training.ContributionRows`): what the learned models' context
         is built from (``credit.context.encode_training_rows``), read in one ordered query.
-        Their ``mark`` is the store's event mark they are as of, if it keeps one."""
+        Their ``mark`` is the store's mark they are as of (:meth:`contribution_changes`), if it
+        keeps one."""
         ...
 
     def contribution_changes(self, after: int) -> ContributionChanges | None:
         """The rows of the customers whose contribution rows the events recorded since mark
-        ``after`` changed, as of ``after`` and as of now, in one consistent read
-        (:class:`~contribnet.domain.training.ContributionChanges`): so the learned models'
-        context is brought up to date from what changed, not from every journey again. None
-        when the store keeps no marks, or when so much changed that reading every journey
-        (:meth:`contribution_rows`) costs less."""
+        ``after`` changed, as of ``after`` and as of the store's mark now
+        (:class:`~contribnet.domain.training.ContributionChanges`). A mark counts the store's
+        writes in the order they committed: on SQLite the last event's ``seq`` (writers take
+        turns), on Neo4j the number of the last write transaction of events
+        (``store/commit_batch.cypher``); rows as of a mark are exact however writers race.
+        So the learned models' context is brought up to date from what changed, not from every
+        journey again. None when the store keeps no marks, or when so much changed that
+        reading every journey (:meth:`contribution_rows`) costs less."""
         ...
 
     def saved_tally(self, key: str) -> tuple[int, str] | None:

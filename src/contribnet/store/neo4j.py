@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -336,32 +337,63 @@ class Neo4jStore:
                 )
 
     def contribution_rows(self) -> ContributionRows:
-        customers: list[str] = []
-        at: list[int] = []
-        stages: list[str] = []
-        deal_customers: list[str] = []
-        closes: list[int] = []
+        # Neo4j reads are read-committed: the one query sees writers commit as it goes. The
+        # customers those writers changed are read again as of the last of them, so that the
+        # rows are all as of one mark (contribution_changes).
+        first = self._last_commit()
+        rows = _RowsRead()
         with self._driver.session(database=self._database, default_access_mode="READ") as session:
-            for customer, times, names, deal_closes in session.run(
-                cypher.load("store/contribution_rows")
-            ):
-                customers.extend(repeat(customer, len(times)))
-                at.extend(times)
-                stages.extend(names)
-                deal_customers.extend(repeat(customer, len(deal_closes)))
-                closes.extend(deal_closes)
-        return ContributionRows(customers, at, stages, deal_customers, closes)
+            for record in session.run(cypher.load("store/contribution_rows")):
+                rows.add(*record)
+        last = self._last_commit()
+        if last != first:
+            changed = self._changed_customers(first, last)
+            rows = rows.without(set(changed))
+            self._read_as_of(rows, changed, last)
+        return rows.as_of(last)
 
     def contribution_changes(self, after: int) -> ContributionChanges | None:
-        # Writers commit in no order of any number they could be given (a counter every write
-        # took would serialise them all): no mark tells what a reader has not seen yet.
-        return None
+        # Writers number their transactions in commit order (store/commit_batch.cypher): what
+        # a reader that has seen up to one number has not seen is the transactions after it.
+        last = self._last_commit()
+        if after > last:
+            return None
+        changed = self._changed_customers(after, last)
+        if len(changed) * _CHANGES_SHARE > self._customer_count():
+            return None
+        before, now = _RowsRead(), _RowsRead()
+        self._read_as_of(before, changed, after)
+        self._read_as_of(now, changed, last)
+        return ContributionChanges(last, before.as_of(after), now.as_of(last))
+
+    def _last_commit(self) -> int:
+        with self._driver.session(database=self._database) as session:
+            return neo4j_retry.in_transaction(session, _last_commit, commit=False)
+
+    def _changed_customers(self, after: int, last: int) -> list[str]:
+        rows = self._read("store/changed_customers", after=after, last=last)
+        return [r["customer"] for r in rows]
+
+    def _customer_count(self) -> int:
+        return int(self._read("store/count_customers")[0]["total"])
+
+    def _read_as_of(self, rows: _RowsRead, customers: Sequence[str], mark: int) -> None:
+        for i in range(0, len(customers), _AS_OF_PART):
+            part = list(customers[i : i + _AS_OF_PART])
+            for record in self._read("store/contribution_rows_as_of", customers=part, mark=mark):
+                rows.add(*record)
 
     def saved_tally(self, key: str) -> tuple[int, str] | None:
-        return None  # no marks (above): nothing kept could be brought up to date
+        found = self._read("store/saved_tally", key=key)
+        return (int(found[0]["mark"]), str(found[0]["tally"])) if found else None
 
     def save_tally(self, key: str, mark: int, text: str) -> None:
-        return None
+        neo4j_retry.execute(
+            self._driver,
+            self._database,
+            cypher.load("store/save_tally"),
+            {"key": key, "mark": mark, "tally": text},
+        )
 
     def get(self, kind: str, id: str) -> dict[str, Any]:
         if kind == "staff":
@@ -414,6 +446,54 @@ class Neo4jStore:
         return Page(items=items, offset=offset, limit=limit, total=total)
 
 
+#: Past this share of the store's customers changed since a mark (1 in ``_CHANGES_SHARE``),
+#: reading every journey once costs less than reading the changed ones twice.
+_CHANGES_SHARE = 10
+
+#: Customers per read of rows as of a mark.
+_AS_OF_PART = 1_000
+
+
+def _last_commit(tx: Transaction) -> int:
+    return int(tx.run(cypher.load("store/last_commit")).single(strict=True)["last"])
+
+
+class _RowsRead:
+    """``ContributionRows`` gathered from the rows of ``store/contribution_rows`` (one a
+    customer: their items' instants and stages, their deals' closes)."""
+
+    def __init__(self) -> None:
+        self.customers: list[str] = []
+        self.at: list[int] = []
+        self.stages: list[str] = []
+        self.deal_customers: list[str] = []
+        self.closes: list[int] = []
+
+    def add(self, customer: str, at: list[int], stages: list[str], closes: list[int]) -> None:
+        self.customers.extend(repeat(customer, len(at)))
+        self.at.extend(at)
+        self.stages.extend(stages)
+        self.deal_customers.extend(repeat(customer, len(closes)))
+        self.closes.extend(closes)
+
+    def without(self, customers: set[str]) -> _RowsRead:
+        """These rows less those of ``customers``."""
+        kept = _RowsRead()
+        items = [i for i, c in enumerate(self.customers) if c not in customers]
+        deals = [j for j, c in enumerate(self.deal_customers) if c not in customers]
+        kept.customers = [self.customers[i] for i in items]
+        kept.at = [self.at[i] for i in items]
+        kept.stages = [self.stages[i] for i in items]
+        kept.deal_customers = [self.deal_customers[j] for j in deals]
+        kept.closes = [self.closes[j] for j in deals]
+        return kept
+
+    def as_of(self, mark: int) -> ContributionRows:
+        return ContributionRows(
+            self.customers, self.at, self.stages, self.deal_customers, self.closes, mark
+        )
+
+
 # --- the write transaction ---------------------------------------------------------------------
 
 
@@ -454,8 +534,9 @@ def _append(tx: Transaction, events: list[RecordedEvent]) -> int:
         for e in new
         if not isinstance(e.event, Touch)  # a touch's log entry is its relationship
     ]
+    batch = uuid.uuid4().hex
     if logged:
-        tx.run(cypher.load("store/append_events"), rows=logged).consume()
+        tx.run(cypher.load("store/append_events"), rows=logged, batch=batch).consume()
     by_type: dict[str, list[Any]] = defaultdict(list)
     for recorded in new:
         by_type[recorded.event.type].append(recorded)
@@ -463,11 +544,29 @@ def _append(tx: Transaction, events: list[RecordedEvent]) -> int:
     _merge_referenced_nodes(tx, new)
     for type_, query, to_row in _PROJECTIONS:
         if by_type.get(type_):
-            tx.run(cypher.load(query), rows=[to_row(r, voided) for r in by_type[type_]]).consume()
+            rows = [to_row(r, voided) for r in by_type[type_]]
+            tx.run(cypher.load(query), rows=rows, batch=batch).consume()
     targets = [e.event.target for e in new if isinstance(e.event, Void)]
     if targets:
         tx.run(cypher.load("store/apply_voids"), targets=targets).consume()
+    customers = sorted(_contributors(new))
+    tx.run(
+        cypher.load("store/commit_batch"), batch=batch, customers=customers, targets=targets
+    ).consume()
     return len(new)
+
+
+def _contributors(events: Sequence[RecordedEvent]) -> set[str]:
+    """The customers whose learned-model inputs these events change: by a touch, a referral, a
+    handover or a deal of theirs (voids' targets are found in ``store/commit_batch``)."""
+    customers: set[str] = set()
+    for recorded in events:
+        e = recorded.event
+        if isinstance(e, (Touch, Referral, Deal)):
+            customers.add(e.customer)
+        elif isinstance(e, Handover):
+            customers.update(e.customers)
+    return customers
 
 
 def _touch_payload(properties: dict[str, Any]) -> dict[str, Any]:

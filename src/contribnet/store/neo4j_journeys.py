@@ -76,13 +76,13 @@ def _live(model: type[_Timed], items: list[dict[str, Any]]) -> tuple[_Timed, ...
     )
 
 
+_LOG_FIELDS = frozenset({"hash", "voided", "recorded_at", "batch"})
+
+
 def touch_fields(properties: dict[str, Any]) -> dict[str, Any]:
-    """A touch's event fields, from its relationship's properties."""
-    fields = {
-        k: v
-        for k, v in properties.items()
-        if k not in ("hash", "voided", "recorded_at") and v is not None
-    }
+    """A touch's event fields, from its relationship's properties (less those of its log
+    entry: its hash, whether it is voided, when it was received, which write it came in)."""
+    fields = {k: v for k, v in properties.items() if k not in _LOG_FIELDS and v is not None}
     if "evidence" in fields:
         fields["evidence"] = json.loads(fields["evidence"])
     return fields

@@ -24,6 +24,16 @@ CREATE CONSTRAINT touched_id IF NOT EXISTS FOR ()-[t:TOUCHED]-() REQUIRE t.id IS
 CREATE CONSTRAINT referred_id IF NOT EXISTS FOR ()-[r:REFERRED]-() REQUIRE r.id IS UNIQUE;
 CREATE INDEX deal_closed_at IF NOT EXISTS FOR (d:Deal) ON (d.closed_at);
 
+// What changed since a mark, for the learned models' kept tally of training paths
+// (Store.contribution_changes): every write transaction of events ends by numbering itself from
+// one counter, whose lock it holds until it commits, so the numbers follow commit order; its
+// (:Commit) lists the customers whose contributions it changed, and each log entry it wrote
+// (an (:Event) or a [:TOUCHED]) names it by `batch`. Kept tallies are (:PathTally) by key.
+CREATE CONSTRAINT sequence_name IF NOT EXISTS FOR (s:Sequence) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT commit_seq IF NOT EXISTS FOR (k:Commit) REQUIRE k.seq IS UNIQUE;
+CREATE CONSTRAINT commit_batch IF NOT EXISTS FOR (k:Commit) REQUIRE k.batch IS UNIQUE;
+CREATE CONSTRAINT path_tally_key IF NOT EXISTS FOR (t:PathTally) REQUIRE t.key IS UNIQUE;
+
 // API keys, by the digest of their secret (a peppered HMAC: services/keys.py); `hash` is the
 // unpeppered key of records from before, kept until they are re-sealed.
 CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.hash IS UNIQUE;
