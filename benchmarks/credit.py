@@ -26,8 +26,9 @@ for the peers) is not timed. What is compared:
 * the learned models' context end to end from a store (``--only context``): the training rows
   read (``Store.contribution_rows``) and the models fitted, against
   ``ChannelAttribution.markov_model`` on the same training paths as strings, in one process: on
-  a demo network in SQLite, the m network's SQLite file (``--context-m``) and the demo
-  network on the Neo4j server of ``NEO4J_URI``; and the way the service reaches it
+  a demo network in SQLite, the m network's SQLite file (``--context-m``), the demo
+  network on the Neo4j server of ``NEO4J_URI`` and the m network in the Neo4j store of
+  ``--context-neo4j-m``; and the way the service reaches it
   (``services.credit.credit_context``): in a new process from the tally of training paths the
   store keeps, as it is and after the store's last 1,000 events (the m file gets the tally's
   table; its events are not changed).
@@ -429,6 +430,9 @@ def _context_stores(args: argparse.Namespace) -> list[tuple[str, Callable[[], An
             return store
 
         stores.append(("Neo4j 5.26, demo network", neo4j_demo, NEWS // NEWS_BATCH))
+    if args.context_neo4j_m:
+        url = args.context_neo4j_m
+        stores.append(("Neo4j 5.26, m network", lambda: open_store(url), NEWS // NEWS_BATCH))
     return stores
 
 
@@ -516,7 +520,7 @@ def _kept_tally(
     store; later ones read it. Then the tally as of :data:`NEWS` events ago (``news_marks``
     marks) is kept in its place, so a call reads it and the changes of the last events.
     (wall s, CPU s) each."""
-    from contribnet.credit.context import update_tally
+    from contribnet.credit.context import encode_training_rows, tally_paths, update_tally
     from contribnet.domain.training import ContributionChanges
     from contribnet.services import credit as service
 
@@ -533,18 +537,24 @@ def _kept_tally(
     key = service._tally_key((service.learned_stages(policy), policy.lookback_days))
     saved = store.saved_tally(key)
     out: dict[str, Any] = {"first": first, "best": min(runs), "news": None, "kept": bool(saved)}
+    if saved is None:
+        return out
+    rows = store.contribution_rows()
+    assert rows.mark is not None
+    now = tally_paths(encode_training_rows(rows, policy))
     changes = None
-    if saved is not None and saved[0] > news_marks:
-        mark = saved[0] - news_marks
+    if rows.mark > news_marks:
+        mark = rows.mark - news_marks
         changes = store.contribution_changes(mark)
     if changes is not None:
         undone = ContributionChanges(mark, before=changes.after, after=changes.before)
-        earlier = update_tally(service._tally_of_text(saved[1]), undone, policy)
+        earlier = update_tally(now, undone, policy)
         news = []
         for _ in range(repeats):
             store.save_tally(key, mark, service._tally_text(earlier))
             news.append(timed())
         out["news"] = min(news)
+    store.save_tally(key, rows.mark, service._tally_text(now))  # the store's own, as of now
     return out
 
 
@@ -567,7 +577,8 @@ def _run_child(name: str, args: argparse.Namespace) -> dict[str, Any] | str:
            "--deals", str(args.deals), "--paths", str(args.paths),
            "--shapley-deals", str(args.shapley_deals),
            "--mam-journeys", str(args.mam_journeys), "--context-m", args.context_m,
-           "--context-repeats", str(args.context_repeats)]  # fmt: skip
+           "--context-repeats", str(args.context_repeats),
+           "--context-neo4j-m", args.context_neo4j_m]  # fmt: skip
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", "src")
     print(f"… {name}", file=sys.stderr, flush=True)
@@ -807,6 +818,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only these measurements (comma-separated: rules, "
                         "markov, shapley, context)")  # fmt: skip
     parser.add_argument("--context-m", default=M_NETWORK_DB, help="the m network's SQLite file")
+    parser.add_argument(
+        "--context-neo4j-m",
+        default="",
+        help="a Neo4j store holding the m network, its last 1,000 events written 100 at a time",
+    )
     parser.add_argument("--context-repeats", type=int, default=3)
     args = parser.parse_args(argv)
     scale = 10 if args.quick else 1

@@ -98,7 +98,7 @@ def test_a_new_process_reads_the_kept_tally_and_the_changes_since(
         monkeypatch.setattr(second, "contribution_rows", refuse)
         again = credit_context(second, POLICY, "markov")
         assert again is not None and again.fingerprint == context.fingerprint
-        for start in range(1900, 1930, 10):  # under a tenth of the customers: no whole read
+        for start in range(1900, 1930, 10):  # under a tenth of the events: no whole read
             ingest_events(second, events[start : start + 10])
         later = credit_context(second, POLICY, "shapley_conversion")
         monkeypatch.undo()

@@ -347,7 +347,7 @@ class Neo4jStore:
                 rows.add(*record)
         last = self._last_commit()
         if last != first:
-            changed = self._changed_customers(first, last)
+            changed, _ = self._changed(first, last)
             rows = rows.without(set(changed))
             self._read_as_of(rows, changed, last)
         return rows.as_of(last)
@@ -358,10 +358,12 @@ class Neo4jStore:
         last = self._last_commit()
         if after > last:
             return None
-        changed = self._changed_customers(after, last)
-        if len(changed) * _CHANGES_SHARE > self._customer_count():
-            return None
         before, now = _RowsRead(), _RowsRead()
+        if after == last:
+            return ContributionChanges(last, before.as_of(after), now.as_of(last))
+        changed, events = self._changed(after, last)
+        if events * _CHANGES_SHARE > self.event_count():
+            return None
         self._read_as_of(before, changed, after)
         self._read_as_of(now, changed, last)
         return ContributionChanges(last, before.as_of(after), now.as_of(last))
@@ -370,12 +372,11 @@ class Neo4jStore:
         with self._driver.session(database=self._database) as session:
             return neo4j_retry.in_transaction(session, _last_commit, commit=False)
 
-    def _changed_customers(self, after: int, last: int) -> list[str]:
-        rows = self._read("store/changed_customers", after=after, last=last)
-        return [r["customer"] for r in rows]
-
-    def _customer_count(self) -> int:
-        return int(self._read("store/count_customers")[0]["total"])
+    def _changed(self, after: int, last: int) -> tuple[list[str], int]:
+        """The customers the writes numbered after ``after`` up to ``last`` changed, and how
+        many events they recorded."""
+        (row,) = self._read("store/changed_customers", after=after, last=last)
+        return list(row["customers"]), int(row["events"])
 
     def _read_as_of(self, rows: _RowsRead, customers: Sequence[str], mark: int) -> None:
         for i in range(0, len(customers), _AS_OF_PART):
@@ -446,7 +447,7 @@ class Neo4jStore:
         return Page(items=items, offset=offset, limit=limit, total=total)
 
 
-#: Past this share of the store's customers changed since a mark (1 in ``_CHANGES_SHARE``),
+#: Past this share of the store's events recorded since a mark (1 in ``_CHANGES_SHARE``),
 #: reading every journey once costs less than reading the changed ones twice.
 _CHANGES_SHARE = 10
 
@@ -551,7 +552,11 @@ def _append(tx: Transaction, events: list[RecordedEvent]) -> int:
         tx.run(cypher.load("store/apply_voids"), targets=targets).consume()
     customers = sorted(_contributors(new))
     tx.run(
-        cypher.load("store/commit_batch"), batch=batch, customers=customers, targets=targets
+        cypher.load("store/commit_batch"),
+        batch=batch,
+        events=len(new),
+        customers=customers,
+        targets=targets,
     ).consume()
     return len(new)
 

@@ -4,9 +4,10 @@
 // committed: numbers follow commit order, and a reader that takes the same lock
 // (store/last_commit.cypher) knows every transaction numbered up to what it reads is wholly
 // visible. Taking the lock last keeps what writers wait for to their commits alone.
-// Parameters: $batch (the transaction's log entries carry it), $customers (those whose touches,
-// referrals, handovers or deals it recorded), $targets (what its voids target: their customers
-// are found here, the targets recorded earlier or in this transaction).
+// Parameters: $batch (the transaction's log entries carry it), $events (how many it recorded),
+// $customers (those whose touches, referrals, handovers or deals it recorded), $targets (what
+// its voids target: their customers are found here, the targets recorded earlier or in this
+// transaction).
 // Returns: seq.
 CALL () {
   UNWIND $targets AS id
@@ -29,6 +30,6 @@ CALL () {
 }
 MERGE (s:Sequence {name: 'commits'})
 SET s.last = coalesce(s.last, 0) + 1
-CREATE (:Commit {seq: s.last, batch: $batch,
+CREATE (:Commit {seq: s.last, batch: $batch, events: $events,
                  customers: $customers + [c IN voided WHERE NOT c IN $customers]})
 RETURN s.last AS seq
