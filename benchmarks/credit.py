@@ -413,8 +413,8 @@ def _context_stores(args: argparse.Namespace) -> list[tuple[str, Callable[[], An
 
     stores: list[tuple[str, Callable[[], Any], int]] = [("SQLite, demo network", sqlite_demo, NEWS)]
     if os.path.exists(args.context_m):
-        url = f"sqlite:///{os.path.abspath(args.context_m)}"
-        stores.append(("SQLite, m network", lambda: SqliteStore(url), NEWS))
+        m_file = f"sqlite:///{os.path.abspath(args.context_m)}"
+        stores.append(("SQLite, m network", lambda: SqliteStore(m_file), NEWS))
     if os.environ.get("NEO4J_URI"):
         from benchmarks.settle import _url
 
@@ -431,8 +431,8 @@ def _context_stores(args: argparse.Namespace) -> list[tuple[str, Callable[[], An
 
         stores.append(("Neo4j 5.26, demo network", neo4j_demo, NEWS // NEWS_BATCH))
     if args.context_neo4j_m:
-        url = args.context_neo4j_m
-        stores.append(("Neo4j 5.26, m network", lambda: open_store(url), NEWS // NEWS_BATCH))
+        m_graph = args.context_neo4j_m
+        stores.append(("Neo4j 5.26, m network", lambda: open_store(m_graph), NEWS // NEWS_BATCH))
     return stores
 
 
