@@ -20,7 +20,7 @@ from tests.contract.conftest import _wipe
 from contribnet.domain.errors import ConflictError
 from contribnet.services.ingest import ingest_events
 from contribnet.store.neo4j import Neo4jStore
-from contribnet.store.neo4j_retry import in_transaction
+from contribnet.store.neo4j_retry import in_transaction, write
 
 pytestmark = pytest.mark.neo4j
 
@@ -129,3 +129,29 @@ def test_racing_batches_break_no_connection(
     assert len(outcomes) == 20 * 24
     dropped = [r.getMessage() for r in caplog.records if "defunct" in r.getMessage()]
     assert dropped == []
+
+
+def test_a_write_without_commit_is_retried_after_a_deadlock_and_rolled_back(
+    driver: neo4j.Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``write(..., commit=False)`` -- the reader that waits on the writers' counter
+    (``Neo4jStore._last_commit``) -- is run again when Neo4j picks it as a deadlock's victim,
+    and whatever it wrote is rolled back."""
+    monkeypatch.setattr("contribnet.store.neo4j_retry._FIRST_PAUSE", 0.001)
+    key = f"tx-{uuid.uuid4().hex}"
+    tries: list[int] = []
+
+    def create_then_deadlock(tx: neo4j.Transaction) -> int:
+        tx.run("CREATE (:Event {key: $key})", key=key).consume()
+        tries.append(1)
+        if len(tries) == 1:
+            raise neo4j.exceptions.TransientError._hydrate_neo4j(
+                code="Neo.TransientError.Transaction.DeadlockDetected", message="deadlock"
+            )
+        return len(tries)
+
+    assert write(driver, "neo4j", create_then_deadlock, commit=False) == 2
+    records, _, _ = driver.execute_query(
+        "MATCH (e:Event {key: $key}) RETURN count(e)", key=key, database_="neo4j"
+    )
+    assert records[0][0] == 0  # rolled back, both times

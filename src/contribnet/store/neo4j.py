@@ -369,8 +369,9 @@ class Neo4jStore:
         return ContributionChanges(last, before.as_of(after), now.as_of(last))
 
     def _last_commit(self) -> int:
-        with self._driver.session(database=self._database) as session:
-            return neo4j_retry.in_transaction(session, _last_commit, commit=False)
+        # It waits on the counter's lock like a writer, so Neo4j may pick it as a deadlock's
+        # victim (seen under three racing writers): run again, as writes are.
+        return neo4j_retry.write(self._driver, self._database, _last_commit, commit=False)
 
     def _changed(self, after: int, last: int) -> tuple[list[str], int]:
         """The customers the writes numbered after ``after`` up to ``last`` changed, and how

@@ -135,8 +135,10 @@ def write(
     work: Callable[..., _Result],
     *args: Any,
     deadline: float | None = None,
+    commit: bool = True,
 ) -> _Result:
-    """``work(tx, *args)`` in a write transaction (:func:`in_transaction`), run again after
+    """``work(tx, *args)`` in a write transaction (:func:`in_transaction`; rolled back with
+    ``commit=False``: work that takes write locks only to wait for other writers), run again after
     transient conflicts (jittered pauses doubling from 50 ms to 1 s) until ``deadline`` (a
     ``time.monotonic()`` instant; by default :data:`CONFLICT_RETRY_SECONDS` from now); the last
     conflict is raised past it. A caller that sends the work again (after a
@@ -150,7 +152,7 @@ def write(
     while True:
         try:
             with driver.session(database=database) as session:
-                return in_transaction(session, work, *args)
+                return in_transaction(session, work, *args, commit=commit)
         except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as failed:
             exc = cause(failed)
             if _retryable(exc) and not is_conflict(exc):
