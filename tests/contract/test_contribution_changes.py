@@ -4,7 +4,6 @@ scratch -- on every store (a store that keeps no marks answers None and is read 
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections import Counter
@@ -128,7 +127,7 @@ def test_a_tally_kept_beside_concurrent_writers_ends_exact(
     commit into as it goes). Once the writers stop, the tally brought up to date from all that
     is the one read from scratch."""
     # past this share of new events a store would rather be read whole: here, never
-    monkeypatch.setattr(sys.modules[type(store).__module__], "_CHANGES_SHARE", 1)
+    monkeypatch.setattr("contribnet.store.base.CHANGES_SHARE", 1)
     events = list(generate("tiny", 11))
     ingest_events(store, events[:1500])
     tail = events[1500:]

@@ -70,7 +70,7 @@ def test_a_whole_read_that_writes_commit_into_is_as_of_its_mark(
     assert rows.mark is not None
     assert calls[0] < calls[1] == rows.mark  # a commit the journeys read did not see
     monkeypatch.undo()
-    monkeypatch.setattr("contribnet.store.neo4j._CHANGES_SHARE", 1)  # never read whole instead
+    monkeypatch.setattr("contribnet.store.base.CHANGES_SHARE", 1)  # never read whole instead
     ingest_events(store, events[1600:1700])
     changes = store.contribution_changes(rows.mark)
     assert changes is not None

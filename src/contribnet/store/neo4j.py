@@ -52,6 +52,7 @@ from contribnet.store.base import (
     RecordedEvent,
     StoredEvent,
     assemble_deal_journey,
+    read_whole,
     recorded_text,
     staff_view,
 )
@@ -362,7 +363,7 @@ class Neo4jStore:
         if after == last:
             return ContributionChanges(last, before.as_of(after), now.as_of(last))
         changed, events = self._changed(after, last)
-        if events * _CHANGES_SHARE > self.event_count():
+        if read_whole(events, self.event_count()):
             return None
         self._read_as_of(before, changed, after)
         self._read_as_of(now, changed, last)
@@ -447,10 +448,6 @@ class Neo4jStore:
             ]
         return Page(items=items, offset=offset, limit=limit, total=total)
 
-
-#: Past this share of the store's events recorded since a mark (1 in ``_CHANGES_SHARE``),
-#: reading every journey once costs less than reading the changed ones twice.
-_CHANGES_SHARE = 10
 
 #: Customers per read of rows as of a mark.
 _AS_OF_PART = 1_000

@@ -45,6 +45,7 @@ from contribnet.store.base import (
     StoredEvent,
     assemble_deal_journey,
     lookup,
+    read_whole,
     recorded_text,
     staff_view,
 )
@@ -238,10 +239,6 @@ _PATH_TALLIES = (
     "CREATE TABLE IF NOT EXISTS path_tallies"
     " (key TEXT PRIMARY KEY, mark INTEGER NOT NULL, tally TEXT NOT NULL)"
 )
-
-#: Past this share of the store's events recorded since a mark (1 in ``_CHANGES_SHARE``),
-#: reading every journey once costs less than reading the changed ones twice.
-_CHANGES_SHARE = 10
 
 #: ``contribution_rows``' deals: each live deal's customer and close.
 _LIVE_CLOSES = (
@@ -842,7 +839,7 @@ class SqliteStore:
         # events up to a mark has seen every event below it.
         with self._connection.reading() as db:
             (mark,) = db.execute(_LAST_SEQ).fetchone()
-            if after > mark or (mark - after) * _CHANGES_SHARE > mark:
+            if after > mark or read_whole(mark - after, mark):
                 return None
             changed = [c for (c,) in db.execute(_CHANGED_CUSTOMERS, (after, mark))]
             rows = []
