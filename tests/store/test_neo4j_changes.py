@@ -46,6 +46,15 @@ def test_writes_are_numbered_one_after_another(store: Neo4jStore) -> None:
     assert store._last_commit() == 2
 
 
+def test_writes_that_change_no_contribution_are_not_numbered(store: Neo4jStore) -> None:
+    events = list(generate("tiny", 5))
+    entities = [e for e in events if e["type"] in ("brand", "store", "staff", "customer")]
+    ingest_events(store, entities)  # no touch, referral, handover, deal or void
+    assert store._last_commit() == 0
+    ingest_events(store, [e for e in events if e["type"] == "touch"][:10])
+    assert store._last_commit() == 1
+
+
 def test_a_whole_read_that_writes_commit_into_is_as_of_its_mark(
     store: Neo4jStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:

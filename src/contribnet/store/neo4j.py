@@ -549,13 +549,14 @@ def _append(tx: Transaction, events: list[RecordedEvent]) -> int:
     if targets:
         tx.run(cypher.load("store/apply_voids"), targets=targets).consume()
     customers = sorted(_contributors(new))
-    tx.run(
-        cypher.load("store/commit_batch"),
-        batch=batch,
-        events=len(new),
-        customers=customers,
-        targets=targets,
-    ).consume()
+    if customers or targets:  # else no learned-model input changed: no number, no wait for one
+        tx.run(
+            cypher.load("store/commit_batch"),
+            batch=batch,
+            events=len(new),
+            customers=customers,
+            targets=targets,
+        ).consume()
     return len(new)
 
 

@@ -1,5 +1,6 @@
-// The last statement of a write transaction of events (store/neo4j.py, _append): number it and
-// record what it changed in the learned models' inputs, for Store.contribution_changes.
+// The last statement of a write transaction of events (store/neo4j.py, _append) that changed
+// the learned models' inputs (a touch, referral, handover or deal, or a void): number it and
+// record what it changed, for Store.contribution_changes.
 // The number comes from one counter, whose lock the transaction holds from here until it has
 // committed: numbers follow commit order, and a reader that takes the same lock
 // (store/last_commit.cypher) knows every transaction numbered up to what it reads is wholly
